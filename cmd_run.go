@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"partialtruth/sim"
+)
+
+func init() {
+	commands = append(commands,
+		command{"run", "simulate one scenario and print the checker's report", runRun},
+		command{"designs", "list the designs with a line about each", runDesigns},
+	)
+}
+
+// runRun is `partialtruth run`: one scenario, one report.
+func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	def := sim.DefaultScenario()
+	values := map[string]*string{}
+	for _, kv := range def.Params() {
+		values[kv[0]] = new(string)
+	}
+	values["faults"] = new(string)
+	help := map[string]string{
+		"design":   "design to run: " + strings.Join(sim.DesignNames(), ", "),
+		"seed":     "seed for every fault, delay and amount",
+		"payments": fmt.Sprintf("payment requests to send (%d to %d)", sim.MinPayments, sim.MaxPayments),
+		"faults":   "fault probabilities, e.g. net.drop=0.05,bus.ack.lost=0.1; names: " + strings.Join(sim.FaultNames(), ", "),
+		"latency":  "mean one-way network delay (Go duration)",
+		"jitter":   "delays spread over latency ± jitter (Go duration)",
+		"deadline": "virtual time after which the run stops (Go duration)",
+	}
+	defaults := map[string]string{}
+	for _, kv := range def.Params() {
+		defaults[kv[0]] = kv[1]
+	}
+	for _, name := range sim.ParamNames {
+		fs.StringVar(values[name], name, defaults[name], help[name])
+	}
+	asJSON := fs.Bool("json", false, "print the report as one JSON object")
+	eventsFile := fs.String("events", "", "write every event to this file as JSON lines")
+	if h, err := parseFlags(fs, args, stderr); h || err != nil {
+		return err
+	}
+	sc, err := sim.FromParams(func(name string) string { return *values[name] })
+	if err != nil {
+		return usageError{err}
+	}
+	return writeRun(sc, *asJSON, *eventsFile, stdout)
+}
+
+// writeRun runs sc, streaming events to eventsFile if set, and prints the
+// report.
+func writeRun(sc sim.Scenario, asJSON bool, eventsFile string, stdout io.Writer) (err error) {
+	var sink func(*sim.Event)
+	var f *os.File
+	var bw *bufio.Writer
+	var enc *json.Encoder
+	if eventsFile != "" {
+		if f, err = os.Create(eventsFile); err != nil {
+			return err
+		}
+		defer func() {
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}()
+		bw = bufio.NewWriterSize(f, 1<<16)
+		enc = json.NewEncoder(bw)
+		sink = func(ev *sim.Event) {
+			if err == nil {
+				err = enc.Encode(ev)
+			}
+		}
+	}
+	res, runErr := sim.Run(sc, sink)
+	if runErr != nil {
+		return runErr
+	}
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", eventsFile, err)
+	}
+	if bw != nil {
+		if err := bw.Flush(); err != nil {
+			return fmt.Errorf("writing %s: %w", eventsFile, err)
+		}
+	}
+	out := reportOutput(res.Report)
+	if asJSON {
+		b, err := json.Marshal(out)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "%s\n", b)
+		return err
+	}
+	return writeSummary(stdout, sc, res.Report)
+}
+
+// reportOutput is what `run -json` prints. Later layers (the checklist) add
+// their verdicts here, so the CLI and the web app print the same object.
+var reportOutput = func(r sim.Report) any { return r }
+
+func writeSummary(w io.Writer, sc sim.Scenario, r sim.Report) error {
+	faults := sc.Faults.String()
+	if faults == "" {
+		faults = "none"
+	}
+	fmt.Fprintf(w, "design %s, seed %d, %d payments, faults: %s\n", r.Design, r.Seed, r.Payments, faults)
+	fmt.Fprintf(w, "  committed %d, published %d, delivered %d, ledger entries %d\n", r.Committed, r.Published, r.Delivered, r.LedgerEntries)
+	fmt.Fprintf(w, "  lost %d, phantom %d, duplicate effects %d\n", r.Lost, r.Phantom, r.DuplicateEffects)
+	if r.Converged {
+		fmt.Fprintf(w, "  converged: the payments database and the ledger agree (%d events, %d ms virtual, stopped: %s)\n", r.Events, r.EndMs, r.Stopped)
+		return nil
+	}
+	fmt.Fprintf(w, "  NOT converged: the payments database and the ledger disagree (%d events, %d ms virtual, stopped: %s)\n", r.Events, r.EndMs, r.Stopped)
+	for _, k := range sim.Violations {
+		if id, ok := r.FirstViolation[k]; ok {
+			fmt.Fprintf(w, "  first %s: event %d (see it with -events FILE)\n", strings.ReplaceAll(k, "_", " "), id)
+		}
+	}
+	return nil
+}
+
+// runDesigns is `partialtruth designs`.
+func runDesigns(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("designs", flag.ContinueOnError)
+	if h, err := parseFlags(fs, args, stderr); h || err != nil {
+		return err
+	}
+	for _, d := range sim.Designs() {
+		fmt.Fprintf(stdout, "%-18s %s\n", d.Name, d.Summary)
+	}
+	return nil
+}

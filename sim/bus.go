@@ -1,0 +1,163 @@
+package sim
+
+import (
+	"errors"
+	"strconv"
+)
+
+// ErrPublishFailed is returned by Publish under bus.publish.fail: the
+// message never reached the broker.
+var ErrPublishFailed = errors.New("publish failed: the broker did not get the message")
+
+// ErrTimeout is returned when no answer came in time. The outcome is
+// unknown: the message may or may not have been stored.
+var ErrTimeout = errors.New("timed out: outcome unknown")
+
+// Message is the event a payment produces for the rest of the system.
+type Message struct {
+	// ID is the event id a consumer deduplicates on. It is derived from the
+	// payment, so every copy and every republish carries the same id.
+	ID          string
+	Payment     int
+	Account     string
+	AmountCents int64
+}
+
+// Bus is a process's client for the message broker. Every call is a step.
+type Bus struct{ p *proc }
+
+// timeouts, derived from the network's worst one-way delay.
+func (w *world) roundTripUs() int64 {
+	return 2 * (int64(w.sc.Latency) + int64(w.sc.Jitter)) / 1000
+}
+
+// publishTimeoutUs is how long a publisher waits for the broker's ack.
+func (w *world) publishTimeoutUs() int64 { return w.roundTripUs() + 5_000 }
+
+// redeliverAfterUs is how long the broker waits for a consumer's ack before
+// delivering again; it leaves room for the consumer's transaction.
+func (w *world) redeliverAfterUs() int64 { return w.roundTripUs() + 20_000 }
+
+// Publish sends m to the broker and waits for its acknowledgement. It
+// returns ErrPublishFailed when the broker never got m, and ErrTimeout when
+// no acknowledgement came: then m may or may not be stored.
+func (b Bus) Publish(m Message) error {
+	return b.PublishAll([]Message{m})[0]
+}
+
+// PublishAll publishes every message at once and waits for all the
+// acknowledgements (or the timeout); errs[i] is Publish's result for ms[i].
+func (b Bus) PublishAll(ms []Message) (errs []error) {
+	p := b.p
+	p.step()
+	w := p.w
+	errs = make([]error, len(ms))
+	token := p.waitFor()
+	waiting := 0
+	finished := false
+	for i, m := range ms {
+		if w.roll(BusPublishFail, 0, m.Payment) {
+			w.emit(Event{Node: p.node.name, Kind: KindPubFail, Payment: m.Payment, Peer: NodeBus, Fault: BusPublishFail.String(),
+				Note: "publish of " + m.ID + " failed: the broker never got it"})
+			errs[i] = ErrPublishFailed
+			continue
+		}
+		errs[i] = ErrTimeout
+		waiting++
+		w.send(p.node, w.bus, chPublish, m.Payment, KindSend, "publish "+m.ID, func() {
+			w.broker.store(p.node, m, func() {
+				if finished || errs[i] == nil {
+					return
+				}
+				errs[i] = nil
+				w.emit(Event{Node: p.node.name, Kind: KindAck, Payment: m.Payment, Peer: NodeBus, Note: "broker acknowledged " + m.ID})
+				if waiting--; waiting == 0 {
+					w.wake(p, token, nil, false)
+				}
+			})
+		})
+	}
+	if waiting > 0 {
+		w.schedule(w.now+w.publishTimeoutUs(), false, func() { w.resume(p, token, nil) })
+		p.park()
+	} else {
+		p.token++
+	}
+	finished = true
+	for i, m := range ms {
+		if errs[i] == ErrTimeout {
+			w.emit(Event{Node: p.node.name, Kind: KindTimeout, Payment: m.Payment, Peer: NodeBus,
+				Note: "no ack for " + m.ID + " within " + msToString(w.publishTimeoutUs()) + ": outcome unknown"})
+		}
+	}
+	return errs
+}
+
+// broker is the message bus: it stores each published message in its own
+// SQLite log and pushes it to the ledger consumer until acknowledged.
+type broker struct {
+	w *world
+}
+
+type delivery struct {
+	m       Message
+	offset  int64
+	acked   bool
+	attempt int
+}
+
+// store is the broker receiving a publish: it appends m to its log, answers
+// the publisher (unless bus.ack.lost) and starts delivering m.
+func (b *broker) store(from *node, m Message, ack func()) {
+	w := b.w
+	ackLost := w.roll(BusAckLost, 0, m.Payment)
+	const q = "INSERT INTO messages (event_id, payment_id, account, amount_cents) VALUES (?, ?, ?, ?)"
+	res, err := w.busDB.prepare(q).stmt.Exec(m.ID, m.Payment, m.Account, m.AmountCents)
+	if err != nil {
+		panic("sim: bus.db: " + err.Error())
+	}
+	off, _ := res.LastInsertId()
+	w.published++
+	w.emit(Event{Node: NodeBus, Kind: KindPublish, Payment: m.Payment, Peer: from.name, SQL: q, Args: []any{m.ID, m.Payment, m.Account, m.AmountCents},
+		Note: "stored " + m.ID + " at offset " + strconv.FormatInt(off, 10)})
+	if ackLost {
+		w.emit(Event{Node: NodeBus, Kind: KindAckLost, Payment: m.Payment, Peer: from.name, Fault: BusAckLost.String(),
+			Note: "stored " + m.ID + " but the ack never left: the publisher cannot know"})
+	} else {
+		w.send(w.bus, from, chPublishAck, m.Payment, KindSend, "ack "+m.ID, ack)
+	}
+	b.deliver(&delivery{m: m, offset: off})
+}
+
+// deliver pushes d to the ledger and redelivers it if no ack comes in time.
+func (b *broker) deliver(d *delivery) {
+	w := b.w
+	d.attempt++
+	attempt := d.attempt
+	w.send(w.bus, w.ledger, chDeliver, d.m.Payment, KindSend, "deliver "+d.m.ID, func() { w.consume(d) })
+	w.schedule(w.now+w.redeliverAfterUs(), false, func() {
+		if d.acked || d.attempt != attempt {
+			return
+		}
+		w.emit(Event{Node: NodeBus, Kind: KindRedeliver, Payment: d.m.Payment,
+			Note: "no ack for " + d.m.ID + " within " + msToString(w.redeliverAfterUs()) + ": delivering again"})
+		b.deliver(d)
+	})
+}
+
+// consumerAck is the broker hearing that the consumer processed d. Under
+// bus.redeliver it delivers d again anyway.
+func (b *broker) consumerAck(d *delivery) {
+	w := b.w
+	if d.acked {
+		return
+	}
+	d.acked = true
+	w.emit(Event{Node: NodeBus, Kind: KindAck, Payment: d.m.Payment, Peer: NodeLedger, Note: "ledger acknowledged " + d.m.ID})
+	if w.roll(BusRedeliver, 0, d.m.Payment) {
+		w.emit(Event{Node: NodeBus, Kind: KindRedeliver, Payment: d.m.Payment, Fault: BusRedeliver.String(),
+			Note: "delivering " + d.m.ID + " again although it was acknowledged"})
+		d.acked = false
+		b.deliver(d)
+	}
+}

@@ -1,0 +1,361 @@
+package sim
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Each node that owns state owns a real in-memory SQLite database. The outbox
+// is a real BEGIN; INSERT; INSERT; COMMIT, a consumer's dedup is a real
+// unique key, and a crash really rolls back.
+
+// stmtCostUs is the virtual time one SQL statement takes.
+const stmtCostUs = 100
+
+// ErrDuplicate is returned by Exec when a statement breaks a unique key:
+// the consumer has seen this event id before.
+var ErrDuplicate = errors.New("unique constraint: already recorded")
+
+// ErrCommitFailed is returned by Commit under db.fail; the transaction has
+// been rolled back.
+var ErrCommitFailed = errors.New("commit failed; transaction rolled back")
+
+// database is one node's SQLite database, used by one simulated process at a
+// time: a process that holds an open transaction holds the database until it
+// commits or rolls back, as SQLite's single writer does.
+type database struct {
+	w       *world
+	name    string // node name, e.g. "service.db"
+	sqldb   *sql.DB
+	conn    *sql.Conn
+	stmts   map[string]*stmtInfo
+	holder  *proc
+	waiters []*proc
+	// watch maps a table to what an INSERT into it means to the checker.
+	watch map[string]string
+}
+
+type stmtInfo struct {
+	stmt  *sql.Stmt
+	watch string // "saved", "effect" or ""
+}
+
+// Watched inserts: what the checker follows as they commit.
+const (
+	watchSaved  = "saved"  // a payment is saved by the payment service
+	watchEffect = "effect" // money moved in the ledger
+)
+
+func openDatabase(w *world, name string, schema string, watch map[string]string) (*database, error) {
+	sqldb, err := sql.Open("sqlite", ":memory:")
+	if err != nil {
+		return nil, err
+	}
+	sqldb.SetMaxOpenConns(1)
+	conn, err := sqldb.Conn(context.Background())
+	if err != nil {
+		sqldb.Close()
+		return nil, err
+	}
+	if _, err := conn.ExecContext(context.Background(), schema); err != nil {
+		conn.Close()
+		sqldb.Close()
+		return nil, fmt.Errorf("%s schema: %w", name, err)
+	}
+	return &database{w: w, name: name, sqldb: sqldb, conn: conn, stmts: map[string]*stmtInfo{}, watch: watch}, nil
+}
+
+func (d *database) close() {
+	for _, s := range d.stmts {
+		s.stmt.Close()
+	}
+	d.conn.Close()
+	d.sqldb.Close()
+}
+
+func (d *database) prepare(q string) *stmtInfo {
+	if s, ok := d.stmts[q]; ok {
+		return s
+	}
+	stmt, err := d.conn.PrepareContext(context.Background(), q)
+	if err != nil {
+		// Design code is ours; a statement that does not prepare is a bug.
+		panic(fmt.Sprintf("sim: %s: prepare %q: %v", d.name, q, err))
+	}
+	s := &stmtInfo{stmt: stmt}
+	if rest, ok := strings.CutPrefix(q, "INSERT INTO "); ok {
+		table, _, _ := strings.Cut(rest, " ")
+		s.watch = d.watch[table]
+	}
+	d.stmts[q] = s
+	return s
+}
+
+// exec runs q outside the simulation's accounting (setup and checks).
+func (d *database) exec(q string, args ...any) error {
+	_, err := d.prepare(q).stmt.Exec(args...)
+	return err
+}
+
+// acquire waits until p may use the database.
+func (d *database) acquire(p *proc) {
+	for d.holder != nil && d.holder != p {
+		d.waiters = append(d.waiters, p)
+		p.waitFor()
+		p.park()
+	}
+	d.holder = p
+}
+
+// release hands the database to the next live waiter.
+func (d *database) release() {
+	d.holder = nil
+	for len(d.waiters) > 0 {
+		p := d.waiters[0]
+		d.waiters = d.waiters[1:]
+		if !p.done && !p.killed {
+			d.holder = p // handed over directly: no newcomer can jump the queue
+			d.w.wake(p, p.token, nil, false)
+			return
+		}
+	}
+}
+
+// DB is a process's handle on its node's database. Every call is a step.
+type DB struct {
+	d *database
+	p *proc
+}
+
+// Tx is an open transaction. It holds its database until Commit or Rollback.
+type Tx struct {
+	d       *database
+	p       *proc
+	done    bool
+	pending []watched
+}
+
+type watched struct {
+	kind    string
+	payment int
+}
+
+// Begin starts a transaction, waiting while another process holds one.
+func (db DB) Begin() *Tx {
+	p := db.p
+	p.step()
+	db.d.acquire(p)
+	db.d.mustExec("BEGIN")
+	tx := &Tx{d: db.d, p: p}
+	p.tx = tx
+	p.w.emit(Event{Node: db.d.name, Kind: KindBegin, Payment: p.payment, Peer: p.node.name, SQL: "BEGIN", Note: "transaction opened"})
+	p.sleep(stmtCostUs)
+	return tx
+}
+
+func (d *database) mustExec(q string) {
+	if _, err := d.conn.ExecContext(context.Background(), q); err != nil {
+		panic(fmt.Sprintf("sim: %s: %s: %v", d.name, q, err))
+	}
+}
+
+// Exec runs one statement in the transaction. It returns ErrDuplicate when
+// the statement breaks a unique key, and the transaction stays open.
+func (tx *Tx) Exec(q string, args ...any) error {
+	p := tx.p
+	p.step()
+	s := tx.d.prepare(q)
+	_, err := s.stmt.Exec(args...)
+	ev := Event{Node: tx.d.name, Kind: KindExec, Payment: p.payment, Peer: p.node.name, SQL: q, Args: args}
+	if err != nil {
+		if !isUniqueViolation(err) {
+			panic(fmt.Sprintf("sim: %s: %s: %v", tx.d.name, q, err))
+		}
+		ev.Kind = KindError
+		ev.Note = "unique key already holds this value"
+		p.w.emit(ev)
+		p.sleep(stmtCostUs)
+		return ErrDuplicate
+	}
+	ev.Note = "1 row written"
+	if s.watch != "" {
+		tx.pending = append(tx.pending, watched{s.watch, p.payment})
+	}
+	p.w.emit(ev)
+	p.sleep(stmtCostUs)
+	return nil
+}
+
+// Commit makes the transaction durable, or, under db.fail, rolls it back
+// and returns ErrCommitFailed.
+func (tx *Tx) Commit() error {
+	p := tx.p
+	p.step()
+	w := p.w
+	if w.roll(DBFail, dbScope(tx.d), p.payment) {
+		tx.d.mustExec("ROLLBACK")
+		tx.finish()
+		w.emit(Event{Node: tx.d.name, Kind: KindCommitErr, Payment: p.payment, Peer: p.node.name, SQL: "COMMIT", Fault: DBFail.String(),
+			Note: "commit failed: transaction rolled back"})
+		p.sleep(stmtCostUs)
+		return ErrCommitFailed
+	}
+	tx.d.mustExec("COMMIT")
+	pending := tx.pending
+	tx.finish()
+	id := w.emit(Event{Node: tx.d.name, Kind: KindCommit, Payment: p.payment, Peer: p.node.name, SQL: "COMMIT", Note: "transaction committed"})
+	for _, wt := range pending {
+		w.watchCommitted(wt, id)
+	}
+	p.sleep(stmtCostUs)
+	return nil
+}
+
+// Rollback abandons the transaction.
+func (tx *Tx) Rollback() {
+	p := tx.p
+	p.step()
+	if tx.done {
+		return
+	}
+	tx.abort("transaction rolled back")
+	p.sleep(stmtCostUs)
+}
+
+// abort rolls back at once; note "" rolls back without an event (the run
+// has ended).
+func (tx *Tx) abort(note string) {
+	if tx.done {
+		return
+	}
+	tx.d.mustExec("ROLLBACK")
+	tx.finish()
+	if note != "" {
+		tx.p.w.emit(Event{Node: tx.d.name, Kind: KindRollback, Payment: tx.p.payment, Peer: tx.p.node.name, SQL: "ROLLBACK", Note: note})
+	}
+}
+
+func (tx *Tx) finish() {
+	tx.done = true
+	tx.pending = nil
+	if tx.p.tx == tx {
+		tx.p.tx = nil
+	}
+	tx.d.release()
+}
+
+// Query runs a read and returns its rows. It waits while another process
+// holds a transaction, so it never sees uncommitted rows.
+func (db DB) Query(q string, args ...any) *Rows {
+	p := db.p
+	p.step()
+	db.d.acquire(p)
+	rows, err := db.d.prepare(q).stmt.Query(args...)
+	if err != nil {
+		panic(fmt.Sprintf("sim: %s: %s: %v", db.d.name, q, err))
+	}
+	out := &Rows{}
+	cols, _ := rows.Columns()
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			panic(fmt.Sprintf("sim: %s: %s: %v", db.d.name, q, err))
+		}
+		out.rows = append(out.rows, vals)
+	}
+	rows.Close()
+	if p.tx == nil {
+		db.d.release()
+	}
+	p.w.emit(Event{Node: db.d.name, Kind: KindQuery, Payment: p.payment, Peer: p.node.name, SQL: q, Args: args,
+		Note: strconv.Itoa(len(out.rows)) + " rows read"})
+	p.sleep(stmtCostUs)
+	return out
+}
+
+// Rows holds the result of a Query, read with Next and Scan like
+// database/sql's.
+type Rows struct {
+	rows [][]any
+	at   int
+}
+
+// Len is the number of rows.
+func (r *Rows) Len() int { return len(r.rows) }
+
+// Next moves to the next row; it returns false after the last.
+func (r *Rows) Next() bool {
+	r.at++
+	return r.at <= len(r.rows)
+}
+
+// Scan copies the current row into dest, which may hold *int, *int64 and
+// *string.
+func (r *Rows) Scan(dest ...any) {
+	row := r.rows[r.at-1]
+	for i, d := range dest {
+		switch d := d.(type) {
+		case *int:
+			*d = int(asInt(row[i]))
+		case *int64:
+			*d = asInt(row[i])
+		case *string:
+			*d = asString(row[i])
+		default:
+			panic(fmt.Sprintf("sim: Scan: unsupported destination %T", d))
+		}
+	}
+}
+
+func asInt(v any) int64 {
+	switch v := v.(type) {
+	case int64:
+		return v
+	case nil:
+		return 0
+	}
+	panic(fmt.Sprintf("sim: Scan: %T is not an integer", v))
+}
+
+func asString(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case []byte:
+		return string(v)
+	case nil:
+		return ""
+	}
+	return fmt.Sprint(v)
+}
+
+func isUniqueViolation(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		c := se.Code()
+		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+func dbScope(d *database) uint32 {
+	if d.name == NodeLedgerDB {
+		return 2
+	}
+	return 1
+}
+
+// bg is the context for SQL calls: a run is one synchronous computation, so
+// there is nothing to cancel mid-statement.
+var bg = context.Background()

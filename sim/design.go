@@ -1,0 +1,164 @@
+package sim
+
+import (
+	"embed"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"reflect"
+	"runtime"
+	"strings"
+)
+
+// Design is one way to build the payment flow: the code the payment
+// service runs per request, the outbox relay's loop (if any), and the
+// ledger's consumer. It is written as straight-line Go against the
+// simulator's APIs, the way the handbook writes it.
+type Design struct {
+	// Name is the design's stable name in the CLI, URLs and JSON.
+	Name string
+	// Summary says in one line what the design does and where it breaks.
+	Summary string
+	// Handle is the payment service's request handler.
+	Handle func(s *Service, pay Payment) error
+	// Relay is the outbox relay's loop; nil when the design has none.
+	Relay func(r *Relay)
+	// Consume is the ledger's handler for one delivered message.
+	Consume func(c *Consumer, m Message) error
+}
+
+// designs in the order they are listed and taught.
+var designs = []*Design{
+	{
+		Name:    "dual-write",
+		Summary: "save the payment, then publish the event: a failure between the two loses the event for good",
+		Handle:  saveThenPublish, Consume: postToLedger,
+	},
+	{
+		Name:    "publish-first",
+		Summary: "publish the event, then save the payment: a failed save leaves the ledger moving money that was never charged",
+		Handle:  publishThenSave, Consume: postToLedger,
+	},
+	{
+		Name:    "dual-write-retry",
+		Summary: "save, then publish with bounded retries and backoff: fewer losses, and a timeout retried becomes a duplicate",
+		Handle:  saveThenPublishWithRetry, Consume: postToLedger,
+	},
+	{
+		Name:    "outbox",
+		Summary: "save the payment and an outbox row in one transaction; a relay publishes it; the consumer is not idempotent",
+		Handle:  saveWithOutbox, Relay: relayOutbox, Consume: postToLedger,
+	},
+	{
+		Name:    "outbox-idempotent",
+		Summary: "outbox, and the consumer records each event id under a unique key in the same transaction as the entry",
+		Handle:  saveWithOutbox, Relay: relayOutbox, Consume: postToLedgerOnce,
+	},
+}
+
+// Designs lists every design in teaching order.
+func Designs() []Design {
+	out := make([]Design, len(designs))
+	for i, d := range designs {
+		out[i] = *d
+	}
+	return out
+}
+
+// DesignNames lists every design's name in teaching order.
+func DesignNames() []string {
+	out := make([]string, len(designs))
+	for i, d := range designs {
+		out[i] = d.Name
+	}
+	return out
+}
+
+func lookupDesign(name string) (*Design, bool) {
+	for _, d := range designs {
+		if d.Name == name {
+			return d, true
+		}
+	}
+	return nil, false
+}
+
+// The design files are embedded so that the source the UI shows is the very
+// code that runs, read at build time, never a copy that can drift.
+//
+//go:embed design_*.go
+var designFiles embed.FS
+
+// SourceFunc is one function of a design's source, as written in sim.
+type SourceFunc struct {
+	// Role is "service", "relay" or "consumer".
+	Role string `json:"role"`
+	// Name is the Go function's name.
+	Name string `json:"name"`
+	// Code is the function with its doc comment.
+	Code string `json:"code"`
+}
+
+// DesignSource returns the Go source of the functions a design runs.
+func DesignSource(name string) ([]SourceFunc, error) {
+	d, ok := lookupDesign(name)
+	if !ok {
+		return nil, fmt.Errorf("design %q is unknown; allowed: %s", name, strings.Join(DesignNames(), ", "))
+	}
+	var out []SourceFunc
+	add := func(role string, fn any) error {
+		if reflect.ValueOf(fn).IsNil() {
+			return nil
+		}
+		full := runtime.FuncForPC(reflect.ValueOf(fn).Pointer()).Name()
+		short := full[strings.LastIndexByte(full, '.')+1:]
+		code, err := funcSource(short)
+		if err != nil {
+			return err
+		}
+		out = append(out, SourceFunc{Role: role, Name: short, Code: code})
+		return nil
+	}
+	for _, f := range []struct {
+		role string
+		fn   any
+	}{{"service", d.Handle}, {"relay", d.Relay}, {"consumer", d.Consume}} {
+		if err := add(f.role, f.fn); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// funcSource finds a top-level function by name in the embedded design
+// files and returns its text, doc comment included.
+func funcSource(name string) (string, error) {
+	entries, err := designFiles.ReadDir(".")
+	if err != nil {
+		return "", err
+	}
+	for _, e := range entries {
+		src, err := designFiles.ReadFile(e.Name())
+		if err != nil {
+			return "", err
+		}
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, e.Name(), src, parser.ParseComments)
+		if err != nil {
+			return "", err
+		}
+		for _, decl := range f.Decls {
+			fd, ok := decl.(*ast.FuncDecl)
+			if !ok || fd.Recv != nil || fd.Name.Name != name {
+				continue
+			}
+			start := fd.Pos()
+			if fd.Doc != nil {
+				start = fd.Doc.Pos()
+			}
+			return string(src[fset.Position(start).Offset:fset.Position(fd.End()).Offset]), nil
+		}
+	}
+	return "", fmt.Errorf("sim: source of %s not found", name)
+}

@@ -1,0 +1,73 @@
+package sim
+
+import "errors"
+
+// The outbox family: the payment and the intent to publish it commit in one
+// local transaction; a relay publishes afterwards, at least once.
+
+// saveWithOutbox saves the payment and its event in one transaction: both
+// rows commit, or neither does.
+func saveWithOutbox(s *Service, pay Payment) error {
+	ev := pay.Event()
+	tx := s.DB.Begin()
+	if err := tx.Exec(insertPayment, pay.ID, pay.Account, pay.AmountCents); err != nil {
+		tx.Rollback()
+		return err
+	}
+	tx.Exec(`INSERT INTO outbox (event_id, payment_id, account, amount_cents) VALUES (?, ?, ?, ?)`,
+		ev.ID, ev.Payment, ev.Account, ev.AmountCents)
+	return tx.Commit()
+}
+
+// relayOutbox publishes unsent outbox rows and marks the acknowledged ones
+// sent. A crash or a lost ack between the publish and the mark publishes the
+// row again: delivery is at least once, never at most once.
+func relayOutbox(r *Relay) {
+	for {
+		rows := r.DB.Query(`SELECT id, event_id, payment_id, account, amount_cents FROM outbox WHERE sent_us IS NULL ORDER BY id LIMIT 32`)
+		if rows.Len() == 0 {
+			r.Idle()
+			continue
+		}
+		ids := make([]int64, 0, rows.Len())
+		batch := make([]Message, 0, rows.Len())
+		for rows.Next() {
+			var id int64
+			var m Message
+			rows.Scan(&id, &m.ID, &m.Payment, &m.Account, &m.AmountCents)
+			ids = append(ids, id)
+			batch = append(batch, m)
+		}
+		r.Working(batch[0].Payment)
+		errs := r.Bus.PublishAll(batch)
+		tx := r.DB.Begin()
+		failed := false
+		for i, err := range errs {
+			if err != nil {
+				failed = true // still unsent: the next poll publishes it again
+				continue
+			}
+			tx.Exec(`UPDATE outbox SET sent_us = ? WHERE id = ?`, r.Now(), ids[i])
+		}
+		tx.Commit() // if this fails, every row in the batch is published again
+		r.Working(0)
+		if failed {
+			r.Sleep()
+		}
+	}
+}
+
+// postToLedgerOnce is the handbook's idempotent consumer: it records the
+// event id under a unique key in the same transaction as the ledger entry,
+// so a duplicate delivery finds the id taken and moves no money.
+func postToLedgerOnce(c *Consumer, m Message) error {
+	tx := c.DB.Begin()
+	if err := tx.Exec(`INSERT INTO processed_events (event_id) VALUES (?)`, m.ID); errors.Is(err, ErrDuplicate) {
+		tx.Rollback()
+		c.Skip(m)
+		return nil // already posted: acknowledge, so the broker stops delivering it
+	}
+	tx.Exec(`INSERT INTO ledger_entries (event_id, payment_id, account, amount_cents) VALUES (?, ?, ?, ?)`,
+		m.ID, m.Payment, m.Account, m.AmountCents)
+	return tx.Commit()
+}

@@ -1,0 +1,194 @@
+package sim
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Fault names one kind of failure the simulator can inject. Each has a
+// probability per occurrence in a Scenario; zero means it never happens.
+type Fault int
+
+// The faults, in the order they are listed everywhere (CLI, JSON, UI).
+const (
+	// NetDrop loses a message between two nodes.
+	NetDrop Fault = iota
+	// NetDup delivers a message twice.
+	NetDup
+	// BusPublishFail makes a publish fail before it reaches the broker; the
+	// publisher gets an error and knows nothing was stored.
+	BusPublishFail
+	// BusAckLost lets the broker store a message but loses its
+	// acknowledgement: the publisher cannot tell whether it was stored.
+	BusAckLost
+	// BusRedeliver makes the broker deliver an already acknowledged message
+	// again, as brokers do after a rebalance or an offset reset.
+	BusRedeliver
+	// DBFail makes a commit fail: the transaction rolls back and the caller
+	// gets an error.
+	DBFail
+	// CrashService crashes the payment service at a step.
+	CrashService
+	// CrashRelay crashes the outbox relay at a step.
+	CrashRelay
+	// CrashConsumer crashes the ledger consumer at a step.
+	CrashConsumer
+	numFaults
+)
+
+var faultNames = [numFaults]string{
+	"net.drop", "net.dup", "bus.publish.fail", "bus.ack.lost", "bus.redeliver",
+	"db.fail", "crash.service", "crash.relay", "crash.consumer",
+}
+
+var faultSummaries = [numFaults]string{
+	"a message between two nodes is lost",
+	"a message between two nodes is delivered twice",
+	"a publish never reaches the broker; the publisher gets an error",
+	"the broker stored the message but the publisher never hears back",
+	"the broker delivers an already acknowledged message again",
+	"a commit fails; the transaction rolls back and the caller gets an error",
+	"the payment service crashes at a step and restarts",
+	"the outbox relay crashes at a step and restarts",
+	"the ledger consumer crashes at a step and restarts",
+}
+
+// String is the fault's name as used in flags, URLs and JSON ("net.drop").
+func (f Fault) String() string { return faultNames[f] }
+
+// Summary says in one line what the fault does.
+func (f Fault) Summary() string { return faultSummaries[f] }
+
+// AllFaults lists every fault in its canonical order.
+func AllFaults() []Fault {
+	out := make([]Fault, numFaults)
+	for i := range out {
+		out[i] = Fault(i)
+	}
+	return out
+}
+
+// FaultNames lists every fault's name in canonical order.
+func FaultNames() []string { return faultNames[:] }
+
+// LookupFault finds a fault by name.
+func LookupFault(name string) (Fault, bool) {
+	for i, n := range faultNames {
+		if n == name {
+			return Fault(i), true
+		}
+	}
+	return 0, false
+}
+
+// Faults holds one probability per Fault. It is an array, not a map, so that
+// iterating it can never leak map order into a run.
+type Faults [numFaults]float64
+
+// Set returns a copy of fs with f set to p.
+func (fs Faults) Set(f Fault, p float64) Faults { fs[f] = p; return fs }
+
+// String writes the non-zero faults as "name=p,name=p" in canonical order,
+// the form ParseFaults reads.
+func (fs Faults) String() string {
+	var b strings.Builder
+	for i, p := range fs {
+		if p == 0 {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(faultNames[i])
+		b.WriteByte('=')
+		b.WriteString(strconv.FormatFloat(p, 'g', -1, 64))
+	}
+	return b.String()
+}
+
+// MarshalJSON writes the faults as an object of the non-zero ones, keys in
+// canonical order.
+func (fs Faults) MarshalJSON() ([]byte, error) {
+	var b strings.Builder
+	b.WriteByte('{')
+	n := 0
+	for i, p := range fs {
+		if p == 0 {
+			continue
+		}
+		if n > 0 {
+			b.WriteByte(',')
+		}
+		n++
+		fmt.Fprintf(&b, "%q:%s", faultNames[i], strconv.FormatFloat(p, 'g', -1, 64))
+	}
+	b.WriteByte('}')
+	return []byte(b.String()), nil
+}
+
+// UnmarshalJSON reads an object of fault name to probability, rejecting
+// unknown names and probabilities outside [0, 1].
+func (fs *Faults) UnmarshalJSON(data []byte) error {
+	var m map[string]float64
+	if err := json.Unmarshal(data, &m); err != nil {
+		return fmt.Errorf("faults: %v; allowed: an object of fault name to probability", err)
+	}
+	var out Faults
+	for name, p := range m {
+		f, ok := LookupFault(name)
+		if !ok {
+			return unknownFault(name)
+		}
+		if !(p >= 0 && p <= 1) {
+			return fmt.Errorf("fault %s=%v is out of range; allowed: a probability from 0 to 1", name, p)
+		}
+		out[f] = p
+	}
+	*fs = out
+	return nil
+}
+
+// maxFaultList bounds the text ParseFaults accepts, so that a hostile input
+// cannot make it allocate without bound.
+const maxFaultList = 4096
+
+// ParseFaults reads "name=p,name=p". Names must be known, each at most once,
+// and every p a number in [0, 1].
+func ParseFaults(s string) (Faults, error) {
+	var fs Faults
+	if len(s) > maxFaultList {
+		return fs, fmt.Errorf("faults list is %d bytes long; allowed: at most %d", len(s), maxFaultList)
+	}
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return fs, nil
+	}
+	var seen [numFaults]bool
+	for _, item := range strings.Split(s, ",") {
+		name, val, ok := strings.Cut(strings.TrimSpace(item), "=")
+		if !ok {
+			return fs, fmt.Errorf("faults item %q is malformed; allowed: name=p, e.g. net.drop=0.05", item)
+		}
+		name = strings.TrimSpace(name)
+		f, known := LookupFault(name)
+		if !known {
+			return fs, unknownFault(name)
+		}
+		if seen[f] {
+			return fs, fmt.Errorf("fault %s is given twice; allowed: each fault at most once", name)
+		}
+		seen[f] = true
+		p, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+		if err != nil || !(p >= 0 && p <= 1) {
+			return fs, fmt.Errorf("fault %s=%s is out of range; allowed: a probability from 0 to 1", name, strings.TrimSpace(val))
+		}
+		fs[f] = p
+	}
+	return fs, nil
+}
+
+func unknownFault(name string) error {
+	return fmt.Errorf("fault %q is unknown; allowed: %s", name, strings.Join(faultNames[:], ", "))
+}

@@ -1,0 +1,94 @@
+package sim
+
+import "strconv"
+
+// channel names one kind of message between two nodes. Network faults are
+// keyed by (channel, payment, n-th message), so "the first response to
+// payment 17 is lost" is the same decision in every design.
+type channel uint32
+
+const (
+	chRequest     channel = iota + 1 // client → service: charge this payment
+	chResponse                       // service → client: the answer
+	chPublish                        // publisher → bus
+	chPublishAck                     // bus → publisher
+	chDeliver                        // bus → ledger consumer
+	chConsumerAck                    // ledger consumer → bus
+)
+
+var channelNotes = [...]string{
+	chRequest: "charge request", chResponse: "response", chPublish: "publish",
+	chPublishAck: "publish ack", chDeliver: "delivery", chConsumerAck: "consumer ack",
+}
+
+type msgKey struct {
+	ch      channel
+	payment int32
+}
+
+// delayUs is the keyed one-way delay of a message: uniform over
+// latency ± jitter, never negative.
+func (w *world) delayUs(ch channel, payment int, n uint32, copy uint64) int64 {
+	lat := int64(w.sc.Latency) / 1000
+	jit := int64(w.sc.Jitter) / 1000
+	if jit == 0 {
+		return lat
+	}
+	u := uniform(w.sc.Seed, tagDelay, uint64(ch)<<32|uint64(n), uint64(payment), copy)
+	d := lat + int64((2*u-1)*float64(jit))
+	return max(d, 0)
+}
+
+// netFault decides a keyed network fault for message n of (ch, payment).
+func (w *world) netFault(f Fault, ch channel, payment int, n uint32) bool {
+	p := w.sc.Faults[f]
+	if p == 0 || uniform(w.sc.Seed, uint64(f)+1, uint64(ch)<<32|uint64(n), uint64(payment), 0) >= p {
+		return false
+	}
+	w.injected[f]++
+	return true
+}
+
+// send puts a message on the wire. It emits the send (with kind, usually
+// KindSend), then later a delivery, a drop, or a delivery and a duplicate.
+// arrive runs on each delivery to a node that is up.
+func (w *world) send(from, to *node, ch channel, payment int, kind, note string, arrive func()) {
+	k := msgKey{ch, int32(payment)}
+	n := w.msgCount[k]
+	w.msgCount[k] = n + 1
+	w.msgSeq++
+	msg := w.msgSeq
+	sent := w.emit(Event{Node: from.name, Kind: kind, Payment: payment, Msg: msg, Peer: to.name, Note: note})
+	what := channelNotes[ch]
+	at := w.now + w.delayUs(ch, payment, n, 0)
+	if w.netFault(NetDrop, ch, payment, n) {
+		w.schedule(at, false, func() {
+			w.emit(Event{Node: to.name, Kind: KindDrop, Payment: payment, Msg: msg, Peer: from.name, Cause: sent,
+				Fault: NetDrop.String(), Note: what + " lost in the network"})
+		})
+		return
+	}
+	w.schedule(at, false, func() { w.arrive(from, to, payment, msg, sent, KindDeliver, "", what, " arrived", arrive) })
+	if w.netFault(NetDup, ch, payment, n) {
+		w.schedule(w.now+w.delayUs(ch, payment, n, 1), false, func() {
+			w.arrive(from, to, payment, msg, sent, KindDuplicate, NetDup.String(), what, " arrived again (duplicated by the network)", arrive)
+		})
+	}
+}
+
+func (w *world) arrive(from, to *node, payment, msg, sent int, kind, fault, what, how string, arrive func()) {
+	if to.down {
+		w.emit(Event{Node: to.name, Kind: KindDown, Payment: payment, Msg: msg, Peer: from.name, Cause: sent, Fault: fault,
+			Note: what + " reached " + to.name + " while it was down"})
+		return
+	}
+	w.emit(Event{Node: to.name, Kind: kind, Payment: payment, Msg: msg, Peer: from.name, Cause: sent, Fault: fault, Note: what + how})
+	arrive()
+}
+
+func msToString(us int64) string {
+	if us%1000 == 0 {
+		return strconv.FormatInt(us/1000, 10) + "ms"
+	}
+	return strconv.FormatFloat(float64(us)/1000, 'f', -1, 64) + "ms"
+}

@@ -1,0 +1,171 @@
+package sim
+
+import "strconv"
+
+// Payment is one charge a client asks the payment service to make.
+type Payment struct {
+	ID          int
+	Account     string
+	AmountCents int64
+}
+
+// Event is the message this payment produces for the ledger.
+func (pay Payment) Event() Message {
+	return Message{ID: "pmt-" + strconv.Itoa(pay.ID), Payment: pay.ID, Account: pay.Account, AmountCents: pay.AmountCents}
+}
+
+// Service is what a design's request handler runs against inside the
+// payment service: its database and its bus client.
+type Service struct {
+	DB  DB
+	Bus Bus
+	p   *proc
+}
+
+// Backoff waits before retry number attempt (1, 2, …): an exponential delay
+// from base with keyed jitter of ±50%, so retries of many payments do not
+// line up.
+func (s *Service) Backoff(attempt int, base Duration) {
+	p := s.p
+	p.step()
+	d := int64(base) / 1000 << (attempt - 1)
+	u := uniform(p.w.sc.Seed, tagBackoff, uint64(attempt), uint64(p.payment), 0)
+	d = d/2 + int64(u*float64(d))
+	p.w.emit(Event{Node: p.node.name, Kind: KindRetry, Payment: p.payment,
+		Note: "retry " + strconv.Itoa(attempt) + " after " + msToString(d)})
+	p.sleep(d)
+}
+
+// Relay is what a design's outbox relay runs against: the payment service's
+// database, read from beside it, and a bus client.
+type Relay struct {
+	DB  DB
+	Bus Bus
+	p   *proc
+}
+
+// relayPollUs is how often an idle relay looks for unsent outbox rows.
+const relayPollUs = 5_000
+
+// Now is the current virtual time in microseconds.
+func (r *Relay) Now() int64 { return r.p.w.now }
+
+// Working notes which payment the relay's next steps are about, so crash
+// faults and events name it.
+func (r *Relay) Working(payment int) { r.p.payment = payment }
+
+// Idle waits for the next poll. An idle relay does not keep the run alive.
+func (r *Relay) Idle() { r.p.step(); r.p.sleepAs(relayPollUs, true) }
+
+// Sleep waits for the next poll while work is still pending.
+func (r *Relay) Sleep() { r.p.step(); r.p.sleep(relayPollUs) }
+
+// Consumer is what a design's ledger consumer runs against: the ledger's own
+// database. When the handler returns nil, the consumer acknowledges the
+// delivery to the broker (a separate step, so a crash can fall between the
+// commit and the ack).
+type Consumer struct {
+	DB DB
+	p  *proc
+}
+
+// Skip records that the consumer ignored a delivery it had already
+// processed.
+func (c *Consumer) Skip(m Message) {
+	c.p.w.emit(Event{Node: NodeLedger, Kind: KindDedupSkip, Payment: m.Payment,
+		Note: m.ID + " already processed: skipped, no money moved"})
+}
+
+// workload: payment i is requested at i × requestIntervalUs.
+const requestIntervalUs = 1_000
+
+// clientTimeoutUs is how long a client waits for the service's answer.
+func (w *world) clientTimeoutUs() int64 { return w.roundTripUs() + 100_000 }
+
+// payment returns request i of the workload; amounts and accounts are keyed
+// on the seed and the payment id.
+func (w *world) payment(i int) Payment {
+	amount := 100 + int64(uniform(w.sc.Seed, tagAmount, uint64(i), 0, 0)*99_900)
+	account := 1 + int(uniform(w.sc.Seed, tagAccount, uint64(i), 0, 0)*20)
+	return Payment{ID: i, Account: "A-" + strconv.Itoa(account), AmountCents: amount}
+}
+
+// startClient sends payment pay and waits for the answer.
+func (w *world) startClient(pay Payment) {
+	w.spawn(w.client, pay.ID, func(p *proc) {
+		token := p.waitFor()
+		w.send(w.client, w.service, chRequest, pay.ID, KindRequest,
+			"charge "+cents(pay.AmountCents)+" to "+pay.Account, func() {
+				w.serve(pay, func(result string) { w.wake(p, token, result, false) })
+			})
+		w.schedule(w.now+w.clientTimeoutUs(), false, func() { w.resume(p, token, nil) })
+		if v := p.park(); v != nil {
+			w.emit(Event{Node: NodeClient, Kind: KindResponse, Payment: pay.ID, Peer: NodeService, Note: "service answered: " + v.(string)})
+		} else {
+			w.emit(Event{Node: NodeClient, Kind: KindTimeout, Payment: pay.ID, Peer: NodeService,
+				Note: "no answer within " + msToString(w.clientTimeoutUs()) + ": outcome unknown"})
+		}
+	})
+}
+
+// serve runs the design's handler for one request in a new process on the
+// payment service and answers the client.
+func (w *world) serve(pay Payment, answer func(string)) {
+	w.spawn(w.service, pay.ID, func(p *proc) {
+		s := &Service{DB: DB{w.serviceDB, p}, Bus: Bus{p}, p: p}
+		result := "ok"
+		if err := w.design.Handle(s, pay); err != nil {
+			result = "error: " + err.Error()
+			w.emit(Event{Node: NodeService, Kind: KindError, Payment: pay.ID, Note: "handler returned " + result})
+		}
+		p.step()
+		w.send(w.service, w.client, chResponse, pay.ID, KindSend, result, func() { answer(result) })
+	})
+}
+
+// consume runs the design's consumer for one delivery in a new process on
+// the ledger, and acknowledges it when the handler returns nil.
+func (w *world) consume(d *delivery) {
+	w.delivered++
+	w.spawn(w.ledger, d.m.Payment, func(p *proc) {
+		c := &Consumer{DB: DB{w.ledgerDB, p}, p: p}
+		if err := w.design.Consume(c, d.m); err != nil {
+			w.emit(Event{Node: NodeLedger, Kind: KindError, Payment: d.m.Payment, Note: "consumer returned error: " + err.Error() + "; no ack"})
+			return
+		}
+		p.step()
+		w.send(w.ledger, w.bus, chConsumerAck, d.m.Payment, KindSend, "ack "+d.m.ID, func() { w.broker.consumerAck(d) })
+	})
+}
+
+// startRelay runs the design's relay loop, if it has one.
+func (w *world) startRelay() {
+	if w.design.Relay == nil {
+		return
+	}
+	w.spawn(w.relay, 0, func(p *proc) {
+		w.design.Relay(&Relay{DB: DB{w.serviceDB, p}, Bus: Bus{p}, p: p})
+	})
+}
+
+// watchCommitted records what a committed watched insert means.
+func (w *world) watchCommitted(wt watched, commitEvent int) {
+	if wt.payment <= 0 || wt.payment >= len(w.payments) {
+		return
+	}
+	t := &w.payments[wt.payment]
+	switch wt.kind {
+	case watchSaved:
+		if t.committed == 0 {
+			t.committed = commitEvent
+		}
+	case watchEffect:
+		id := w.emit(Event{Node: NodeLedger, Kind: KindEffect, Payment: wt.payment, Note: "money moved: ledger entry posted"})
+		t.effects = append(t.effects, id)
+	}
+}
+
+func cents(c int64) string {
+	s := strconv.FormatInt(c/100, 10) + "." + strconv.FormatInt(100+c%100, 10)[1:]
+	return "€" + s
+}

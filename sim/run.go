@@ -1,0 +1,191 @@
+package sim
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Schemas of the three databases.
+const (
+	serviceSchema = `
+CREATE TABLE payments (id INTEGER PRIMARY KEY, account TEXT NOT NULL, amount_cents INTEGER NOT NULL);
+CREATE TABLE outbox (id INTEGER PRIMARY KEY, event_id TEXT NOT NULL, payment_id INTEGER NOT NULL,
+  account TEXT NOT NULL, amount_cents INTEGER NOT NULL, sent_us INTEGER);
+CREATE INDEX outbox_unsent ON outbox (id) WHERE sent_us IS NULL;`
+	busSchema = `
+CREATE TABLE messages (id INTEGER PRIMARY KEY, event_id TEXT NOT NULL, payment_id INTEGER NOT NULL,
+  account TEXT NOT NULL, amount_cents INTEGER NOT NULL);`
+	ledgerSchema = `
+CREATE TABLE ledger_entries (id INTEGER PRIMARY KEY, event_id TEXT NOT NULL, payment_id INTEGER NOT NULL,
+  account TEXT NOT NULL, amount_cents INTEGER NOT NULL);
+CREATE TABLE processed_events (event_id TEXT PRIMARY KEY);`
+)
+
+// Result is what a run produces besides its event stream.
+type Result struct {
+	Report Report
+	// Marks lists, in event order, every event that is evidence of a
+	// violation, one per violation counted in Report.
+	Marks []Mark
+}
+
+// Mark says that an event is the evidence for one counted violation.
+type Mark struct {
+	Event     int    `json:"event"`
+	Violation string `json:"violation"`
+}
+
+// Run simulates sc and checks the result. sink, if not nil, receives every
+// event as it happens; the pointer is only valid during the call. The same
+// scenario always gives the same events and the same Result.
+func Run(sc Scenario, sink func(*Event)) (Result, error) {
+	if err := sc.Validate(); err != nil {
+		return Result{}, err
+	}
+	d, _ := lookupDesign(sc.Design)
+	w := &world{
+		sc:          sc,
+		design:      d,
+		sink:        sink,
+		occurrences: map[rollKey]uint32{},
+		msgCount:    map[msgKey]uint32{},
+		payments:    make([]paymentTrack, sc.Payments+1),
+	}
+	w.client = &node{w: w, name: NodeClient}
+	w.service = &node{w: w, name: NodeService, crashFault: CrashService, canCrash: true}
+	w.relay = &node{w: w, name: NodeRelay, crashFault: CrashRelay, canCrash: true, onRestart: w.startRelay}
+	w.bus = &node{w: w, name: NodeBus}
+	w.ledger = &node{w: w, name: NodeLedger, crashFault: CrashConsumer, canCrash: true}
+	w.broker = &broker{w: w}
+	var err error
+	if w.serviceDB, err = openDatabase(w, NodeServiceDB, serviceSchema, map[string]string{"payments": watchSaved}); err != nil {
+		return Result{}, err
+	}
+	defer w.serviceDB.close()
+	if w.busDB, err = openDatabase(w, "bus.db", busSchema, nil); err != nil {
+		return Result{}, err
+	}
+	defer w.busDB.close()
+	if w.ledgerDB, err = openDatabase(w, NodeLedgerDB, ledgerSchema, map[string]string{"ledger_entries": watchEffect}); err != nil {
+		return Result{}, err
+	}
+	defer w.ledgerDB.close()
+
+	// The workload: one request every requestIntervalUs, each scheduling
+	// the next so the queue stays small.
+	var request func(i int)
+	request = func(i int) {
+		w.startClient(w.payment(i))
+		if i < sc.Payments {
+			w.schedule(w.now+requestIntervalUs, false, func() { request(i + 1) })
+		}
+	}
+	w.schedule(requestIntervalUs, false, func() { request(1) })
+	w.startRelay()
+	w.loop()
+	w.stopAll()
+	return w.check()
+}
+
+// Record runs sc and returns every event with its Violation set from the
+// checker's marks, and the report.
+func Record(sc Scenario) ([]Event, Report, error) {
+	var events []Event
+	res, err := Run(sc, func(ev *Event) { events = append(events, *ev) })
+	if err != nil {
+		return nil, Report{}, err
+	}
+	for _, m := range res.Marks {
+		events[m.Event-1].Violation = m.Violation
+	}
+	return events, res.Report, nil
+}
+
+// check compares the places that hold state: which payments the service's
+// database committed, and which the ledger posted, how often.
+func (w *world) check() (Result, error) {
+	r := Report{
+		Design: w.sc.Design, Seed: w.sc.Seed, Payments: w.sc.Payments,
+		Published: w.published, Delivered: w.delivered,
+		Events: w.events, EndMs: (w.now + 999) / 1000, Stopped: w.stopped,
+		Injected: map[string]int{}, FirstViolation: map[string]int{},
+	}
+	for f, n := range w.injected {
+		if n > 0 {
+			r.Injected[faultNames[f]] = n
+		}
+	}
+	committed := make([]bool, len(w.payments))
+	rows, err := w.serviceDB.conn.QueryContext(bg, "SELECT id FROM payments")
+	if err != nil {
+		return Result{}, fmt.Errorf("check payments: %w", err)
+	}
+	for rows.Next() {
+		var id int
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return Result{}, err
+		}
+		if id > 0 && id < len(committed) {
+			committed[id] = true
+			r.Committed++
+		}
+	}
+	rows.Close()
+	posted := make([]int, len(w.payments))
+	rows, err = w.ledgerDB.conn.QueryContext(bg, "SELECT payment_id, COUNT(*) FROM ledger_entries GROUP BY payment_id")
+	if err != nil {
+		return Result{}, fmt.Errorf("check ledger: %w", err)
+	}
+	for rows.Next() {
+		var id, n int
+		if err := rows.Scan(&id, &n); err != nil {
+			rows.Close()
+			return Result{}, err
+		}
+		if id > 0 && id < len(posted) {
+			posted[id] = n
+		}
+		r.LedgerEntries += n
+	}
+	rows.Close()
+
+	var marks []Mark
+	mark := func(ev int, key string) {
+		if ev > 0 {
+			marks = append(marks, Mark{ev, key})
+		}
+	}
+	for id := 1; id < len(w.payments); id++ {
+		t := &w.payments[id]
+		n := posted[id]
+		switch {
+		case committed[id] && n == 0:
+			r.Lost++
+			ev := t.faultAfterSaved
+			if ev == 0 {
+				ev = t.committed
+			}
+			mark(ev, ViolationLost)
+		case !committed[id] && n > 0:
+			r.Phantom++
+			if len(t.effects) > 0 {
+				mark(t.effects[0], ViolationPhantom)
+			}
+		}
+		if n > 1 {
+			r.DuplicateEffects += n - 1
+			for _, ev := range t.effects[min(1, len(t.effects)):] {
+				mark(ev, ViolationDuplicate)
+			}
+		}
+	}
+	slices.SortFunc(marks, func(a, b Mark) int { return a.Event - b.Event })
+	for _, m := range marks {
+		if _, ok := r.FirstViolation[m.Violation]; !ok {
+			r.FirstViolation[m.Violation] = m.Event
+		}
+	}
+	r.Converged = r.Lost == 0 && r.Phantom == 0 && r.DuplicateEffects == 0
+	return Result{Report: r, Marks: marks}, nil
+}

@@ -1,0 +1,198 @@
+package sim
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Limits on every input. A scenario outside them is rejected by Validate
+// with an error naming the field and the allowed range, so that no input can
+// make a run unbounded in time or memory.
+const (
+	MinPayments = 1
+	MaxPayments = 100_000
+	MaxLatency  = 10 * time.Second
+	MaxDeadline = 24 * time.Hour
+	// MaxEvents caps one run's event stream; a run that reaches it stops
+	// with Report.Stopped = "event-limit".
+	MaxEvents = 5_000_000
+)
+
+// Defaults a scenario starts from. They are chosen so that the handbook's
+// example plays out in well under a virtual minute.
+const (
+	DefaultPayments = 200
+	DefaultLatency  = 5 * time.Millisecond
+	DefaultJitter   = 2 * time.Millisecond
+	DefaultDeadline = 10 * time.Minute
+	DefaultSeed     = 42
+)
+
+// Scenario is everything a run depends on: the same scenario gives the same
+// event stream and report, byte for byte, on any machine.
+type Scenario struct {
+	// Design is the name of the design under test (see Designs).
+	Design string `json:"design"`
+	// Seed derives every fault, latency and workload decision.
+	Seed uint64 `json:"seed"`
+	// Payments is how many payment requests the clients send.
+	Payments int `json:"payments"`
+	// Faults holds one probability per fault kind; zero means off.
+	Faults Faults `json:"faults"`
+	// Latency is the mean one-way network delay between two nodes.
+	Latency Duration `json:"latency"`
+	// Jitter spreads each delay uniformly over Latency ± Jitter, which is
+	// what lets one message overtake another.
+	Jitter Duration `json:"jitter"`
+	// Deadline is the virtual time after which the run stops even if work is
+	// still pending (retries of a message that is always dropped, say).
+	Deadline Duration `json:"deadline"`
+}
+
+// DefaultScenario is the scenario the CLI and the playground start from.
+func DefaultScenario() Scenario {
+	return Scenario{
+		Design:   "dual-write",
+		Seed:     DefaultSeed,
+		Payments: DefaultPayments,
+		Latency:  Duration(DefaultLatency),
+		Jitter:   Duration(DefaultJitter),
+		Deadline: Duration(DefaultDeadline),
+	}
+}
+
+// Validate reports the first field that is out of range, naming the field,
+// the bad value and what is allowed.
+func (s Scenario) Validate() error {
+	if _, ok := lookupDesign(s.Design); !ok {
+		return fmt.Errorf("design %q is unknown; allowed: %s", s.Design, strings.Join(DesignNames(), ", "))
+	}
+	if s.Payments < MinPayments || s.Payments > MaxPayments {
+		return fmt.Errorf("payments %d is out of range; allowed: %d to %d", s.Payments, MinPayments, MaxPayments)
+	}
+	for i, p := range s.Faults {
+		if !(p >= 0 && p <= 1) { // also rejects NaN
+			return fmt.Errorf("fault %s=%v is out of range; allowed: a probability from 0 to 1", faultNames[i], p)
+		}
+	}
+	if err := checkDuration("latency", s.Latency, 0, Duration(MaxLatency)); err != nil {
+		return err
+	}
+	if err := checkDuration("jitter", s.Jitter, 0, Duration(MaxLatency)); err != nil {
+		return err
+	}
+	if err := checkDuration("deadline", s.Deadline, Duration(time.Millisecond), Duration(MaxDeadline)); err != nil {
+		return err
+	}
+	return nil
+}
+
+func checkDuration(field string, d, lo, hi Duration) error {
+	if d < lo || d > hi {
+		return fmt.Errorf("%s %s is out of range; allowed: %s to %s", field, d, lo, hi)
+	}
+	return nil
+}
+
+// ParamNames are the names a scenario uses on the command line (-name) and
+// in URLs (?name=), in the order Params writes them.
+var ParamNames = []string{"design", "seed", "payments", "faults", "latency", "jitter", "deadline"}
+
+// FromParams builds a scenario from named string values, starting from
+// DefaultScenario; get returns "" for a name that was not given. The CLI and
+// the web app both parse through here, so a flag and a URL parameter of the
+// same name mean the same thing and fail with the same message.
+func FromParams(get func(name string) string) (Scenario, error) {
+	s := DefaultScenario()
+	if v := get("design"); v != "" {
+		s.Design = v
+	}
+	if v := get("seed"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return s, fmt.Errorf("seed %q is not valid; allowed: a whole number from 0 to %d", v, uint64(1<<64-1))
+		}
+		s.Seed = n
+	}
+	if v := get("payments"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return s, fmt.Errorf("payments %q is not valid; allowed: a whole number from %d to %d", v, MinPayments, MaxPayments)
+		}
+		s.Payments = n
+	}
+	if v := get("faults"); v != "" {
+		f, err := ParseFaults(v)
+		if err != nil {
+			return s, err
+		}
+		s.Faults = f
+	}
+	for _, d := range []struct {
+		name string
+		dst  *Duration
+	}{{"latency", &s.Latency}, {"jitter", &s.Jitter}, {"deadline", &s.Deadline}} {
+		if v := get(d.name); v != "" {
+			p, err := ParseDuration(d.name, v)
+			if err != nil {
+				return s, err
+			}
+			*d.dst = p
+		}
+	}
+	return s, s.Validate()
+}
+
+// Params returns the scenario as name/value pairs in ParamNames order,
+// leaving out faults when none is set. FromParams(Params) gives the scenario
+// back.
+func (s Scenario) Params() [][2]string {
+	out := [][2]string{
+		{"design", s.Design},
+		{"seed", strconv.FormatUint(s.Seed, 10)},
+		{"payments", strconv.Itoa(s.Payments)},
+	}
+	if f := s.Faults.String(); f != "" {
+		out = append(out, [2]string{"faults", f})
+	}
+	return append(out,
+		[2]string{"latency", s.Latency.String()},
+		[2]string{"jitter", s.Jitter.String()},
+		[2]string{"deadline", s.Deadline.String()},
+	)
+}
+
+// Duration is a span of virtual time. It reads and writes as a Go duration
+// string ("5ms", "2s", "10m") everywhere: flags, URLs, JSON.
+type Duration time.Duration
+
+// String formats d the way time.Duration does.
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// MarshalText writes d as a Go duration string.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText reads a Go duration string.
+func (d *Duration) UnmarshalText(b []byte) error {
+	p, err := ParseDuration("duration", string(b))
+	if err != nil {
+		return err
+	}
+	*d = p
+	return nil
+}
+
+// ParseDuration parses a Go duration string for the named field; negative
+// values are rejected here so that every caller says the same thing.
+func ParseDuration(field, v string) (Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s %q is not a duration; allowed: a Go duration such as 5ms, 2s or 10m", field, v)
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("%s %s is negative; allowed: zero or more", field, v)
+	}
+	return Duration(d), nil
+}

@@ -1,0 +1,315 @@
+package sim
+
+import (
+	"container/heap"
+	"iter"
+)
+
+// The scheduler. Virtual time only moves when the next item is taken off the
+// queue; items are ordered by (time, sequence), so two items due at the same
+// instant run in the order they were scheduled, on every machine.
+
+type item struct {
+	at  int64 // virtual µs
+	seq uint64
+	fn  func()
+	// background items (an idle relay's next poll) do not keep a run
+	// alive: when only they are left and none has run since the last real
+	// work, the run is quiet.
+	background bool
+	epoch      uint64
+}
+
+type itemHeap []*item
+
+func (h itemHeap) Len() int { return len(h) }
+func (h itemHeap) Less(i, j int) bool {
+	if h[i].at != h[j].at {
+		return h[i].at < h[j].at
+	}
+	return h[i].seq < h[j].seq
+}
+func (h itemHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *itemHeap) Push(x any)   { *h = append(*h, x.(*item)) }
+func (h *itemHeap) Pop() any {
+	old := *h
+	it := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return it
+}
+
+// world is one run in progress.
+type world struct {
+	sc     Scenario
+	design *Design
+	now    int64
+	seq    uint64
+	queue  itemHeap
+	// foreground counts queued items that are not background; fgEpoch
+	// counts foreground items run so far.
+	foreground int
+	fgEpoch    uint64
+
+	sink     func(*Event)
+	events   int
+	stopped  string
+	finished bool // the run is over: stopping processes emits nothing
+
+	occurrences map[rollKey]uint32
+	injected    [numFaults]int
+	msgSeq      int
+	msgCount    map[msgKey]uint32
+
+	client, service, relay, bus, ledger *node
+	serviceDB, busDB, ledgerDB          *database
+	broker                              *broker
+	payments                            []paymentTrack
+	published, delivered                int
+}
+
+// paymentTrack is what the checker needs to point at evidence: ids of the
+// events that committed a payment, hurt it after that, and posted it.
+type paymentTrack struct {
+	committed       int // commit event that saved it
+	faultAfterSaved int // first fault event about it after that commit
+	effects         []int
+}
+
+func (w *world) schedule(at int64, background bool, fn func()) {
+	if at < w.now {
+		at = w.now
+	}
+	w.seq++
+	if !background {
+		w.foreground++
+	}
+	heap.Push(&w.queue, &item{at: at, seq: w.seq, fn: fn, background: background, epoch: w.fgEpoch})
+}
+
+// loop runs items until the run is quiet, passes its deadline or reaches the
+// event limit.
+func (w *world) loop() {
+	deadline := int64(w.sc.Deadline) / 1000
+	for len(w.queue) > 0 {
+		next := w.queue[0]
+		if w.foreground == 0 && next.epoch == w.fgEpoch {
+			w.stopped = "quiet"
+			return
+		}
+		if next.at > deadline {
+			w.now = deadline
+			w.stopped = "deadline"
+			return
+		}
+		if w.events >= MaxEvents {
+			w.stopped = "event-limit"
+			return
+		}
+		heap.Pop(&w.queue)
+		w.now = next.at
+		if !next.background {
+			w.foreground--
+			w.fgEpoch++
+		}
+		next.fn()
+	}
+	w.stopped = "quiet"
+}
+
+// emit numbers an event, updates what the checker tracks, and hands it to
+// the sink. It returns the event's id.
+func (w *world) emit(ev Event) int {
+	if w.finished {
+		return 0
+	}
+	w.events++
+	ev.ID = w.events
+	ev.AtUs = w.now
+	if ev.Fault != "" && ev.Payment > 0 && ev.Payment < len(w.payments) {
+		t := &w.payments[ev.Payment]
+		if t.committed > 0 && t.faultAfterSaved == 0 {
+			t.faultAfterSaved = ev.ID
+		}
+	}
+	if w.sink != nil {
+		w.sink(&ev)
+	}
+	return ev.ID
+}
+
+// node is a simulated process host that can crash and restart.
+type node struct {
+	w          *world
+	name       string
+	crashFault Fault
+	canCrash   bool
+	down       bool
+	procs      []*proc
+	// onRestart runs after a restart (the relay starts polling again).
+	onRestart func()
+}
+
+// restartDelayUs is how long a crashed process stays down.
+const restartDelayUs = 20_000
+
+// crashSignal unwinds a crashed process's coroutine.
+type crashSignal struct{}
+
+// proc is one simulated process: a coroutine that runs straight-line design
+// code and yields to the scheduler at every simulator API call. Only one proc
+// runs at a time.
+type proc struct {
+	w       *world
+	node    *node
+	payment int // the payment this process is working on, for keyed faults
+	next    func() (struct{}, bool)
+	stop    func()
+	yield   func(struct{}) bool
+	done    bool
+	killed  bool
+	token   int
+	woke    any
+	tx      *Tx
+}
+
+// spawn starts body as a new process on n and runs it up to its first wait.
+func (w *world) spawn(n *node, payment int, body func(p *proc)) *proc {
+	p := &proc{w: w, node: n, payment: payment}
+	seq := func(yield func(struct{}) bool) {
+		p.yield = yield
+		defer func() {
+			p.done = true
+			if r := recover(); r != nil {
+				if _, ok := r.(crashSignal); !ok {
+					panic(r)
+				}
+			}
+		}()
+		body(p)
+	}
+	p.next, p.stop = iter.Pull(seq)
+	n.procs = append(n.procs, p)
+	p.next()
+	n.reap()
+	return p
+}
+
+// reap forgets processes that have finished.
+func (n *node) reap() {
+	live := n.procs[:0]
+	for _, p := range n.procs {
+		if !p.done {
+			live = append(live, p)
+		}
+	}
+	for i := len(live); i < len(n.procs); i++ {
+		n.procs[i] = nil
+	}
+	n.procs = live
+}
+
+// park suspends p until wake or the scheduler resumes it; a process that was
+// killed meanwhile unwinds instead of returning.
+func (p *proc) park() any {
+	if !p.yield(struct{}{}) || p.killed {
+		panic(crashSignal{})
+	}
+	return p.woke
+}
+
+// waitFor returns a token for the wait p is about to start; wake with a stale
+// token does nothing, so a reply that arrives after a timeout is ignored.
+func (p *proc) waitFor() int {
+	p.token++
+	return p.token
+}
+
+// wake resumes p with v, at the current virtual time, if p is still waiting
+// on token.
+func (w *world) wake(p *proc, token int, v any, background bool) {
+	w.schedule(w.now, background, func() { w.resume(p, token, v) })
+}
+
+func (w *world) resume(p *proc, token int, v any) {
+	if p.done || p.token != token {
+		return
+	}
+	p.token++
+	p.woke = v
+	p.next()
+	p.node.reap()
+}
+
+// sleep advances p's virtual time by d µs.
+func (p *proc) sleep(d int64) {
+	p.sleepAs(d, false)
+}
+
+func (p *proc) sleepAs(d int64, background bool) {
+	t := p.waitFor()
+	p.w.schedule(p.w.now+d, background, func() { p.w.resume(p, t, nil) })
+	p.park()
+}
+
+// step is called at the start of every simulator API call: it is where a
+// crash fault can stop the process.
+func (p *proc) step() {
+	if p.killed {
+		panic(crashSignal{})
+	}
+	n := p.node
+	if n.canCrash && p.w.roll(n.crashFault, 0, p.payment) {
+		p.w.crash(n, p)
+		panic(crashSignal{})
+	}
+}
+
+// crash takes node n down: every process on it dies, every open transaction
+// is rolled back the way SQLite does when its connection goes away, and the
+// node restarts after restartDelayUs.
+func (w *world) crash(n *node, by *proc) {
+	n.down = true
+	w.emit(Event{Node: n.name, Kind: KindCrash, Payment: by.payment, Fault: n.crashFault.String(),
+		Note: n.name + " crashed"})
+	for _, p := range n.procs {
+		if p.tx != nil {
+			p.tx.abort("rolled back: " + n.name + " crashed mid-transaction")
+		}
+		if p != by && !p.done {
+			p.killed = true
+			t := p.waitFor()
+			w.schedule(w.now, false, func() {
+				if !p.done {
+					p.token = t
+					p.next()
+				}
+			})
+		}
+	}
+	w.schedule(w.now+restartDelayUs, false, func() {
+		n.down = false
+		n.reap()
+		w.emit(Event{Node: n.name, Kind: KindRestart, Note: n.name + " restarted"})
+		if n.onRestart != nil {
+			n.onRestart()
+		}
+	})
+}
+
+// stopAll ends every process still running when the run stops.
+func (w *world) stopAll() {
+	w.finished = true
+	for _, n := range []*node{w.client, w.service, w.relay, w.bus, w.ledger} {
+		for _, p := range n.procs {
+			if p.tx != nil {
+				p.tx.abort("")
+			}
+			if !p.done {
+				p.killed = true
+				p.stop()
+			}
+		}
+		n.procs = nil
+	}
+}
