@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"partialtruth/checklist"
 	"partialtruth/sim"
 )
 
@@ -93,7 +94,7 @@ func writeRun(sc sim.Scenario, asJSON bool, eventsFile string, stdout io.Writer)
 			return fmt.Errorf("writing %s: %w", eventsFile, err)
 		}
 	}
-	out := reportOutput(res.Report)
+	out := checklist.NewReport(res.Report)
 	if asJSON {
 		b, err := json.Marshal(out)
 		if err != nil {
@@ -104,10 +105,6 @@ func writeRun(sc sim.Scenario, asJSON bool, eventsFile string, stdout io.Writer)
 	}
 	return writeSummary(stdout, sc, res.Report)
 }
-
-// reportOutput is what `run -json` prints. Later layers (the checklist) add
-// their verdicts here, so the CLI and the web app print the same object.
-var reportOutput = func(r sim.Report) any { return r }
 
 func writeSummary(w io.Writer, sc sim.Scenario, r sim.Report) error {
 	faults := sc.Faults.String()

@@ -26,6 +26,8 @@ type Design struct {
 	Relay func(r *Relay)
 	// Consume is the ledger's handler for one delivered message.
 	Consume func(c *Consumer, m Message) error
+	// Nodes lists the lanes this design's runs use, left to right.
+	Nodes []string
 }
 
 // designs in the order they are listed and taught.
@@ -57,6 +59,14 @@ var designs = []*Design{
 	},
 }
 
+func init() {
+	for _, d := range designs {
+		if d.Nodes == nil {
+			d.Nodes = Nodes
+		}
+	}
+}
+
 // Designs lists every design in teaching order.
 func Designs() []Design {
 	out := make([]Design, len(designs))
@@ -64,6 +74,15 @@ func Designs() []Design {
 		out[i] = *d
 	}
 	return out
+}
+
+// LookupDesign returns the design with this name.
+func LookupDesign(name string) (Design, bool) {
+	d, ok := lookupDesign(name)
+	if !ok {
+		return Design{}, false
+	}
+	return *d, true
 }
 
 // DesignNames lists every design's name in teaching order.
@@ -104,7 +123,7 @@ type SourceFunc struct {
 func DesignSource(name string) ([]SourceFunc, error) {
 	d, ok := lookupDesign(name)
 	if !ok {
-		return nil, fmt.Errorf("design %q is unknown; allowed: %s", name, strings.Join(DesignNames(), ", "))
+		return nil, inputErr("design", "design %q is unknown; allowed: %s", name, strings.Join(DesignNames(), ", "))
 	}
 	var out []SourceFunc
 	add := func(role string, fn any) error {

@@ -133,7 +133,7 @@ func (fs Faults) MarshalJSON() ([]byte, error) {
 func (fs *Faults) UnmarshalJSON(data []byte) error {
 	var m map[string]float64
 	if err := json.Unmarshal(data, &m); err != nil {
-		return fmt.Errorf("faults: %v; allowed: an object of fault name to probability", err)
+		return inputErr("faults", "faults: %v; allowed: an object of fault name to probability", err)
 	}
 	var out Faults
 	for name, p := range m {
@@ -142,7 +142,7 @@ func (fs *Faults) UnmarshalJSON(data []byte) error {
 			return unknownFault(name)
 		}
 		if !(p >= 0 && p <= 1) {
-			return fmt.Errorf("fault %s=%v is out of range; allowed: a probability from 0 to 1", name, p)
+			return inputErr("faults", "fault %s=%v is out of range; allowed: a probability from 0 to 1", name, p)
 		}
 		out[f] = p
 	}
@@ -159,7 +159,7 @@ const maxFaultList = 4096
 func ParseFaults(s string) (Faults, error) {
 	var fs Faults
 	if len(s) > maxFaultList {
-		return fs, fmt.Errorf("faults list is %d bytes long; allowed: at most %d", len(s), maxFaultList)
+		return fs, inputErr("faults", "faults list is %d bytes long; allowed: at most %d", len(s), maxFaultList)
 	}
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -169,7 +169,7 @@ func ParseFaults(s string) (Faults, error) {
 	for _, item := range strings.Split(s, ",") {
 		name, val, ok := strings.Cut(strings.TrimSpace(item), "=")
 		if !ok {
-			return fs, fmt.Errorf("faults item %q is malformed; allowed: name=p, e.g. net.drop=0.05", item)
+			return fs, inputErr("faults", "faults item %q is malformed; allowed: name=p, e.g. net.drop=0.05", item)
 		}
 		name = strings.TrimSpace(name)
 		f, known := LookupFault(name)
@@ -177,12 +177,12 @@ func ParseFaults(s string) (Faults, error) {
 			return fs, unknownFault(name)
 		}
 		if seen[f] {
-			return fs, fmt.Errorf("fault %s is given twice; allowed: each fault at most once", name)
+			return fs, inputErr("faults", "fault %s is given twice; allowed: each fault at most once", name)
 		}
 		seen[f] = true
 		p, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
 		if err != nil || !(p >= 0 && p <= 1) {
-			return fs, fmt.Errorf("fault %s=%s is out of range; allowed: a probability from 0 to 1", name, strings.TrimSpace(val))
+			return fs, inputErr("faults", "fault %s=%s is out of range; allowed: a probability from 0 to 1", name, strings.TrimSpace(val))
 		}
 		fs[f] = p
 	}
@@ -190,5 +190,5 @@ func ParseFaults(s string) (Faults, error) {
 }
 
 func unknownFault(name string) error {
-	return fmt.Errorf("fault %q is unknown; allowed: %s", name, strings.Join(faultNames[:], ", "))
+	return inputErr("faults", "fault %q is unknown; allowed: %s", name, strings.Join(faultNames[:], ", "))
 }

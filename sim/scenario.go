@@ -67,14 +67,14 @@ func DefaultScenario() Scenario {
 // the bad value and what is allowed.
 func (s Scenario) Validate() error {
 	if _, ok := lookupDesign(s.Design); !ok {
-		return fmt.Errorf("design %q is unknown; allowed: %s", s.Design, strings.Join(DesignNames(), ", "))
+		return inputErr("design", "design %q is unknown; allowed: %s", s.Design, strings.Join(DesignNames(), ", "))
 	}
 	if s.Payments < MinPayments || s.Payments > MaxPayments {
-		return fmt.Errorf("payments %d is out of range; allowed: %d to %d", s.Payments, MinPayments, MaxPayments)
+		return inputErr("payments", "payments %d is out of range; allowed: %d to %d", s.Payments, MinPayments, MaxPayments)
 	}
 	for i, p := range s.Faults {
 		if !(p >= 0 && p <= 1) { // also rejects NaN
-			return fmt.Errorf("fault %s=%v is out of range; allowed: a probability from 0 to 1", faultNames[i], p)
+			return inputErr("faults", "fault %s=%v is out of range; allowed: a probability from 0 to 1", faultNames[i], p)
 		}
 	}
 	if err := checkDuration("latency", s.Latency, 0, Duration(MaxLatency)); err != nil {
@@ -91,7 +91,7 @@ func (s Scenario) Validate() error {
 
 func checkDuration(field string, d, lo, hi Duration) error {
 	if d < lo || d > hi {
-		return fmt.Errorf("%s %s is out of range; allowed: %s to %s", field, d, lo, hi)
+		return inputErr(field, "%s %s is out of range; allowed: %s to %s", field, d, lo, hi)
 	}
 	return nil
 }
@@ -112,14 +112,14 @@ func FromParams(get func(name string) string) (Scenario, error) {
 	if v := get("seed"); v != "" {
 		n, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {
-			return s, fmt.Errorf("seed %q is not valid; allowed: a whole number from 0 to %d", v, uint64(1<<64-1))
+			return s, inputErr("seed", "seed %q is not valid; allowed: a whole number from 0 to %d", v, uint64(1<<64-1))
 		}
 		s.Seed = n
 	}
 	if v := get("payments"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			return s, fmt.Errorf("payments %q is not valid; allowed: a whole number from %d to %d", v, MinPayments, MaxPayments)
+			return s, inputErr("payments", "payments %q is not valid; allowed: a whole number from %d to %d", v, MinPayments, MaxPayments)
 		}
 		s.Payments = n
 	}
@@ -189,10 +189,24 @@ func (d *Duration) UnmarshalText(b []byte) error {
 func ParseDuration(field, v string) (Duration, error) {
 	d, err := time.ParseDuration(v)
 	if err != nil {
-		return 0, fmt.Errorf("%s %q is not a duration; allowed: a Go duration such as 5ms, 2s or 10m", field, v)
+		return 0, inputErr(field, "%s %q is not a duration; allowed: a Go duration such as 5ms, 2s or 10m", field, v)
 	}
 	if d < 0 {
-		return 0, fmt.Errorf("%s %s is negative; allowed: zero or more", field, v)
+		return 0, inputErr(field, "%s %s is negative; allowed: zero or more", field, v)
 	}
 	return Duration(d), nil
+}
+
+// InputError is a scenario value that is not allowed. Field names the
+// parameter at fault ("payments", "faults", …), so a form can show the
+// message beside it; the message names the value and what is allowed.
+type InputError struct {
+	Field string
+	Msg   string
+}
+
+func (e *InputError) Error() string { return e.Msg }
+
+func inputErr(field, format string, args ...any) error {
+	return &InputError{Field: field, Msg: fmt.Sprintf(format, args...)}
 }
