@@ -30,21 +30,12 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		values[kv[0]] = new(string)
 	}
 	values["faults"] = new(string)
-	help := map[string]string{
-		"design":   "design to run: " + strings.Join(sim.DesignNames(), ", "),
-		"seed":     "seed for every fault, delay and amount",
-		"payments": fmt.Sprintf("payment requests to send (%d to %d)", sim.MinPayments, sim.MaxPayments),
-		"faults":   "fault probabilities, e.g. net.drop=0.05,bus.ack.lost=0.1; names: " + strings.Join(sim.FaultNames(), ", "),
-		"latency":  "mean one-way network delay (Go duration)",
-		"jitter":   "delays spread over latency ± jitter (Go duration)",
-		"deadline": "virtual time after which the run stops (Go duration)",
-	}
 	defaults := map[string]string{}
 	for _, kv := range def.Params() {
 		defaults[kv[0]] = kv[1]
 	}
 	for _, name := range sim.ParamNames {
-		fs.StringVar(values[name], name, defaults[name], help[name])
+		fs.StringVar(values[name], name, defaults[name], sim.ParamHelp(name))
 	}
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
 	eventsFile := fs.String("events", "", "write every event to this file as JSON lines")

@@ -28,6 +28,12 @@ type Design struct {
 	Consume func(c *Consumer, m Message) error
 	// Nodes lists the lanes this design's runs use, left to right.
 	Nodes []string
+	// Metrics lists the report keys this design's runs count, in the order
+	// the UI shows them as counters.
+	Metrics []string
+	// Invariants lists the violation keys (a subset of Metrics) the checker
+	// measures for this design; each has a first_violation entry when broken.
+	Invariants []string
 }
 
 // designs in the order they are listed and taught.
@@ -63,6 +69,10 @@ func init() {
 	for _, d := range designs {
 		if d.Nodes == nil {
 			d.Nodes = Nodes
+		}
+		if d.Metrics == nil {
+			d.Metrics = []string{"committed", "published", "delivered", "ledger_entries", ViolationLost, ViolationPhantom, ViolationDuplicate}
+			d.Invariants = Violations
 		}
 	}
 }

@@ -100,6 +100,20 @@ func checkDuration(field string, d, lo, hi Duration) error {
 // in URLs (?name=), in the order Params writes them.
 var ParamNames = []string{"design", "seed", "payments", "faults", "latency", "jitter", "deadline"}
 
+// paramHelp says in a line what each parameter means.
+var paramHelp = map[string]string{
+	"design":   "design to run: " + strings.Join(DesignNames(), ", "),
+	"seed":     "seed for every fault, delay and amount",
+	"payments": fmt.Sprintf("payment requests to send (%d to %d)", MinPayments, MaxPayments),
+	"faults":   "fault probabilities, e.g. net.drop=0.05,bus.ack.lost=0.1; names: " + strings.Join(faultNames[:], ", "),
+	"latency":  "mean one-way network delay (Go duration, up to " + MaxLatency.String() + ")",
+	"jitter":   "delays spread over latency ± jitter (Go duration, up to " + MaxLatency.String() + ")",
+	"deadline": "virtual time after which the run stops (Go duration, up to " + MaxDeadline.String() + ")",
+}
+
+// ParamHelp says in a line what a parameter means and what it allows.
+func ParamHelp(name string) string { return paramHelp[name] }
+
 // FromParams builds a scenario from named string values, starting from
 // DefaultScenario; get returns "" for a name that was not given. The CLI and
 // the web app both parse through here, so a flag and a URL parameter of the
