@@ -1,0 +1,1 @@
+// Placeholder so static.FS compiles; the front-end engineer replaces it.

@@ -1,0 +1,96 @@
+package web
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"path"
+	"slices"
+	"strings"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// migrations are applied in file-name order, each once, and recorded in
+// schema_migrations, so a database file from an older binary is brought up
+// to date on start.
+//
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// OpenDB opens the app's SQLite database at path (":memory:" for a private
+// in-memory one) and applies every migration it has not seen yet.
+func OpenDB(dbPath string) (*sql.DB, error) {
+	dsn := dbPath
+	if dbPath != ":memory:" {
+		// WAL lets readers and the writer proceed together; the busy
+		// timeout makes concurrent writers wait instead of failing.
+		dsn = "file:" + (&url.URL{Path: dbPath}).EscapedPath() +
+			"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)"
+	}
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", dbPath, err)
+	}
+	if dbPath == ":memory:" {
+		// Each connection to :memory: is a database of its own; one
+		// connection keeps every query on the same one.
+		db.SetMaxOpenConns(1)
+	}
+	if err := migrate(context.Background(), db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate database %s: %w", dbPath, err)
+	}
+	return db, nil
+}
+
+// migrate applies, in order and each in its own transaction, the embedded
+// migrations that schema_migrations does not list yet.
+func migrate(ctx context.Context, db *sql.DB) error {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+  name       TEXT PRIMARY KEY,
+  applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))`); err != nil {
+		return err
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if err := applyMigration(ctx, db, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func applyMigration(ctx context.Context, db *sql.DB, file string) error {
+	name := strings.TrimSuffix(path.Base(file), ".sql")
+	body, err := migrations.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations WHERE name = ?", name).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		return fmt.Errorf("migration %s: %w", name, err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (name) VALUES (?)", name); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
