@@ -151,7 +151,7 @@ type node struct {
 }
 
 // restartDelayUs is how long a crashed process stays down.
-const restartDelayUs = 20_000
+const restartDelayUs = 10_000
 
 // crashSignal unwinds a crashed process's coroutine.
 type crashSignal struct{}
@@ -180,6 +180,7 @@ func (w *world) spawn(n *node, payment int, body func(p *proc)) *proc {
 		p.yield = yield
 		defer func() {
 			p.done = true
+			w.releaseHeld(p)
 			if r := recover(); r != nil {
 				if _, ok := r.(crashSignal); !ok {
 					panic(r)
@@ -193,6 +194,19 @@ func (w *world) spawn(n *node, payment int, body func(p *proc)) *proc {
 	p.next()
 	n.reap()
 	return p
+}
+
+// releaseHeld gives back any database a finished process still holds: a
+// process can be handed a database and then be killed before it runs.
+func (w *world) releaseHeld(p *proc) {
+	if p.tx != nil {
+		p.tx.abort("")
+	}
+	for _, d := range []*database{w.serviceDB, w.ledgerDB} {
+		if d.holder == p {
+			d.release()
+		}
+	}
 }
 
 // reap forgets processes that have finished.
