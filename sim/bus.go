@@ -34,9 +34,14 @@ func (w *world) roundTripUs() int64 {
 // publishTimeoutUs is how long a publisher waits for the broker's ack.
 func (w *world) publishTimeoutUs() int64 { return w.roundTripUs() + 5_000 }
 
-// redeliverAfterUs is how long the broker waits for a consumer's ack before
-// delivering again; it leaves room for the consumer's transaction.
-func (w *world) redeliverAfterUs() int64 { return w.roundTripUs() + 20_000 }
+// redeliverAfterUs is how long the broker waits for a consumer's ack to
+// delivery attempt n (1, 2, …) before delivering again. It leaves room for
+// the consumer's transaction and doubles with each attempt, up to 32 times:
+// without that backoff, a consumer that keeps crashing is buried under its
+// own redeliveries and never recovers (a retry storm).
+func (w *world) redeliverAfterUs(attempt int) int64 {
+	return (w.roundTripUs() + 20_000) << min(attempt-1, 5)
+}
 
 // Publish sends m to the broker and waits for its acknowledgement. It
 // returns ErrPublishFailed when the broker never got m, and ErrTimeout when
@@ -135,12 +140,12 @@ func (b *broker) deliver(d *delivery) {
 	d.attempt++
 	attempt := d.attempt
 	w.send(w.bus, w.ledger, chDeliver, d.m.Payment, KindSend, "deliver "+d.m.ID, func() { w.consume(d) })
-	w.schedule(w.now+w.redeliverAfterUs(), false, func() {
+	w.schedule(w.now+w.redeliverAfterUs(attempt), false, func() {
 		if d.acked || d.attempt != attempt {
 			return
 		}
 		w.emit(Event{Node: NodeBus, Kind: KindRedeliver, Payment: d.m.Payment,
-			Note: "no ack for " + d.m.ID + " within " + msToString(w.redeliverAfterUs()) + ": delivering again"})
+			Note: "no ack for " + d.m.ID + " within " + msToString(w.redeliverAfterUs(attempt)) + ": delivering again"})
 		b.deliver(d)
 	})
 }
