@@ -180,9 +180,13 @@ func ParseFaults(s string) (Faults, error) {
 			return fs, inputErr("faults", "fault %s is given twice; allowed: each fault at most once", name)
 		}
 		seen[f] = true
-		p, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
-		if err != nil || !(p >= 0 && p <= 1) {
-			return fs, inputErr("faults", "fault %s=%s is out of range; allowed: a probability from 0 to 1", name, strings.TrimSpace(val))
+		val = strings.TrimSpace(val)
+		p, err := strconv.ParseFloat(val, 64)
+		if err != nil {
+			return fs, inputErr("faults", "fault %s=%q is not a number; allowed: a probability from 0 to 1", name, val)
+		}
+		if !(p >= 0 && p <= 1) {
+			return fs, inputErr("faults", "fault %s=%s is out of range; allowed: a probability from 0 to 1", name, val)
 		}
 		fs[f] = p
 	}
