@@ -1,16 +1,274 @@
 package checklist
 
-import "partialtruth/sim"
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
 
-// Verdict is one checklist item's verdict on one run.
+	"partialtruth/sim"
+)
+
+// The four verdicts an item can get from a run.
+const (
+	// Pass: what tests the item happened in the run, and it held.
+	Pass = "pass"
+	// Fail: the run violated the item; Count and Event say how and where.
+	Fail = "fail"
+	// NotExercised: nothing that would test the item happened in the run,
+	// so a clean result proves nothing; TurnOn says what would test it.
+	NotExercised = "not-exercised"
+	// NotDemonstrable: the simulator does not measure the item yet.
+	NotDemonstrable = "not-demonstrable"
+)
+
+// Verdict is one checklist item's verdict on one run. The JSON keys are a
+// contract: `run -json`, the WebSocket's final report and the playground's
+// checklist panel all read them.
 type Verdict struct {
 	ID       string `json:"id"`
 	Verdict  string `json:"verdict"`
 	Evidence string `json:"evidence"`
+	// Count is how many violations the run counted for the item (fail only).
+	Count int `json:"count,omitempty"`
+	// Event is the id of the first event that shows a violation (fail
+	// only), so the playground can jump to it.
+	Event int `json:"event,omitempty"`
+	// Metric is the report key Event is the first violation of.
+	Metric string `json:"metric,omitempty"`
+	// TurnOn lists the faults, or other exposures, that would exercise the
+	// item (not-exercised only).
+	TurnOn []string `json:"turn_on,omitempty"`
 }
 
-// Evaluate gives every checklist item a verdict from the evidence in r.
-// (The items arrive with the checklist issue; until then there are none.)
+// Evaluate gives every checklist item a verdict from the evidence in r. It
+// reads only the report's numbers, never the design's name: two designs
+// with the same numbers get the same verdicts.
 func Evaluate(r sim.Report) []Verdict {
-	return []Verdict{}
+	f := factsOf(r)
+	out := make([]Verdict, len(items))
+	for i, it := range items {
+		out[i] = it.evaluate(f)
+	}
+	return out
+}
+
+// facts is a report read through its JSON keys. The keys are the contract
+// sim documents for the report, so when the simulator starts measuring a
+// new invariant, the item that names its key gets a real verdict without a
+// change here.
+type facts struct {
+	numbers  map[string]int
+	injected map[string]int
+	first    map[string]int
+}
+
+func factsOf(r sim.Report) facts {
+	f := facts{numbers: map[string]int{}, injected: r.Injected, first: r.FirstViolation}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return f // a report always marshals; an empty one yields not-demonstrable
+	}
+	var raw map[string]json.RawMessage
+	if json.Unmarshal(b, &raw) != nil {
+		return f
+	}
+	for k, v := range raw {
+		var n int
+		if json.Unmarshal(v, &n) == nil {
+			f.numbers[k] = n
+		}
+	}
+	return f
+}
+
+// exposed reports how often x happened: x is a fault name (counted in
+// injected) or a report key that counts an exposure.
+func (f facts) exposed(x string) int {
+	if isFault(x) {
+		return f.injected[x]
+	}
+	return f.numbers[x]
+}
+
+func (it Item) evaluate(f facts) Verdict {
+	v := Verdict{ID: it.ID}
+	var measured []string
+	for _, k := range it.Invariants {
+		if _, ok := f.numbers[k]; ok {
+			measured = append(measured, k)
+		}
+	}
+	if len(measured) == 0 {
+		v.Verdict = NotDemonstrable
+		v.Evidence = it.notDemonstrable()
+		return v
+	}
+
+	var broken []string
+	for _, k := range measured {
+		if n := f.numbers[k]; n > 0 {
+			v.Count += n
+			broken = append(broken, violationPhrase(k, n, f))
+			if ev, ok := f.first[k]; ok && ev > 0 && (v.Event == 0 || ev < v.Event) {
+				v.Event, v.Metric = ev, k
+			}
+		}
+	}
+	if len(broken) > 0 {
+		v.Verdict = Fail
+		v.Evidence = capitalise(joinAnd(broken))
+		if v.Event > 0 {
+			v.Evidence += fmt.Sprintf("; first at event %d", v.Event)
+		}
+		v.Evidence += "."
+		return v
+	}
+
+	var fired []string
+	for _, x := range it.Exercise {
+		if n := f.exposed(x); n > 0 {
+			fired = append(fired, exposurePhrase(x, n))
+		}
+	}
+	if len(fired) == 0 {
+		v.Verdict = NotExercised
+		v.TurnOn = it.Exercise
+		names := make([]string, len(it.Exercise))
+		for i, x := range it.Exercise {
+			names[i] = exposureName(x)
+		}
+		v.Evidence = fmt.Sprintf("Not tested: none of %s happened in this run. Turn on %s to test it.",
+			joinOr(names), exposureName(it.Exercise[0]))
+		return v
+	}
+	v.Verdict = Pass
+	held := make([]string, len(measured))
+	for i, k := range measured {
+		held[i] = heldPhrase(k)
+	}
+	v.Evidence = fmt.Sprintf("Tested by %s: %s", joinAnd(fired), joinAnd(held))
+	for _, k := range it.Costs {
+		if n, ok := f.numbers[k]; ok {
+			v.Evidence += fmt.Sprintf("; the price: %s", costPhrase(k, n))
+		}
+	}
+	v.Evidence += "."
+	return v
+}
+
+// isFault tells a fault name ("net.drop") from a report key ("stale_reads"):
+// fault names are dotted, report keys never are.
+func isFault(x string) bool { return strings.Contains(x, ".") }
+
+// exposureName names something that exercises an item: a fault by its own
+// name, a report key in words.
+func exposureName(x string) string {
+	if isFault(x) {
+		return x
+	}
+	return strings.ReplaceAll(x, "_", " ")
+}
+
+// exposurePhrase says how often x happened: "net.drop ×25", "12 stale reads".
+func exposurePhrase(x string, n int) string {
+	if isFault(x) {
+		return fmt.Sprintf("%s ×%d", x, n)
+	}
+	return fmt.Sprintf("%d %s", n, exposureName(x))
+}
+
+// notDemonstrable says honestly what the simulator is missing.
+func (it Item) notDemonstrable() string {
+	if len(it.Invariants) == 0 {
+		return it.Gap
+	}
+	names := make([]string, len(it.Invariants))
+	for i, k := range it.Invariants {
+		names[i] = fmt.Sprintf("%s (%s)", exposureName(k), k)
+	}
+	return fmt.Sprintf("Not measured: the simulator does not count %s yet, so no run can show this; check it by reading the code.",
+		joinOr(names))
+}
+
+// violationPhrase says what n violations of key mean, in words a reviewer
+// can paste.
+func violationPhrase(key string, n int, f facts) string {
+	switch key {
+	case sim.ViolationLost:
+		return fmt.Sprintf("lost %d of %d committed payments", n, f.numbers["committed"])
+	case sim.ViolationPhantom:
+		return fmt.Sprintf("moved money for %s never committed", plural(n, "payment", "payments"))
+	case sim.ViolationDuplicate:
+		return fmt.Sprintf("posted %s", plural(n, "duplicate ledger entry", "duplicate ledger entries"))
+	case "double_charges":
+		return fmt.Sprintf("charged %s more than once", plural(n, "request", "requests"))
+	case "stale_decisions":
+		return fmt.Sprintf("made %s on stale data", plural(n, "decision", "decisions"))
+	case "limit_breaches":
+		return fmt.Sprintf("let %s exceed their limit", plural(n, "customer", "customers"))
+	case "overdrafts":
+		return fmt.Sprintf("left %s overdrawn", plural(n, "account", "accounts"))
+	case "out_of_order_applied":
+		return fmt.Sprintf("left %s with an older status than the last one sent", plural(n, "payment", "payments"))
+	}
+	return fmt.Sprintf("counted %d %s", n, strings.ReplaceAll(key, "_", " "))
+}
+
+// heldPhrase says that key's invariant held.
+func heldPhrase(key string) string {
+	switch key {
+	case sim.ViolationLost:
+		return "no committed payment was lost"
+	case sim.ViolationPhantom:
+		return "no money moved for an uncommitted payment"
+	case sim.ViolationDuplicate:
+		return "no ledger entry was posted twice"
+	case "double_charges":
+		return "no request was charged twice"
+	case "stale_decisions":
+		return "no decision read stale data"
+	case "limit_breaches":
+		return "no customer exceeded their limit"
+	case "overdrafts":
+		return "no account was overdrawn"
+	case "out_of_order_applied":
+		return "every payment ended with its latest status"
+	}
+	return "no " + strings.ReplaceAll(key, "_", " ") + " were counted"
+}
+
+func costPhrase(key string, n int) string {
+	if key == "rejected" {
+		return plural(n, "request", "requests") + " refused"
+	}
+	return fmt.Sprintf("%d %s", n, strings.ReplaceAll(key, "_", " "))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+func joinAnd(xs []string) string { return joinWith(xs, "and") }
+func joinOr(xs []string) string  { return joinWith(xs, "or") }
+
+func joinWith(xs []string, word string) string {
+	switch len(xs) {
+	case 0:
+		return ""
+	case 1:
+		return xs[0]
+	case 2:
+		return xs[0] + " " + word + " " + xs[1]
+	}
+	return strings.Join(xs[:len(xs)-1], ", ") + ", " + word + " " + xs[len(xs)-1]
+}
+
+func capitalise(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
 }

@@ -1,0 +1,193 @@
+package checklist
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"partialtruth/sim"
+)
+
+// measuredFacts is a report that measures every invariant and cost any item
+// names, all at zero, with nothing injected: the baseline each case edits.
+func measuredFacts() facts {
+	f := facts{numbers: map[string]int{"committed": 1000}, injected: map[string]int{}, first: map[string]int{}}
+	for _, it := range items {
+		for _, k := range it.Invariants {
+			f.numbers[k] = 0
+		}
+		for _, k := range it.Costs {
+			f.numbers[k] = 0
+		}
+	}
+	return f
+}
+
+// expose records that x happened n times, as a fault or a report key.
+func (f facts) expose(x string, n int) {
+	if isFault(x) {
+		f.injected[x] = n
+	} else {
+		f.numbers[x] = n
+	}
+}
+
+func TestEvaluateEveryVerdictOfEveryItem(t *testing.T) {
+	for _, it := range items {
+		t.Run(it.ID+"/not-demonstrable", func(t *testing.T) {
+			f := facts{numbers: map[string]int{"committed": 1000}, injected: map[string]int{}, first: map[string]int{}}
+			for _, x := range it.Exercise {
+				f.expose(x, 5) // exposure alone proves nothing without a measure
+			}
+			v := it.evaluate(f)
+			if v.Verdict != NotDemonstrable || v.Evidence == "" {
+				t.Fatalf("got %+v, want not-demonstrable with evidence", v)
+			}
+			for _, k := range it.Invariants {
+				if !strings.Contains(v.Evidence, k) {
+					t.Errorf("evidence %q does not name the missing key %s", v.Evidence, k)
+				}
+			}
+		})
+		if len(it.Invariants) == 0 {
+			continue
+		}
+		t.Run(it.ID+"/not-exercised", func(t *testing.T) {
+			v := it.evaluate(measuredFacts())
+			if v.Verdict != NotExercised {
+				t.Fatalf("got %+v, want not-exercised", v)
+			}
+			if !slices.Equal(v.TurnOn, it.Exercise) || !strings.Contains(v.Evidence, "Turn on "+exposureName(it.Exercise[0])) {
+				t.Errorf("got turn_on %v and evidence %q; want %v and a suggestion", v.TurnOn, v.Evidence, it.Exercise)
+			}
+		})
+		for _, x := range it.Exercise {
+			t.Run(it.ID+"/pass-under-"+x, func(t *testing.T) {
+				f := measuredFacts()
+				f.expose(x, 7)
+				v := it.evaluate(f)
+				if v.Verdict != Pass || v.Count != 0 || v.Event != 0 {
+					t.Fatalf("got %+v, want a clean pass", v)
+				}
+				if !strings.Contains(v.Evidence, exposurePhrase(x, 7)) {
+					t.Errorf("evidence %q does not say %s happened", v.Evidence, x)
+				}
+			})
+		}
+		for i, k := range it.Invariants {
+			t.Run(it.ID+"/fail-on-"+k, func(t *testing.T) {
+				f := measuredFacts()
+				f.expose(it.Exercise[0], 2)
+				f.numbers[k] = 3 + i
+				f.first[k] = 117 + i
+				v := it.evaluate(f)
+				if v.Verdict != Fail || v.Count != 3+i || v.Event != 117+i || v.Metric != k {
+					t.Fatalf("got %+v, want fail with count %d at event %d of %s", v, 3+i, 117+i, k)
+				}
+				if !strings.Contains(v.Evidence, fmt.Sprintf("first at event %d", 117+i)) ||
+					!strings.Contains(v.Evidence, fmt.Sprint(3+i)) {
+					t.Errorf("evidence %q does not give the count and the event", v.Evidence)
+				}
+			})
+			t.Run(it.ID+"/fail-on-"+k+"-even-unexercised", func(t *testing.T) {
+				// A violation is a violation whatever caused it.
+				f := measuredFacts()
+				f.numbers[k] = 1
+				if v := it.evaluate(f); v.Verdict != Fail {
+					t.Fatalf("got %+v, want fail", v)
+				}
+			})
+		}
+		if len(it.Invariants) > 1 {
+			t.Run(it.ID+"/fail-sums-and-points-at-the-earliest", func(t *testing.T) {
+				f := measuredFacts()
+				for i, k := range it.Invariants {
+					f.numbers[k] = 2
+					f.first[k] = 500 - i
+				}
+				last := it.Invariants[len(it.Invariants)-1]
+				v := it.evaluate(f)
+				if v.Count != 2*len(it.Invariants) || v.Event != 500-(len(it.Invariants)-1) || v.Metric != last {
+					t.Fatalf("got %+v, want count %d, earliest event of %s", v, 2*len(it.Invariants), last)
+				}
+			})
+			t.Run(it.ID+"/partly-measured-judges-what-is-measured", func(t *testing.T) {
+				f := measuredFacts()
+				delete(f.numbers, it.Invariants[1])
+				f.numbers[it.Invariants[0]] = 4
+				if v := it.evaluate(f); v.Verdict != Fail || v.Count != 4 {
+					t.Fatalf("got %+v, want fail on %s alone", v, it.Invariants[0])
+				}
+			})
+		}
+		for _, k := range it.Costs {
+			t.Run(it.ID+"/pass-reports-its-price-"+k, func(t *testing.T) {
+				f := measuredFacts()
+				f.expose(it.Exercise[0], 1)
+				f.numbers[k] = 12
+				if v := it.evaluate(f); v.Verdict != Pass || !strings.Contains(v.Evidence, "12") {
+					t.Fatalf("got %+v, want a pass that states the price", v)
+				}
+			})
+		}
+	}
+}
+
+// TestEvaluateReadsTheReportsKeys checks the path from a real sim.Report:
+// its JSON keys, injected map and first violations reach the items.
+func TestEvaluateReadsTheReportsKeys(t *testing.T) {
+	r := sim.Report{Committed: 1000, Lost: 97, DuplicateEffects: 2,
+		Injected:       map[string]int{"bus.publish.fail": 12},
+		FirstViolation: map[string]int{"lost": 117, "duplicate_effects": 300}}
+	got := verdictsByID(Evaluate(r))
+	if len(got) != len(items) {
+		t.Fatalf("got %d verdicts, want one per item (%d)", len(got), len(items))
+	}
+	ap := got["atomic-publish"]
+	if ap.Verdict != Fail || ap.Count != 97 || ap.Event != 117 || ap.Metric != "lost" {
+		t.Errorf("atomic-publish: got %+v", ap)
+	}
+	if want := "Lost 97 of 1000 committed payments; first at event 117."; ap.Evidence != want {
+		t.Errorf("atomic-publish evidence: got %q, want %q", ap.Evidence, want)
+	}
+	if v := got["source-of-truth"]; v.Verdict != NotExercised {
+		t.Errorf("source-of-truth: got %+v, want not-exercised (db.fail and crash.service did not fire)", v)
+	}
+	if v := got["idempotent-consumer"]; v.Verdict != Fail || v.Event != 300 {
+		t.Errorf("idempotent-consumer: got %+v", v)
+	}
+	clean := sim.Report{Committed: 10, Injected: map[string]int{"net.dup": 3}, FirstViolation: map[string]int{}}
+	if v := verdictsByID(Evaluate(clean))["idempotent-consumer"]; v.Verdict != Pass {
+		t.Errorf("idempotent-consumer on a clean run under net.dup: got %+v, want pass", v)
+	}
+}
+
+func TestEvaluateIgnoresTheDesignsName(t *testing.T) {
+	sc := StandardScenario("dual-write")
+	res, err := sim.Run(sc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Evaluate(res.Report)
+	for _, name := range []string{"outbox-idempotent", "", "anything"} {
+		r := res.Report
+		r.Design = name
+		if got := Evaluate(r); !slices.EqualFunc(got, want, verdictEqual) {
+			t.Errorf("renaming the design to %q changed the verdicts", name)
+		}
+	}
+}
+
+func verdictsByID(vs []Verdict) map[string]Verdict {
+	m := map[string]Verdict{}
+	for _, v := range vs {
+		m[v.ID] = v
+	}
+	return m
+}
+
+func verdictEqual(a, b Verdict) bool {
+	return a.ID == b.ID && a.Verdict == b.Verdict && a.Evidence == b.Evidence &&
+		a.Count == b.Count && a.Event == b.Event && a.Metric == b.Metric && slices.Equal(a.TurnOn, b.TurnOn)
+}

@@ -1,0 +1,362 @@
+package checklist
+
+// The items, in the order a reviewer meets the problems: first whether the
+// two writes can diverge at all, then what duplicates and timeouts do to
+// them, then reads, partitions and ordering, and last the control that
+// catches whatever got through.
+//
+// Report keys and fault names are the simulator's own vocabulary. Keys that
+// the simulator does not report yet (double_charges, stale_decisions,
+// limit_breaches, overdrafts, rejected, out_of_order_applied) make their
+// items not demonstrable until it does; nothing here needs to change then.
+var items = []Item{
+	{
+		ID:    "atomic-publish",
+		Title: "State and the intent to publish commit together",
+		Question: "Does the state change commit in the same local transaction as the record of what must be published " +
+			"(an outbox row), rather than as two writes with no plan for a failure between them?",
+		Why: "If the payment commits and the publish then fails, the ledger never hears of money the customer was charged, " +
+			"and the two systems disagree for good without anyone being told. Swap the order and the ledger moves money " +
+			"for a charge that never happened. Either way finance reconciles by hand, and an AML monitor that reads the " +
+			"event stream never screens the payment it was there to screen.",
+		Bad: `db.Save(payment)
+bus.Publish(paymentEvent) // a blip here and the event is gone`,
+		Good: `tx := db.Begin()
+tx.Insert("payments", payment)
+tx.Insert("outbox", paymentEvent) // same transaction
+tx.Commit()
+// a relay publishes outbox rows afterwards`,
+		Invariants: []string{"lost", "phantom"},
+		Exercise:   []string{"bus.publish.fail", "net.drop", "crash.service", "db.fail"},
+		Demos: []Demo{
+			{Bad: "dual-write", Good: "outbox-idempotent", Faults: "bus.publish.fail=0.1", Seed: 42, Payments: 200},
+			{Bad: "publish-first", Good: "outbox-idempotent", Faults: "db.fail=0.1", Seed: 42, Payments: 200},
+		},
+	},
+	{
+		ID:    "source-of-truth",
+		Title: "Nothing acts before the owner commits",
+		Question: "Is one place named as the owner of each fact, and does nothing downstream act on the fact " +
+			"before the owner has committed it?",
+		Why: "Publishing before saving makes the message the truth and the database a hopeful copy. When the save fails, " +
+			"the ledger has already moved the money, and the suspicious-activity report lists a payment that the payment " +
+			"system says never existed. Refunding it starts with finding it.",
+		Bad: `bus.Publish(paymentEvent) // the ledger may act now
+db.Save(payment)          // and this may still fail`,
+		Good: `// the payments table owns the payment; the event derives from it
+tx := db.Begin()
+tx.Insert("payments", payment)
+tx.Insert("outbox", paymentEvent)
+tx.Commit()`,
+		Invariants: []string{"phantom"},
+		Exercise:   []string{"db.fail", "crash.service"},
+		Demos: []Demo{
+			{Bad: "publish-first", Good: "outbox-idempotent", Faults: "db.fail=0.1", Seed: 42, Payments: 200},
+		},
+	},
+	{
+		ID:    "relay-until-acked",
+		Title: "The relay marks a row sent only after the broker acknowledges it",
+		Question: "Does the outbox relay keep publishing a row until the broker acknowledges it, mark it sent only " +
+			"after the acknowledgement, and carry on where it left off after a crash?",
+		Why: "An outbox only moves the problem if the relay marks rows sent before the broker has them, or gives up " +
+			"after a few tries: the payment is saved, the event is gone, and the ledger is short by exactly the amount " +
+			"nobody can find. Delivery must be at least once; at most once is a silent loss.",
+		Bad: `row := outbox.Next()
+outbox.MarkSent(row) // marked before the broker has it
+bus.Publish(row.Event)`,
+		Good: `row := outbox.Next()
+if err := bus.Publish(row.Event); err != nil {
+	return // still unsent: the next poll tries again
+}
+outbox.MarkSent(row) // only after the ack`,
+		Invariants: []string{"lost"},
+		Exercise:   []string{"bus.publish.fail", "bus.ack.lost", "crash.relay", "net.drop"},
+		Demos: []Demo{
+			{Bad: "dual-write-retry", Good: "outbox-idempotent", Faults: "bus.publish.fail=0.5", Seed: 42, Payments: 200},
+		},
+	},
+	{
+		ID:    "idempotent-consumer",
+		Title: "Consumers are idempotent",
+		Question: "Does every consumer record the event id under a unique key in the same transaction as its effect, " +
+			"so that a second delivery of the same event changes nothing?",
+		Why: "Brokers deliver at least once: after a lost acknowledgement, a rebalance or a consumer restart the same " +
+			"event arrives again. A consumer that posts on every delivery debits the customer twice, and to the AML " +
+			"monitor the copy looks like a second real payment, which can raise a structuring alert for activity " +
+			"that never happened.",
+		Bad: `func onPayment(ev Event) {
+	ledger.Post(ev.Account, ev.Amount) // twice if delivered twice
+}`,
+		Good: `func onPayment(ev Event) error {
+	tx := db.Begin()
+	if err := tx.Insert("processed_events", ev.ID); isDuplicate(err) {
+		tx.Rollback()
+		return nil // already posted
+	}
+	tx.Insert("ledger_entries", ev.Account, ev.Amount)
+	return tx.Commit()
+}`,
+		Invariants: []string{"duplicate_effects"},
+		Exercise:   []string{"net.dup", "bus.redeliver", "bus.ack.lost", "crash.relay", "crash.consumer"},
+		Demos: []Demo{
+			{Bad: "outbox", Good: "outbox-idempotent", Faults: "net.dup=0.1,bus.redeliver=0.1", Seed: 42, Payments: 200},
+		},
+	},
+	{
+		ID:    "dedup-by-event-id",
+		Title: "Deduplicate on the event id, durably",
+		Question: "Is the deduplication key the event's own id, committed with the effect, rather than a hash of " +
+			"the payload, an in-memory set of recent ids, or a cache entry that expires before redelivery stops?",
+		Why: "Two genuine payments of €50 to the same account have the same payload; deduplicating on its hash drops " +
+			"the second, and the customer's money is gone. An in-memory set of seen ids is empty after a restart, " +
+			"which is exactly when a broker redelivers, so the copy posts. Both bugs pass every test that never " +
+			"restarts the consumer.",
+		Bad: `seen := map[string]bool{}   // empty after a restart
+key := sha256(ev.Payload)    // equal for two real €50 payments
+if seen[key] { return }`,
+		Good: `// the event id, under a unique key, committed with the effect
+tx.Insert("processed_events", ev.ID)
+tx.Insert("ledger_entries", ev.Account, ev.Amount)
+tx.Commit()`,
+		Invariants: []string{"duplicate_effects"},
+		Exercise:   []string{"crash.consumer", "bus.redeliver"},
+		Demos: []Demo{
+			{Bad: "outbox", Good: "outbox-idempotent", Faults: "bus.redeliver=0.2", Seed: 42, Payments: 200},
+		},
+		Gap: "The simulator does not model a consumer that deduplicates on a payload hash or in memory; " +
+			"the runs show what happens with no durable deduplication at all.",
+	},
+	{
+		ID:    "exactly-once-scope",
+		Title: "An exactly-once claim says what it covers",
+		Question: "Where a design claims exactly-once delivery, does it say which hops that covers, and are effects " +
+			"outside the broker (ledger writes, card charges, e-mails) still made idempotent?",
+		Why: "Broker transactions make a read-process-write inside the broker happen once. They do not reach the ledger " +
+			"database, the card network or the customer's inbox. A team that takes the claim at face value skips the " +
+			"deduplication table, and the first redelivery after a failover posts the payment twice.",
+		Bad: `// "the broker is exactly-once, so no dedup needed"
+consumer.OnMessage(func(ev Event) { ledger.Post(ev) })`,
+		Good: `// exactly once inside the broker; the ledger write is idempotent
+consumer.OnMessage(func(ev Event) error { return postOnce(ev) })`,
+		Invariants: []string{"duplicate_effects"},
+		Exercise:   []string{"bus.redeliver", "net.dup"},
+		Demos: []Demo{
+			{Bad: "outbox", Good: "outbox-idempotent", Faults: "bus.redeliver=0.2", Seed: 7, Payments: 200},
+		},
+	},
+	{
+		ID:    "timeout-is-unknown",
+		Title: "A timeout means the outcome is unknown",
+		Question: "Does every caller treat a timeout as \"outcome unknown\" and resolve it, by retrying an idempotent " +
+			"operation or by asking, never by assuming the call failed?",
+		Why: "A publish that timed out may have been stored; a charge that timed out may have been made. Treat the " +
+			"timeout as a failure and try again, and the payment posts twice; treat it as a failure and give up, and " +
+			"the payment is lost. Either way the balance is off by a whole payment, and the audit trail shows two " +
+			"payments or none.",
+		Bad: `if err := bus.Publish(ev); errors.Is(err, ErrTimeout) {
+	bus.Publish(ev) // it may be stored already: now it is there twice
+}`,
+		Good: `// retry with the same event id; the consumer deduplicates on it
+for attempt := 1; attempt <= 5; attempt++ {
+	if err = bus.Publish(ev); err == nil {
+		break
+	}
+	backoff(attempt)
+}`,
+		Invariants: []string{"duplicate_effects", "double_charges"},
+		Exercise:   []string{"bus.ack.lost", "net.drop"},
+		Demos: []Demo{
+			{Bad: "dual-write-retry", Good: "outbox-idempotent", Faults: "bus.ack.lost=0.2", Seed: 42, Payments: 200},
+		},
+	},
+	{
+		ID:    "idempotency-key",
+		Title: "Retries carry an idempotency key",
+		Question: "Does every retried request that moves money carry an idempotency key that the service claims " +
+			"under a unique constraint in the same transaction as the charge, and keeps for longer than any client retries?",
+		Why: "The card is charged, the response is lost, the app retries, and the customer is charged again: the " +
+			"textbook double charge, followed by a chargeback. A key checked with a read and then an insert lets two " +
+			"concurrent retries both charge; a key that expires after an hour lets the retry queue that drains after " +
+			"an outage charge again.",
+		Bad: `func charge(req ChargeRequest) Response {
+	return cards.Charge(req.Card, req.Amount) // a retry charges again
+}`,
+		Good: `func charge(req ChargeRequest) Response {
+	tx := db.Begin()
+	if err := tx.Insert("idempotency_keys", req.Key); isDuplicate(err) {
+		tx.Rollback()
+		return storedResponse(req.Key) // same answer, no second charge
+	}
+	resp := cards.Charge(tx, req.Card, req.Amount)
+	tx.Insert("responses", req.Key, resp)
+	tx.Commit()
+	return resp
+}`,
+		Invariants: []string{"double_charges"},
+		Exercise:   []string{"net.drop"},
+		Demos: []Demo{
+			{Bad: "retry-naive", Good: "retry-idempotency-key", Faults: "net.drop=0.1", Seed: 42, Payments: 200},
+		},
+	},
+	{
+		ID:    "no-call-assumed",
+		Title: "No call is assumed to succeed, or to succeed at once",
+		Question: "Does every remote call have a timeout and a failure path that someone wrote on purpose, so that " +
+			"no code assumes a call succeeds, or succeeds instantly?",
+		Why: "Code that assumes a publish succeeded loses the payment the first time the broker blinks, and the loss " +
+			"surfaces at month-end reconciliation, if at all. Code that waits without a timeout holds a worker until " +
+			"the queue of unprocessed payments misses the settlement cut-off.",
+		Bad: `db.Save(payment)
+bus.Publish(ev) // error ignored, no timeout
+return OK`,
+		Good: `ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+defer cancel()
+if err := bus.Publish(ctx, ev); err != nil {
+	return err // or leave it to the outbox relay
+}`,
+		Invariants: []string{"lost"},
+		Exercise:   []string{"net.drop", "bus.publish.fail"},
+		Demos: []Demo{
+			{Bad: "dual-write", Good: "outbox-idempotent", Faults: "net.drop=0.1", Seed: 42, Payments: 200},
+		},
+	},
+	{
+		ID:    "retry-discipline",
+		Title: "Retries are bounded, backed off, jittered, and at one layer",
+		Question: "Are retries bounded, spaced by exponential backoff with jitter, made at one layer only, and does " +
+			"a request that runs out of retries land somewhere a person will see it?",
+		Why: "Three layers that each retry three times turn one failed call into 27, which is how a slow dependency " +
+			"becomes an outage. Retries without jitter arrive together and fail together. A payment that ran out of " +
+			"retries and was only logged is a lost payment with an alibi: it belongs in a dead-letter queue with an " +
+			"alert and an owner.",
+		Bad: `for { // forever, without a pause, at every layer
+	if err := call(); err == nil {
+		break
+	}
+}`,
+		Good: `for attempt := 1; attempt <= 5; attempt++ {
+	if err = call(ctx); err == nil {
+		return nil
+	}
+	sleep(backoff(attempt) + jitter())
+}
+deadLetters.Put(req, err) // alerted and owned, not just logged`,
+		Gap: "The simulator does not model load, so retry amplification and retries that arrive in lockstep " +
+			"cannot show in a run; a design that gives up silently shows as lost payments under relay-until-acked.",
+	},
+	{
+		ID:    "ordering-by-design",
+		Title: "Ordering is guaranteed only where it is designed",
+		Question: "Is ordering relied on only where the design provides it (one partition key per payment or " +
+			"account), and does every consumer ignore an event older than the version it already holds?",
+		Why: "A refund that overtakes its capture leaves the payment marked captured after the money went back: " +
+			"the dashboard says charged, the bank says refunded, and support believes the dashboard. Brokers order " +
+			"messages within a partition, not across partitions, and retries can reorder even within one.",
+		Bad: `func onStatus(ev StatusEvent) {
+	db.Exec("UPDATE payments SET status = ? WHERE id = ?", ev.Status, ev.PaymentID)
+}`,
+		Good: `func onStatus(ev StatusEvent) {
+	db.Exec("UPDATE payments SET status = ?, version = ? WHERE id = ? AND version < ?",
+		ev.Status, ev.Version, ev.PaymentID, ev.Version)
+}`,
+		Invariants: []string{"out_of_order_applied"},
+		Exercise:   []string{"reordered"},
+		Demos: []Demo{
+			{Bad: "consumer-naive", Good: "consumer-versioned", Seed: 42, Payments: 200},
+		},
+	},
+	{
+		ID:    "strong-reads-for-money",
+		Title: "Money and AML decisions read the primary",
+		Question: "Do decisions that move money or clear a compliance check (limits, balances, sanctions and " +
+			"velocity checks) read strongly consistent data, in the transaction that records the decision?",
+		Why: "A limit check that reads a replica a few hundred milliseconds behind lets a burst of payments through, " +
+			"each checked against a total that leaves out the others. The customer ends over the limit, and a " +
+			"structuring pattern slips under the velocity threshold meant to catch it. \"The replica was behind\" " +
+			"is not an answer a regulator accepts.",
+		Bad: `total := replica.SumToday(customer) // lags the primary
+if total+amount > limit {
+	return Reject
+}
+primary.Save(payment)`,
+		Good: `tx := primary.Begin() // serializable, or SELECT ... FOR UPDATE
+total := tx.SumToday(customer)
+if total+amount > limit {
+	tx.Rollback()
+	return Reject
+}
+tx.Insert("payments", payment)
+tx.Commit()`,
+		Invariants: []string{"limit_breaches"},
+		Exercise:   []string{"stale_reads"},
+		Demos: []Demo{
+			{Bad: "decide-from-replica", Good: "decide-from-primary", Seed: 42, Payments: 200},
+		},
+	},
+	{
+		ID:    "stale-reads-labelled",
+		Title: "Eventual consistency is chosen, and labelled",
+		Question: "Is every read that may be stale chosen as such on purpose, with its lag bounded and written " +
+			"down, and kept away from decisions that need the current value?",
+		Why: "Dashboards, search and statements can lag by seconds at no cost. The damage starts when a stale copy " +
+			"is read as the truth: a cached balance deciding whether to release funds, a replica deciding whether a " +
+			"customer is still under review. Which reads may be eventual is a design decision; leaving it to " +
+			"whichever client a developer happened to pick is not.",
+		Bad: `balance := cache.Get(account) // whose truth, and how old?
+if balance >= amount {
+	release(funds)
+}`,
+		Good: `// shown to the customer: eventual is fine, lag under 2s
+view := replica.Balance(account)
+// deciding: the primary, current by construction
+balance := primary.Balance(ctx, account)`,
+		Invariants: []string{"stale_decisions"},
+		Exercise:   []string{"stale_reads"},
+		Demos: []Demo{
+			{Bad: "decide-from-replica", Good: "decide-from-primary", Seed: 42, Payments: 200},
+		},
+	},
+	{
+		ID:    "partition-choice",
+		Title: "The partition choice is made per operation, and written down",
+		Question: "For each operation, is it decided and written down what happens when the parts of the system " +
+			"cannot reach each other: refuse (consistent), or accept within a stated, bounded risk (available)?",
+		Why: "During a partition, two regions that both accept debits can each spend the same balance; the account " +
+			"ends overdrawn and the bank carries the loss. Refusing debits protects the balance and costs sales. " +
+			"Either can be right. Not deciding is wrong, because then the answer is whatever the code happened to do.",
+		Bad: `// each region debits its own copy and merges later
+region.Debit(account, amount)`,
+		Good: `if !quorum.Reachable() && amount > offlineLimit {
+	return Refuse // the documented choice for debits
+}
+region.Debit(account, amount)`,
+		Invariants: []string{"overdrafts"},
+		Exercise:   []string{"net.partition"},
+		Costs:      []string{"rejected"},
+		Demos: []Demo{
+			{Bad: "partition-ap", Good: "partition-cp", Faults: "net.partition=0.2", Seed: 42, Payments: 200},
+		},
+	},
+	{
+		ID:    "reconcile-and-alert",
+		Title: "Reconciliation compares the places that hold state",
+		Question: "Does a scheduled job compare every place that holds the same facts (payments database, ledger, " +
+			"the bank's statement), count what disagrees, and alert a person when the count is not zero?",
+		Why: "Every mechanism above can fail in a way nobody predicted. Reconciliation is the control that notices: " +
+			"without it, drift between the payments database and the ledger is found by a customer, an auditor or a " +
+			"regulator. Its output is what this simulator's checker reports after every run: lost, invented and " +
+			"duplicated payments.",
+		Bad: `// none: the outbox makes this impossible`,
+		Good: `-- committed but never posted, posted twice, or posted but never committed
+SELECT coalesce(p.id, l.payment_id) AS payment, count(l.id) AS entries
+FROM payments p FULL JOIN ledger_entries l ON l.payment_id = p.id
+GROUP BY 1 HAVING count(l.id) <> 1 OR bool_or(p.id IS NULL);`,
+		Invariants: []string{"lost", "phantom", "duplicate_effects"},
+		Exercise: []string{"net.drop", "net.dup", "bus.publish.fail", "bus.ack.lost", "bus.redeliver",
+			"db.fail", "crash.service", "crash.relay", "crash.consumer"},
+		Demos: []Demo{
+			{Bad: "dual-write", Good: "outbox-idempotent", Faults: "net.dup=0.05,bus.publish.fail=0.05", Seed: 42, Payments: 200},
+		},
+	},
+}

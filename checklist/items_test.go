@@ -1,0 +1,212 @@
+package checklist
+
+import (
+	"bufio"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"partialtruth/sim"
+)
+
+// future names the designs, faults and report keys issue 5 adds to the
+// simulator. An item may refer to them before they exist; anything else
+// it refers to must exist today, so a typo cannot hide as "not yet".
+var future = map[string]bool{
+	"retry-naive": true, "retry-idempotency-key": true,
+	"decide-from-replica": true, "decide-from-primary": true,
+	"partition-ap": true, "partition-cp": true,
+	"consumer-naive": true, "consumer-versioned": true,
+	"net.partition":  true,
+	"double_charges": true, "stale_decisions": true, "limit_breaches": true,
+	"overdrafts": true, "rejected": true, "out_of_order_applied": true,
+	"stale_reads": true, "reordered": true,
+}
+
+var idPattern = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+
+func TestItemsAreCompleteAndConsistent(t *testing.T) {
+	if n := len(items); n < 12 || n > 18 {
+		t.Errorf("%d items; the checklist promises 12 to 18", n)
+	}
+	reportKeys := factsOf(sim.Report{}).numbers
+	seen := map[string]bool{}
+	for _, it := range items {
+		if !idPattern.MatchString(it.ID) || seen[it.ID] {
+			t.Errorf("id %q is not kebab-case or is not unique", it.ID)
+		}
+		seen[it.ID] = true
+		for name, s := range map[string]string{"Title": it.Title, "Question": it.Question, "Why": it.Why, "Bad": it.Bad, "Good": it.Good} {
+			if strings.TrimSpace(s) == "" {
+				t.Errorf("%s: %s is empty", it.ID, name)
+			}
+		}
+		if !strings.HasSuffix(it.Question, "?") {
+			t.Errorf("%s: the question does not end with a question mark", it.ID)
+		}
+		if len(it.Invariants) == 0 && it.Gap == "" {
+			t.Errorf("%s: no invariant and no Gap saying why", it.ID)
+		}
+		if len(it.Invariants) > 0 && len(it.Exercise) == 0 {
+			t.Errorf("%s: invariants but nothing that exercises them", it.ID)
+		}
+		for _, k := range slices.Concat(it.Invariants, it.Costs) {
+			if _, ok := reportKeys[k]; !ok && !future[k] {
+				t.Errorf("%s: report key %q is neither in sim.Report nor expected from issue 5", it.ID, k)
+			}
+		}
+		for _, x := range it.Exercise {
+			_, known := sim.LookupFault(x)
+			_, key := reportKeys[x]
+			if !known && !key && !future[x] {
+				t.Errorf("%s: %q is neither a fault nor a report key", it.ID, x)
+			}
+		}
+		for _, d := range it.Demos {
+			for _, design := range []string{d.Bad, d.Good} {
+				if _, ok := sim.LookupDesign(design); !ok && !future[design] {
+					t.Errorf("%s: demo design %q does not exist", it.ID, design)
+				}
+			}
+			if _, err := sim.ParseFaults(d.Faults); err != nil && !strings.Contains(d.Faults, "net.partition") {
+				t.Errorf("%s: demo faults %q: %v", it.ID, d.Faults, err)
+			}
+		}
+	}
+}
+
+// TestItemsLeavesOutDemosOfMissingDesigns checks that no link the
+// checklist shows starts a run that would be refused.
+func TestItemsLeavesOutDemosOfMissingDesigns(t *testing.T) {
+	for _, it := range Items() {
+		for _, d := range it.Demos {
+			for _, design := range []string{d.Bad, d.Good} {
+				if _, err := d.Scenario(design); err != nil {
+					t.Errorf("%s: demo %q is shown but does not run: %v", it.ID, d.Label(), err)
+				}
+			}
+		}
+	}
+	exists := func(name string) bool { _, ok := sim.LookupDesign(name); return ok }
+	for i, it := range Items() {
+		want := 0
+		for _, d := range items[i].Demos {
+			if exists(d.Bad) && exists(d.Good) {
+				want++
+			}
+		}
+		if len(it.Demos) != want {
+			t.Errorf("%s shows %d demos; %d have both designs in the simulator", it.ID, len(it.Demos), want)
+		}
+	}
+}
+
+func TestPlayURLRoundTripsThroughFromParams(t *testing.T) {
+	sc := sim.DefaultScenario()
+	sc.Seed = 7
+	sc.Payments = 1000
+	sc.Faults, _ = sim.ParseFaults("bus.publish.fail=0.1,net.drop=0.02")
+	u := PlayURL(sc, "outbox-idempotent")
+	if !strings.Contains(u, "faults=net.drop=0.02,bus.publish.fail=0.1") {
+		t.Errorf("faults are not readable in %s", u)
+	}
+	got, compare := scenarioOf(t, u)
+	if got != sc || compare != "outbox-idempotent" {
+		t.Errorf("%s parses back to %+v compare %q, want %+v", u, got, compare, sc)
+	}
+}
+
+// scenarioOf parses a playground link the way the server does.
+func scenarioOf(t *testing.T, link string) (sim.Scenario, string) {
+	t.Helper()
+	u, err := url.Parse(link)
+	if err != nil {
+		t.Fatalf("%s: %v", link, err)
+	}
+	if u.Path != "/play" {
+		t.Errorf("%s: path %q, want /play", link, u.Path)
+	}
+	q := u.Query()
+	sc, err := sim.FromParams(q.Get)
+	if err != nil {
+		t.Fatalf("%s: %v", link, err)
+	}
+	return sc, q.Get("compare")
+}
+
+var (
+	mdHeading  = regexp.MustCompile("^## ([0-9]+)\\. (.+) \\(`([a-z0-9-]+)`\\)$")
+	mdQuestion = regexp.MustCompile(`^- \[ \] (.+)$`)
+	mdLink     = regexp.MustCompile(`^- \[(.+)\]\((.+)\)$`)
+)
+
+// TestMarkdownRoundTripsTheItems parses the export back and checks it
+// holds every item, in order, with its question and every demo link, and
+// that each link runs the demo's scenario.
+func TestMarkdownRoundTripsTheItems(t *testing.T) {
+	var b strings.Builder
+	if err := WriteMarkdown(&b, "https://pt.example/"); err != nil {
+		t.Fatal(err)
+	}
+	type parsed struct {
+		n               int
+		id, title, q    string
+		links, captions []string
+	}
+	var got []parsed
+	sc := bufio.NewScanner(strings.NewReader(b.String()))
+	inCode := false
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "```") {
+			inCode = !inCode
+			continue
+		}
+		if inCode {
+			continue
+		}
+		if m := mdHeading.FindStringSubmatch(line); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			got = append(got, parsed{n: n, title: m[2], id: m[3]})
+			continue
+		}
+		if len(got) == 0 {
+			continue
+		}
+		cur := &got[len(got)-1]
+		if m := mdLink.FindStringSubmatch(line); m != nil {
+			cur.captions = append(cur.captions, m[1])
+			cur.links = append(cur.links, m[2])
+		} else if m := mdQuestion.FindStringSubmatch(line); m != nil {
+			cur.q = m[1]
+		}
+	}
+	want := Items()
+	if len(got) != len(want) {
+		t.Fatalf("parsed %d items from the Markdown, want %d", len(got), len(want))
+	}
+	for i, it := range want {
+		g := got[i]
+		if g.n != i+1 || g.id != it.ID || g.title != it.Title || g.q != it.Question {
+			t.Errorf("item %d: parsed %d %q %q %q, want %d %q %q %q", i, g.n, g.id, g.title, g.q, i+1, it.ID, it.Title, it.Question)
+		}
+		if len(g.links) != len(it.Demos) {
+			t.Errorf("%s: %d links, want %d", it.ID, len(g.links), len(it.Demos))
+			continue
+		}
+		for j, d := range it.Demos {
+			link, ok := strings.CutPrefix(g.links[j], "https://pt.example")
+			if !ok || g.captions[j] != d.Label() {
+				t.Errorf("%s: link %q %q is not on the base URL or not captioned %q", it.ID, g.captions[j], g.links[j], d.Label())
+				continue
+			}
+			wantSc, _ := d.Scenario(d.Bad)
+			if gotSc, compare := scenarioOf(t, link); gotSc != wantSc || compare != d.Good {
+				t.Errorf("%s: link runs %+v against %q, want %+v against %q", it.ID, gotSc, compare, wantSc, d.Good)
+			}
+		}
+	}
+}

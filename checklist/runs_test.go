@@ -1,0 +1,131 @@
+package checklist
+
+import (
+	"testing"
+
+	"partialtruth/sim"
+)
+
+// coreFaults exercises every item the simulator can demonstrate today.
+// crash.consumer is left out: at rates that fire it in a few hundred
+// payments, the ledger's crashes and the broker's redeliveries feed each
+// other until the run hits its event limit, and payments count as lost for
+// a reason that is not the design's. That is reported to the simulator's
+// owner; when it is fixed, add crash.consumer here.
+const coreFaults = "crash.service=0.01,net.drop=0.03,net.dup=0.03,bus.publish.fail=0.05,bus.ack.lost=0.05,bus.redeliver=0.03,db.fail=0.03,crash.relay=0.01"
+
+func runVerdicts(t *testing.T, design string, seed uint64, payments int, faults string) (sim.Report, map[string]Verdict) {
+	t.Helper()
+	sc := sim.DefaultScenario()
+	sc.Design, sc.Seed, sc.Payments = design, seed, payments
+	f, err := sim.ParseFaults(faults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Faults = f
+	res, err := sim.Run(sc, nil)
+	if err != nil {
+		t.Fatalf("design %s seed %d: %v", design, seed, err)
+	}
+	return res.Report, verdictsByID(Evaluate(res.Report))
+}
+
+func TestOutboxIdempotentFailsNothingOverManySeeds(t *testing.T) {
+	passes := map[string]int{}
+	for seed := uint64(1); seed <= 30; seed++ {
+		_, vs := runVerdicts(t, "outbox-idempotent", seed, 300, coreFaults)
+		for id, v := range vs {
+			if v.Verdict == Fail {
+				t.Errorf("seed %d: outbox-idempotent fails %s: %s", seed, id, v.Evidence)
+			}
+			if v.Verdict == Pass {
+				passes[id]++
+			}
+		}
+	}
+	// The property is only worth something if the faults exercised the
+	// items: every demonstrable item must have passed on most seeds.
+	for _, it := range items {
+		if len(it.Invariants) == 0 || !measuredToday(it) {
+			continue
+		}
+		if passes[it.ID] < 20 {
+			t.Errorf("%s passed on only %d of 30 seeds; the core faults hardly exercise it", it.ID, passes[it.ID])
+		}
+	}
+}
+
+func TestDualWriteFailsAtomicPublishWheneverAPaymentIsLost(t *testing.T) {
+	lossy := 0
+	for seed := uint64(1); seed <= 30; seed++ {
+		r, vs := runVerdicts(t, "dual-write", seed, 300, coreFaults)
+		v := vs["atomic-publish"]
+		if r.Lost > 0 {
+			lossy++
+			if v.Verdict != Fail || v.Count < r.Lost || v.Event == 0 || v.Event > r.FirstViolation["lost"] {
+				t.Errorf("seed %d: lost %d but atomic-publish got %+v", seed, r.Lost, v)
+			}
+		}
+	}
+	if lossy < 20 {
+		t.Errorf("dual-write lost payments on only %d of 30 seeds; the test proves little", lossy)
+	}
+}
+
+// TestStandardMixShowsTheContrast is what /compare promises a trainer:
+// under the documented mix, dual-write fails the atomic-publish item and
+// outbox-idempotent passes every item a run can judge.
+func TestStandardMixShowsTheContrast(t *testing.T) {
+	res, err := sim.Run(StandardScenario("dual-write"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := verdictsByID(Evaluate(res.Report))["atomic-publish"]; v.Verdict != Fail {
+		t.Errorf("dual-write under the standard mix: atomic-publish got %+v, want fail", v)
+	}
+	res, err = sim.Run(StandardScenario("outbox-idempotent"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range Evaluate(res.Report) {
+		if v.Verdict != Pass && v.Verdict != NotDemonstrable {
+			t.Errorf("outbox-idempotent under the standard mix: %s got %s: %s", v.ID, v.Verdict, v.Evidence)
+		}
+	}
+}
+
+// TestEveryDemoShowsWhatItClaims runs each demo's two designs and checks
+// the bad one fails the item and the good one passes it.
+func TestEveryDemoShowsWhatItClaims(t *testing.T) {
+	for _, it := range Items() {
+		for _, d := range it.Demos {
+			for _, side := range []struct {
+				design, want string
+			}{{d.Bad, Fail}, {d.Good, Pass}} {
+				sc, err := d.Scenario(side.design)
+				if err != nil {
+					t.Fatalf("%s: %v", it.ID, err)
+				}
+				res, err := sim.Run(sc, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if v := verdictsByID(Evaluate(res.Report))[it.ID]; v.Verdict != side.want {
+					t.Errorf("%s demo %q: %s got %s (%s), want %s", it.ID, d.Label(), side.design, v.Verdict, v.Evidence, side.want)
+				}
+			}
+		}
+	}
+}
+
+// measuredToday reports whether the simulator's report carries any of the
+// item's invariants.
+func measuredToday(it Item) bool {
+	f := factsOf(sim.Report{})
+	for _, k := range it.Invariants {
+		if _, ok := f.numbers[k]; ok {
+			return true
+		}
+	}
+	return false
+}
