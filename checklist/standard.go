@@ -7,7 +7,8 @@ import "partialtruth/sim"
 // few hundred payments, so that every item the simulator can demonstrate
 // is exercised and every design meets the same failures at the same
 // business steps.
-const StandardFaults = "net.drop=0.02,net.dup=0.02,bus.publish.fail=0.05,bus.ack.lost=0.05,bus.redeliver=0.02,db.fail=0.02,crash.service=0.01,crash.relay=0.01"
+const StandardFaults = "net.drop=0.02,net.dup=0.02,bus.publish.fail=0.05,bus.ack.lost=0.05,bus.redeliver=0.02," +
+	"db.fail=0.02,crash.service=0.01,crash.relay=0.01,crash.consumer=0.005"
 
 // StandardSeed and StandardPayments complete the compare matrix's scenario.
 const (
