@@ -1,16 +1,117 @@
 package web
 
-import "net/http"
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
 
-// Placeholders so the tree compiles; the front-end engineer replaces this
-// file with the real pages.
+	"github.com/a-h/templ"
 
-func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Write([]byte("Partial Truth: the playground is coming; see /play\n"))
+	"partialtruth/sim"
+	"partialtruth/web/ui"
+)
+
+// exampleQuery is the handbook's example: dual write against the outbox
+// with an idempotent consumer, 10% of bus publishes failing, played through.
+const exampleQuery = "design=dual-write&compare=outbox-idempotent&faults=bus.publish.fail=0.1&payments=200&seed=42&speed=64&autoplay=1"
+
+// formSpeed is the playback speed the form starts at when the URL names none, in virtual
+// milliseconds per real second: slow enough to follow a 200-payment run.
+const formSpeed = "16"
+
+// speeds are the playback speeds the page offers; 0 is as fast as possible.
+var speeds = []ui.SpeedOption{
+	{Value: "1", Label: "1 ms/s"},
+	{Value: "4", Label: "4 ms/s"},
+	{Value: "16", Label: "16 ms/s"},
+	{Value: "64", Label: "64 ms/s"},
+	{Value: "256", Label: "256 ms/s"},
+	{Value: "1000", Label: "1 s/s"},
+	{Value: "0", Label: "max"},
 }
 
+// handleHome is the front page.
+func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, ui.HomePage(ui.Home{ExampleURL: "/play?" + exampleQuery, Designs: designOptions()}))
+}
+
+// handlePlay is the playground. The form is rendered from the URL; an
+// invalid scenario is still rendered, with a 400 and the message beside
+// the field at fault, so the reader can fix it in place.
 func (s *Server) handlePlay(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Write([]byte("Partial Truth playground placeholder\n"))
+	f := playForm(r.URL.Query())
+	status := http.StatusOK
+	if f.ErrField != "" {
+		status = http.StatusBadRequest
+	}
+	s.render(w, r, status, ui.PlayPage(f))
+}
+
+// render writes a page. A render error after the header is sent can only
+// be logged.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := c.Render(r.Context(), w); err != nil {
+		s.log.Error("render page", "path", r.URL.Path, "err", err)
+	}
+}
+
+// playForm reads a scenario from the query through sim.FromParams, the
+// parser the CLI uses too, and keeps every value as typed.
+func playForm(q url.Values) ui.PlayForm {
+	f := ui.PlayForm{
+		Values:  map[string]string{"faults": "", "compare": "", "speed": formSpeed},
+		Designs: designOptions(),
+		Speeds:  speeds,
+		Help:    map[string]string{},
+	}
+	for _, kv := range sim.DefaultScenario().Params() {
+		f.Values[kv[0]] = kv[1]
+	}
+	for _, name := range append(slices.Clone(sim.ParamNames), "compare", "speed") {
+		if v := q.Get(name); v != "" {
+			f.Values[name] = v
+		}
+		f.Help[name] = sim.ParamHelp(name)
+	}
+	sc, err := sim.FromParams(q.Get)
+	if err != nil {
+		f.ErrField, f.ErrMsg = "form", err.Error()
+		if ie := (*sim.InputError)(nil); errors.As(err, &ie) {
+			f.ErrField = ie.Field
+		}
+	} else if c := f.Values["compare"]; c != "" {
+		if _, ok := sim.LookupDesign(c); !ok {
+			f.ErrField, f.ErrMsg = "compare", "compare design "+strconv.Quote(c)+" is unknown; allowed: one of the designs, or nothing"
+		}
+	}
+	if sp, err := strconv.ParseFloat(f.Values["speed"], 64); err != nil || sp < 0 {
+		f.Values["speed"] = formSpeed
+	} else if !slices.ContainsFunc(speeds, func(o ui.SpeedOption) bool { return o.Value == f.Values["speed"] }) {
+		f.Speeds = append(slices.Clone(speeds), ui.SpeedOption{Value: f.Values["speed"], Label: f.Values["speed"] + " ms/s"})
+	}
+	faults := sc.Faults
+	if f.ErrField == "faults" {
+		faults = sim.Faults{}
+	}
+	for _, fault := range sim.AllFaults() {
+		f.Faults = append(f.Faults, ui.FaultField{
+			Name:    fault.String(),
+			Summary: fault.Summary(),
+			Value:   strconv.FormatFloat(faults[fault], 'g', -1, 64),
+		})
+	}
+	return f
+}
+
+// designOptions lists every design with its summary, in teaching order.
+func designOptions() []ui.DesignOption {
+	var out []ui.DesignOption
+	for _, d := range sim.Designs() {
+		out = append(out, ui.DesignOption{Name: d.Name, Summary: d.Summary})
+	}
+	return out
 }

@@ -1,1 +1,0 @@
-// Placeholder so static.FS compiles; the front-end engineer replaces it.

@@ -1,0 +1,179 @@
+// The sequence (Lamport) diagram: one vertical lane per node, virtual time
+// flowing downward, one row per event. Only a window of rows around the
+// selection is drawn, so a 20,000-event run costs the same as a short one.
+
+import { esc, label } from "./dom.js";
+import { isDB } from "./run.js";
+
+/** ROWS is how many events the diagram shows at once. */
+export const ROWS = 30;
+const ROW_H = 20;
+const HEADER = 34;
+const GUTTER = 50;
+
+const FAULTY = new Set(["publish-fail", "ack-lost", "error", "timeout", "rollback", "commit-err"]);
+const ARRIVALS = new Set(["deliver", "duplicate", "drop", "down"]);
+
+/**
+ * windowOf picks the rows to draw: the anchor (the selected event) and the
+ * events before it, plus a few after it when it is not the newest shown.
+ */
+export function windowOf(side, anchor) {
+  const last = Math.min(side.shown, side.events.length) - 1;
+  if (last < 0) return [0, -1];
+  anchor = Math.max(0, Math.min(anchor, last));
+  const after = Math.min(6, last - anchor);
+  let end = anchor + after;
+  let start = Math.max(0, end - ROWS + 1);
+  end = Math.min(last, start + ROWS - 1);
+  return [start, end];
+}
+
+/**
+ * draw renders side's events around anchor into svg; selected is the index
+ * of the selected event in this side, or -1.
+ */
+export function draw(svg, side, anchor, selected) {
+  const nodes = side.meta.nodes;
+  const width = Math.max(320, Math.round(svg.parentElement.clientWidth || 600));
+  const notes = width >= 700;
+  const laneArea = notes ? Math.min(nodes.length * 92, (width - GUTTER) * 0.56) : width - GUTTER - 6;
+  const laneX = new Map(nodes.map((n, i) => [n, GUTTER + (laneArea * (i + 0.5)) / nodes.length]));
+  const noteX = GUTTER + laneArea + 12;
+  const maxChars = Math.max(8, Math.floor((width - noteX) / 6.2));
+  const [start, end] = windowOf(side, anchor);
+  const height = HEADER + ROWS * ROW_H + 6;
+  const bottom = HEADER + ROWS * ROW_H;
+  const y = (i) => HEADER + (i - start) * ROW_H + ROW_H / 2;
+  const out = [];
+
+  for (let i = start; i <= end; i++) {
+    out.push(`<rect class="rowhit${i === selected ? " sel" : ""}" data-i="${i}" x="0" y="${HEADER + (i - start) * ROW_H}" width="${width}" height="${ROW_H}"></rect>`);
+  }
+  for (const n of nodes) {
+    const x = laneX.get(n);
+    out.push(`<line class="lane" x1="${x}" y1="${HEADER - 6}" x2="${x}" y2="${bottom}"></line>`);
+    out.push(`<text class="lane-name${n.endsWith(".db") ? " db" : ""}" x="${x}" y="${HEADER - 14}">${esc(n)}</text>`);
+  }
+  out.push(`<text class="t" x="${GUTTER - 8}" y="${HEADER - 14}">ms</text>`);
+
+  for (let i = start; i <= end; i++) {
+    const ev = side.events[i];
+    const x = laneX.get(ev.node);
+    const yy = y(i);
+    out.push(`<text class="t" x="${GUTTER - 8}" y="${yy + 3.5}">${(ev.at_us / 1000).toFixed(2)}</text>`);
+    if (ARRIVALS.has(ev.kind) && ev.cause) out.push(arrival(side, ev, i, start, laneX, y, x, yy));
+    if ((ev.kind === "send" || ev.kind === "request") && x !== undefined) out.push(inFlight(side, ev, end, laneX, x, yy, bottom));
+    if (isDB(ev) && laneX.has(ev.peer) && x !== undefined) {
+      out.push(`<line class="arrow dbcall" x1="${laneX.get(ev.peer)}" y1="${yy}" x2="${x}" y2="${yy}"></line>`);
+    }
+    if (x !== undefined) out.push(mark(ev, x, yy));
+    if (notes) {
+      const text = `#${ev.id} ${ev.kind}${ev.payment ? " p" + ev.payment : ""} · ${ev.note || ""}`;
+      const cut = text.length > maxChars ? text.slice(0, maxChars - 1) + "…" : text;
+      const cls = ev.fault || ev.violation ? "note fault" : "note";
+      out.push(`<text class="${cls}" x="${noteX}" y="${yy + 4}">${esc(cut)}<title>${esc(text)}</title></text>`);
+    }
+  }
+  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  svg.setAttribute("height", String(height));
+  svg.innerHTML = out.join("");
+  return [start, end];
+}
+
+// arrival draws the message line from its send to this delivery, drop or
+// duplicate; a send above the window starts the line at the window's top.
+function arrival(side, ev, i, start, laneX, y, x, yy) {
+  const c = ev.cause - 1;
+  const src = side.events[c];
+  if (!src || x === undefined || !laneX.has(src.node)) return "";
+  let x1 = laneX.get(src.node);
+  let y1 = y(c);
+  if (c < start) {
+    // The send is above the window: clip the line at the window's top, so
+    // it keeps the slope it would have if every row were drawn.
+    const top = HEADER - 6;
+    x1 += ((x - x1) * (top - y1)) / (yy - y1);
+    y1 = top;
+  }
+  if (ev.kind === "drop" || ev.kind === "down") {
+    const d = 5;
+    return `<line class="arrow dropped" x1="${x1}" y1="${y1}" x2="${x}" y2="${yy}"></line>` +
+      `<line class="x" x1="${x - d}" y1="${yy - d}" x2="${x + d}" y2="${yy + d}"></line>` +
+      `<line class="x" x1="${x - d}" y1="${yy + d}" x2="${x + d}" y2="${yy - d}"></line>`;
+  }
+  if (ev.kind === "duplicate") {
+    const [ox, oy] = normal(x1, y1, x, yy, 2.2);
+    return `<line class="arrow dup" x1="${x1 + ox}" y1="${y1 + oy}" x2="${x + ox}" y2="${yy + oy}"></line>` +
+      `<line class="arrow dup" x1="${x1 - ox}" y1="${y1 - oy}" x2="${x - ox}" y2="${yy - oy}"></line>` +
+      head(x1, y1, x, yy, "head dup") +
+      `<text class="dup-label" x="${x + (x >= x1 ? -26 : 8)}" y="${yy - 5}">×2</text>`;
+  }
+  return `<line class="arrow" x1="${x1}" y1="${y1}" x2="${x}" y2="${yy}"></line>` + head(x1, y1, x, yy, "head");
+}
+
+// inFlight draws a dashed stub from a send whose arrival is not in the
+// window yet, heading for the receiver's lane at the window's bottom.
+function inFlight(side, ev, end, laneX, x, yy, bottom) {
+  const arrivals = side.effects.get(ev.id) || [];
+  if (arrivals.some((j) => j <= end) || !laneX.has(ev.peer)) return "";
+  return `<line class="arrow flight" x1="${x}" y1="${yy}" x2="${laneX.get(ev.peer)}" y2="${bottom}"></line>`;
+}
+
+// mark draws the event's own symbol on its lane.
+function mark(ev, x, y) {
+  let s;
+  switch (ev.kind) {
+    case "crash":
+      s = `<line class="crash" x1="${x - 14}" y1="${y}" x2="${x + 14}" y2="${y}"></line>`;
+      break;
+    case "restart":
+      s = `<line class="restart" x1="${x - 14}" y1="${y}" x2="${x + 14}" y2="${y}"></line>`;
+      break;
+    case "drop":
+    case "down":
+      s = "";
+      break;
+    case "effect":
+      s = `<path class="dot effect" d="M${x} ${y - 6}L${x + 6} ${y}L${x} ${y + 6}L${x - 6} ${y}Z"></path>`;
+      break;
+    case "dedup-skip":
+      s = `<circle class="dot skip" cx="${x}" cy="${y}" r="4.5"></circle>`;
+      break;
+    case "duplicate":
+      s = `<circle class="dot dup" cx="${x}" cy="${y}" r="3.5"></circle>`;
+      break;
+    default: {
+      let cls = "msg";
+      if (FAULTY.has(ev.kind) || ev.fault) cls = "fault";
+      else if (ev.kind === "commit") cls = "dbok";
+      else if (isDB(ev)) cls = "db";
+      else if (ev.node === "bus" || ev.kind === "publish" || ev.kind === "ack") cls = "bus";
+      const r = isDB(ev) ? 3.5 : 3.5;
+      s = isDB(ev)
+        ? `<rect class="dot ${cls}" x="${x - r}" y="${y - r}" width="${2 * r}" height="${2 * r}" rx="1"></rect>`
+        : `<circle class="dot ${cls}" cx="${x}" cy="${y}" r="${r}"></circle>`;
+    }
+  }
+  if (ev.violation) {
+    s += `<circle class="viol" cx="${x}" cy="${y}" r="8.5"></circle>` +
+      `<text class="badge" x="${x + 11}" y="${y - 4}">${esc(label(ev.violation))}</text>`;
+  }
+  return s;
+}
+
+function normal(x1, y1, x2, y2, d) {
+  const dx = x2 - x1;
+  const dy = y2 - y1;
+  const len = Math.hypot(dx, dy) || 1;
+  return [(-dy / len) * d, (dx / len) * d];
+}
+
+function head(x1, y1, x2, y2, cls) {
+  const a = Math.atan2(y2 - y1, x2 - x1);
+  const l = 7;
+  const w = 0.45;
+  const p1 = [x2 - l * Math.cos(a - w), y2 - l * Math.sin(a - w)];
+  const p2 = [x2 - l * Math.cos(a + w), y2 - l * Math.sin(a + w)];
+  return `<path class="${cls}" d="M${x2} ${y2}L${p1[0].toFixed(1)} ${p1[1].toFixed(1)}L${p2[0].toFixed(1)} ${p2[1].toFixed(1)}Z"></path>`;
+}

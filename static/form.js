@@ -1,0 +1,137 @@
+// The scenario form: reading it as the socket's run parameters, writing it
+// as a share URL, keeping fault sliders and the faults text in step, and
+// showing a field's error beside it.
+
+import { $, $$ } from "./dom.js";
+
+/** PARAMS are the scenario's parameter names, in URL order (sim.ParamNames). */
+export const PARAMS = ["design", "seed", "payments", "faults", "latency", "jitter", "deadline"];
+
+/** SPEEDS are the playback speeds, in virtual ms per real second; 0 is as fast as possible. */
+export const SPEEDS = [1, 4, 16, 64, 256, 1000, 0];
+
+export class ScenarioForm {
+  constructor(form) {
+    this.form = form;
+    this.faultsText = form.elements.namedItem("faults");
+    for (const input of $$("[data-fault]", form)) {
+      input.addEventListener("input", () => this.faultChanged(input));
+    }
+    this.faultsText.addEventListener("input", () => this.faultsTextChanged());
+    $("#new-seed")?.addEventListener("click", () => {
+      const a = new Uint32Array(1);
+      crypto.getRandomValues(a);
+      this.field("seed").value = String(a[0]);
+      this.form.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+  }
+
+  /** field returns the control named name (the speed select lives outside the form element). */
+  field(name) {
+    return this.form.elements.namedItem(name) || document.querySelector(`[name="${name}"]`);
+  }
+
+  value(name) {
+    return String(this.field(name)?.value ?? "").trim();
+  }
+
+  /** params are the scenario as the socket's run message wants it: the URL's strings. */
+  params() {
+    return Object.fromEntries(PARAMS.map((p) => [p, this.value(p)]));
+  }
+
+  get compare() {
+    return this.value("compare");
+  }
+
+  get speed() {
+    const n = Number(this.value("speed"));
+    return Number.isFinite(n) ? n : 16;
+  }
+
+  set speed(v) {
+    const sel = this.field("speed");
+    if (sel && [...sel.options].some((o) => Number(o.value) === v)) sel.value = String(v);
+  }
+
+  /** query is the share URL's query string; autoplay adds autoplay=1. */
+  query(autoplay) {
+    const q = new URLSearchParams();
+    const p = this.params();
+    for (const name of PARAMS) {
+      if (p[name] === "" || (name === "deadline" && p[name] === "10m")) continue;
+      q.set(name, p[name]);
+    }
+    if (this.compare) q.set("compare", this.compare);
+    q.set("speed", String(this.speed));
+    if (autoplay) q.set("autoplay", "1");
+    // Keep commas and equals signs readable: faults=bus.publish.fail=0.1,net.drop=0.02.
+    return q.toString().replace(/%2C/gi, ",").replace(/%3D/gi, "=");
+  }
+
+  /** shareURL is the absolute link that replays this scenario. */
+  shareURL() {
+    return `${location.origin}/play?${this.query(true)}`;
+  }
+
+  /** syncURL keeps the address bar equal to the form, without a history entry per keystroke. */
+  syncURL() {
+    history.replaceState(null, "", `/play?${this.query(false)}`);
+  }
+
+  faultChanged(input) {
+    const name = input.dataset.fault;
+    for (const twin of $$(`[data-fault="${name}"]`, this.form)) {
+      if (twin !== input) twin.value = input.value;
+    }
+    const items = [];
+    for (const range of $$('input[type="range"][data-fault]', this.form)) {
+      const p = Number(range.value);
+      if (p > 0) items.push(`${range.dataset.fault}=${p}`);
+    }
+    this.faultsText.value = items.join(",");
+  }
+
+  faultsTextChanged() {
+    const given = new Map();
+    for (const item of this.faultsText.value.split(",")) {
+      const [name, p] = item.split("=").map((s) => s && s.trim());
+      if (name && p !== undefined && !Number.isNaN(Number(p))) given.set(name, Number(p));
+    }
+    for (const input of $$("[data-fault]", this.form)) input.value = String(given.get(input.dataset.fault) ?? 0);
+  }
+
+  /** showError puts message beside field (or at the top of the form for a field it does not have). */
+  showError(field, message) {
+    const slot = $(`[data-error-for="${field}"]`) || $('[data-error-for="form"]');
+    slot.textContent = message;
+    const input = this.field(field);
+    if (input && input.setAttribute) input.setAttribute("aria-invalid", "true");
+    (input && input.focus ? input : slot).focus?.();
+  }
+
+  clearErrors() {
+    for (const slot of $$("[data-error-for]")) slot.textContent = "";
+    for (const input of $$('[aria-invalid="true"]')) input.removeAttribute("aria-invalid");
+  }
+
+  get hasServerError() {
+    return $$("[data-error-for]").some((s) => s.textContent.trim() !== "");
+  }
+}
+
+/** copyLink copies url, or shows it selected in a text field when the clipboard is not available. */
+export async function copyLink(url, status, fallback) {
+  try {
+    if (!navigator.clipboard) throw new Error("no clipboard");
+    await navigator.clipboard.writeText(url);
+    status.textContent = "Link copied. Anyone who opens it sees this exact run.";
+    fallback.hidden = true;
+  } catch {
+    status.textContent = "Copy this link:";
+    fallback.hidden = false;
+    fallback.value = url;
+    fallback.focus();
+    fallback.select();
+  }
+}

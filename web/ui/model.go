@@ -1,0 +1,73 @@
+// Package ui holds the pages' templ components and the plain data they
+// render. It knows nothing of HTTP: handlers in package web build the data
+// and call the components.
+package ui
+
+// DesignOption is one design in a list or a select: its name and its
+// one-line summary, both from sim.
+type DesignOption struct {
+	Name    string
+	Summary string
+}
+
+// FaultField is one fault's slider: its name, what it does, and its
+// probability as text ("0.1").
+type FaultField struct {
+	Name    string
+	Summary string
+	Value   string
+}
+
+// SpeedOption is one playback speed in virtual milliseconds per real
+// second; 0 means as fast as possible.
+type SpeedOption struct {
+	Value string
+	Label string
+}
+
+// PlayForm is what the playground's form shows. Values hold each field as
+// text, as the URL gave it, so a bad value is shown as typed next to the
+// message that says what is wrong with it.
+type PlayForm struct {
+	// Values maps a parameter name (design, seed, payments, faults,
+	// latency, jitter, deadline, compare, speed) to its text.
+	Values map[string]string
+	// Designs lists every design, for the design and compare selects.
+	Designs []DesignOption
+	// Faults has one slider per fault, in canonical order.
+	Faults []FaultField
+	// Speeds are the playback speeds offered.
+	Speeds []SpeedOption
+	// Help maps a parameter name to its one-line help (sim.ParamHelp).
+	Help map[string]string
+	// ErrField names the field at fault ("form" when none fits); empty
+	// when the scenario is valid.
+	ErrField string
+	// ErrMsg says what is wrong and what is allowed.
+	ErrMsg string
+}
+
+// Error is the message to show beside field, or "".
+func (f PlayForm) Error(field string) string {
+	if f.ErrField == field {
+		return f.ErrMsg
+	}
+	return ""
+}
+
+// Invalid is "true" when field is the one at fault, for aria-invalid.
+func (f PlayForm) Invalid(field string) string {
+	if f.ErrField == field {
+		return "true"
+	}
+	return "false"
+}
+
+// Home is what the front page shows.
+type Home struct {
+	// ExampleURL opens the handbook's example: dual write against the
+	// outbox with an idempotent consumer, bus publishes failing 10% of the time.
+	ExampleURL string
+	// Designs lists every design with its summary, in teaching order.
+	Designs []DesignOption
+}
