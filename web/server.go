@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/gorilla/websocket"
 
 	"partialtruth/static"
 )
@@ -32,11 +34,24 @@ type Server struct {
 	db     *sql.DB
 	router chi.Router
 
-	mu      sync.Mutex
-	closing bool
-	conns   map[*viewer]struct{}
-	wg      sync.WaitGroup // one per open viewer
+	clock    clock
+	recs     *recordings
+	upgrader *websocket.Upgrader
+
+	mu        sync.Mutex
+	closing   bool
+	viewers   map[*viewer]struct{}
+	wg        sync.WaitGroup // one per open viewer
+	closeOnce sync.Once
+	closeErr  error
 }
+
+// recordingBudget is how many bytes of recent runs the server keeps for
+// viewers who open the same scenario: a few hundred default-sized runs.
+const recordingBudget = 128 << 20
+
+// shutdownText is the close frame's reason when the server stops.
+const shutdownText = "server shutting down"
 
 // New opens and migrates the database and builds the routes. The caller
 // must Close the Server.
@@ -52,7 +67,9 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{log: log, db: db, conns: map[*viewer]struct{}{}}
+	s := &Server{log: log, db: db, clock: realClock{}, recs: newRecordings(recordingBudget),
+		viewers: map[*viewer]struct{}{}}
+	s.upgrader = s.newUpgrader()
 	s.router = s.routes()
 	return s, nil
 }
@@ -91,5 +108,64 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, "ok")
 }
 
-// Close closes the database. Open sockets are closed by the stream code.
-func (s *Server) Close() error { return s.db.Close() }
+// Close shuts the app down: every open socket gets a close frame saying
+// the server is shutting down and its run is cancelled; then the database
+// is closed. Call it after http.Server.Shutdown, which does not track
+// WebSockets. Close is safe to call more than once.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closing = true
+		viewers := make([]*viewer, 0, len(s.viewers))
+		for v := range s.viewers {
+			viewers = append(viewers, v)
+		}
+		s.mu.Unlock()
+		for _, v := range viewers {
+			v.shutdown(websocket.CloseGoingAway, shutdownText, errServerClosing)
+		}
+		// A viewer whose writer is stuck on a full socket cannot take a
+		// close frame; after a grace period its connection is cut.
+		done := make(chan struct{})
+		go func() { s.wg.Wait(); close(done) }()
+		grace := time.NewTimer(2 * closeWait)
+		select {
+		case <-done:
+		case <-grace.C:
+			for _, v := range viewers {
+				v.conn.NetConn().Close()
+			}
+			<-done
+		}
+		grace.Stop()
+		s.recs.close()
+		s.closeErr = s.db.Close()
+	})
+	return s.closeErr
+}
+
+func (s *Server) isClosing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closing
+}
+
+// addViewer registers an open socket so Close can reach it; it refuses
+// once the server is closing.
+func (s *Server) addViewer(v *viewer) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.viewers[v] = struct{}{}
+	s.wg.Add(1)
+	return true
+}
+
+func (s *Server) removeViewer(v *viewer) {
+	s.mu.Lock()
+	delete(s.viewers, v)
+	s.mu.Unlock()
+	s.wg.Done()
+}

@@ -1,0 +1,168 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"partialtruth/sim"
+)
+
+// MaxWebPayments caps payments per run on the socket, below sim's own
+// limit, because the server keeps a viewer's whole run in memory to pace
+// it: 10,000 payments is about 220,000 events, some 35 MB per side.
+const MaxWebPayments = 10_000
+
+// maxStep caps one step message's |delta|.
+const maxStep = 100_000
+
+// handle applies one client message. Bad input is answered with an error
+// message naming the field; the socket stays usable.
+func (v *viewer) handle(m clientMsg) {
+	switch m.Type {
+	case msgRun:
+		v.handleRun(m)
+		return
+	case msgPlay, msgPause, msgStep, msgSeek, msgSpeed:
+	default:
+		v.refuse("", fmt.Sprintf("message type %q is unknown; allowed: run, play, pause, step, seek, speed", m.Type))
+		return
+	}
+	var speed float64
+	switch {
+	case m.Type == msgStep && (m.Delta == 0 || m.Delta > maxStep || m.Delta < -maxStep):
+		v.refuse("delta", fmt.Sprintf("step delta %d is out of range; allowed: -%d to %d, not 0", m.Delta, maxStep, maxStep))
+		return
+	case m.Type == msgSeek && (m.AtUs == nil || *m.AtUs < 0):
+		v.refuse("at_us", fmt.Sprintf("seek at_us %s is not valid; allowed: a virtual time in microseconds, 0 or more", optional(m.AtUs)))
+		return
+	case m.Type == msgSpeed && m.Speed == nil:
+		v.refuse("speed", "speed is missing; allowed: 0.25 to 100000 virtual ms per real second, or 0 for as fast as possible")
+		return
+	case m.Type == msgSpeed:
+		var err error
+		if speed, err = checkSpeed(*m.Speed); err != nil {
+			v.refuse("speed", err.Error())
+			return
+		}
+	}
+	v.mu.Lock()
+	defer v.poke()
+	defer v.mu.Unlock()
+	pb := v.pb
+	if pb == nil {
+		v.enqueueLocked(errorMsg{Type: msgError, Field: "", Message: fmt.Sprintf("%s needs a run; send a run message first", m.Type)})
+		return
+	}
+	now := v.s.clock.Now()
+	switch m.Type {
+	case msgPlay:
+		pb.play(now)
+	case msgPause:
+		pb.pause()
+	case msgStep:
+		pb.step(m.Delta)
+	case msgSeek:
+		pb.seek(*m.AtUs, now)
+	case msgSpeed:
+		pb.setSpeed(speed, now)
+	}
+	v.pacePlaybackLocked()
+}
+
+func optional(p *int64) string {
+	if p == nil {
+		return "(missing)"
+	}
+	return fmt.Sprint(*p)
+}
+
+// handleRun validates a run message, simulates its sides (or takes them
+// from the cache) and makes it the current run, replacing any other.
+func (v *viewer) handleRun(m clientMsg) {
+	speed := float64(defaultSpeed)
+	if m.Speed != nil {
+		var err error
+		if speed, err = checkSpeed(*m.Speed); err != nil {
+			v.refuse("speed", err.Error())
+			return
+		}
+	}
+	scenarios, err := parseRun(m.Params, m.Compare)
+	if err != nil {
+		var ie *sim.InputError
+		if errors.As(err, &ie) {
+			v.refuse(ie.Field, ie.Msg)
+		} else {
+			v.refuse("", err.Error())
+		}
+		return
+	}
+	recs := make([]*recording, len(scenarios))
+	for i, sc := range scenarios {
+		if recs[i], err = v.s.recs.get(v.ctx, sc); err != nil {
+			if v.ctx.Err() == nil {
+				v.s.log.Error("run failed", "query", canonicalQuery(sc), "err", err)
+				v.refuse("", fmt.Sprintf("the run of %s failed; the server log has the details", canonicalQuery(sc)))
+			}
+			return
+		}
+	}
+	v.mu.Lock()
+	defer v.poke()
+	defer v.mu.Unlock()
+	v.stopPacerLocked()
+	v.queue = slices.DeleteFunc(v.queue, func(q any) bool { _, stale := q.(metaMsg); return stale })
+	meta := metaMsg{Type: msgMeta, Runs: make([]runMeta, len(recs))}
+	for i, r := range recs {
+		meta.Runs[i] = r.meta(i)
+	}
+	v.enqueueLocked(meta)
+	v.pb = newPlayback(recs, speed)
+	v.sent, v.reported = make([]int, len(recs)), make([]bool, len(recs))
+	v.doneSent, v.cursorSent = false, false
+	if m.Autoplay {
+		v.pb.play(v.s.clock.Now())
+	}
+	v.pacePlaybackLocked()
+}
+
+// parseRun turns a run message's params into one scenario, or two in
+// compare mode (the same params with the design replaced). Errors are
+// *sim.InputError naming the field.
+func parseRun(raw map[string]any, compare string) ([]sim.Scenario, error) {
+	params := make(map[string]string, len(raw))
+	for _, name := range slices.Sorted(maps.Keys(raw)) {
+		if !slices.Contains(sim.ParamNames, name) {
+			return nil, &sim.InputError{Field: name, Msg: fmt.Sprintf("parameter %q is unknown; allowed: %s", name, strings.Join(sim.ParamNames, ", "))}
+		}
+		v, ok := raw[name].(string)
+		if !ok {
+			return nil, &sim.InputError{Field: name, Msg: fmt.Sprintf("%s %v is not a string; allowed: the value as a string, as in the URL (%s)", name, raw[name], sim.ParamHelp(name))}
+		}
+		params[name] = v
+	}
+	sc, err := sim.FromParams(func(name string) string { return params[name] })
+	if err != nil {
+		return nil, err
+	}
+	if sc.Payments > MaxWebPayments {
+		return nil, &sim.InputError{Field: "payments", Msg: fmt.Sprintf("payments %d is out of range; allowed: %d to %d", sc.Payments, sim.MinPayments, MaxWebPayments)}
+	}
+	out := []sim.Scenario{sc}
+	if compare != "" {
+		other := sc
+		other.Design = compare
+		if err := other.Validate(); err != nil {
+			var ie *sim.InputError
+			if errors.As(err, &ie) && ie.Field == "design" {
+				return nil, &sim.InputError{Field: "compare", Msg: "compare " + ie.Msg}
+			}
+			return nil, err
+		}
+		out = append(out, other)
+	}
+	return out, nil
+}

@@ -1,0 +1,84 @@
+package web
+
+import (
+	"encoding/json"
+
+	"partialtruth/sim"
+)
+
+// Message types on the run socket; see the protocol comment in ws.go.
+const (
+	msgRun    = "run"
+	msgPlay   = "play"
+	msgPause  = "pause"
+	msgStep   = "step"
+	msgSeek   = "seek"
+	msgSpeed  = "speed"
+	msgMeta   = "meta"
+	msgEvents = "events"
+	msgCursor = "cursor"
+	msgReport = "report"
+	msgDone   = "done"
+	msgError  = "error"
+)
+
+// clientMsg is any message a viewer sends; Type says which fields matter.
+// Speed and AtUs are pointers so that "absent" and "0" differ. Params are
+// decoded as any so that a number where a string belongs is reported
+// under the parameter's own name.
+type clientMsg struct {
+	Type     string         `json:"type"`
+	Params   map[string]any `json:"params"`
+	Compare  string         `json:"compare"`
+	Speed    *float64       `json:"speed"`
+	Autoplay bool           `json:"autoplay"`
+	Delta    int            `json:"delta"`
+	AtUs     *int64         `json:"at_us"`
+}
+
+// metaMsg announces a new run: everything the page needs to lay out its
+// lanes, counters and source before the first event arrives.
+type metaMsg struct {
+	Type string    `json:"type"`
+	Runs []runMeta `json:"runs"`
+}
+
+type runMeta struct {
+	Side       int              `json:"side"`
+	Design     string           `json:"design"`
+	Nodes      []string         `json:"nodes"`
+	Metrics    []string         `json:"metrics"`
+	Invariants []string         `json:"invariants"`
+	Source     []sim.SourceFunc `json:"source"`
+	Events     int              `json:"events"`
+	EndUs      int64            `json:"end_us"`
+	Scenario   sim.Scenario     `json:"scenario"`
+	Query      string           `json:"query"`
+}
+
+// cursorMsg is the playhead. Speed 0 means as fast as possible.
+type cursorMsg struct {
+	Type    string  `json:"type"`
+	AtUs    int64   `json:"at_us"`
+	Shown   []int   `json:"shown"`
+	Playing bool    `json:"playing"`
+	Speed   float64 `json:"speed"`
+}
+
+type reportMsg struct {
+	Type   string          `json:"type"`
+	Side   int             `json:"side"`
+	Report json.RawMessage `json:"report"`
+}
+
+type doneMsg struct {
+	Type string `json:"type"`
+}
+
+// errorMsg is a refused message. Field names the input at fault ("" when
+// the message as a whole was bad), so the page can show it beside the field.
+type errorMsg struct {
+	Type    string `json:"type"`
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}

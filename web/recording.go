@@ -1,0 +1,116 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"partialtruth/checklist"
+	"partialtruth/sim"
+)
+
+// recording is one side of a run, simulated up front and kept in the form
+// the stream sends: each event's JSON, ready to copy to any number of
+// sockets, and its virtual time for pacing. The sim.Event values are
+// dropped after encoding; they would take several times the memory.
+type recording struct {
+	scenario sim.Scenario
+	query    string
+	design   sim.Design
+	source   []sim.SourceFunc
+	// atUs[i] is event i's virtual time; events are in time order.
+	atUs []int64
+	// data holds every event's JSON, each followed by a comma; event i is
+	// data[offsets[i]:offsets[i+1]-1].
+	data    []byte
+	offsets []int
+	// report is checklist.NewReport's JSON, what `run -json` prints.
+	report []byte
+}
+
+// record simulates sc with sim.Record and encodes the result.
+func record(sc sim.Scenario) (*recording, error) {
+	events, rep, err := sim.Record(sc)
+	if err != nil {
+		return nil, err
+	}
+	d, ok := sim.LookupDesign(sc.Design)
+	if !ok { // Record validated the design; this would be a sim bug
+		return nil, fmt.Errorf("design %q ran but is not listed", sc.Design)
+	}
+	src, err := sim.DesignSource(sc.Design)
+	if err != nil {
+		return nil, err
+	}
+	rec := &recording{
+		scenario: sc, query: canonicalQuery(sc), design: d, source: src,
+		atUs:    make([]int64, len(events)),
+		offsets: make([]int, len(events)+1),
+	}
+	for i := range events {
+		b, err := json.Marshal(&events[i])
+		if err != nil {
+			return nil, fmt.Errorf("encode event %d of %s: %w", events[i].ID, rec.query, err)
+		}
+		rec.atUs[i] = events[i].AtUs
+		rec.data = append(append(rec.data, b...), ',')
+		rec.offsets[i+1] = len(rec.data)
+	}
+	if rec.report, err = json.Marshal(checklist.NewReport(rep)); err != nil {
+		return nil, fmt.Errorf("encode report of %s: %w", rec.query, err)
+	}
+	return rec, nil
+}
+
+// events is how many events the recording holds.
+func (r *recording) events() int { return len(r.atUs) }
+
+// endUs is the virtual time of the last event, 0 for none.
+func (r *recording) endUs() int64 {
+	if len(r.atUs) == 0 {
+		return 0
+	}
+	return r.atUs[len(r.atUs)-1]
+}
+
+// eventsJSON returns events [from, to) as the inside of a JSON array.
+func (r *recording) eventsJSON(from, to int) []byte {
+	if from >= to {
+		return nil
+	}
+	return r.data[r.offsets[from] : r.offsets[to]-1]
+}
+
+// size approximates the bytes the recording holds, for the cache's budget.
+func (r *recording) size() int {
+	return len(r.data) + 16*len(r.atUs) + len(r.report) + len(r.query) + 256
+}
+
+// meta describes the recording as side side of a run.
+func (r *recording) meta(side int) runMeta {
+	return runMeta{
+		Side: side, Design: r.design.Name, Nodes: r.design.Nodes, Metrics: r.design.Metrics,
+		Invariants: r.design.Invariants, Source: r.source, Events: r.events(), EndUs: r.endUs(),
+		Scenario: r.scenario, Query: r.query,
+	}
+}
+
+// canonicalQuery writes sc as the query string of its share URL, in
+// sim.ParamNames order. Commas, equals signs and colons stay readable
+// ("faults=bus.publish.fail=0.1,net.drop=0.02"): url.ParseQuery and
+// URLSearchParams split a pair on its first '=' only.
+func canonicalQuery(sc sim.Scenario) string {
+	var b strings.Builder
+	for i, kv := range sc.Params() {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(kv[0])
+		b.WriteByte('=')
+		b.WriteString(readableEscaper.Replace(url.QueryEscape(kv[1])))
+	}
+	return b.String()
+}
+
+var readableEscaper = strings.NewReplacer("%2C", ",", "%3D", "=", "%3A", ":")

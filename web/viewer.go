@@ -1,0 +1,281 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Socket timing and limits.
+const (
+	// writeWait is how long one chunk of a message may take to reach a
+	// viewer; a viewer that takes no data for that long is dropped.
+	writeWait = 10 * time.Second
+	// pongWait is how long the server waits for any sign of life.
+	pongWait = 60 * time.Second
+	// pingPeriod must be shorter than pongWait so a live viewer's pong
+	// arrives in time.
+	pingPeriod = pongWait * 9 / 10
+	// closeWait is how long a closing server waits for the viewer to
+	// answer its close frame.
+	closeWait = time.Second
+	// maxMessageBytes caps one client message; a run message is well under.
+	maxMessageBytes = 64 << 10
+	// frameInterval is how often the pacer moves a playing playhead.
+	frameInterval = time.Second / 30
+	// maxQueued caps the meta and error messages waiting for the writer;
+	// a client that keeps sending bad messages without reading the answers
+	// is disconnected rather than allowed to grow the queue.
+	maxQueued = 32
+	// writeChunk is how much of an events batch is written per write
+	// deadline, so a slow viewer that makes progress is not dropped.
+	writeChunk = 32 << 10
+)
+
+// errViewerLeft is the cause of a viewer's context ending because its
+// socket closed.
+var errViewerLeft = errors.New("the viewer closed the socket")
+
+// viewer is one open run socket: its playback state, and the goroutines
+// that serve it. The reader (the handler's goroutine) applies control
+// messages; the pacer, while a run plays, moves the playhead; the writer,
+// the only goroutine that writes to the socket, sends whatever the state
+// says the viewer has not seen yet. Neither the reader nor the pacer ever
+// waits on the socket: they change the state under mu and poke the writer
+// through wake, a channel of capacity 1, so pokes coalesce and a slow
+// viewer gets bigger batches instead of a longer queue.
+type viewer struct {
+	s      *Server
+	conn   *websocket.Conn
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	wake   chan struct{}
+	// readerDone closes when the reader has stopped, so a closing writer
+	// knows the viewer answered its close frame.
+	readerDone chan struct{}
+	wg         sync.WaitGroup // the writer and the pacer
+
+	mu        sync.Mutex
+	closeCode int // close frame to send when ctx ends; 0 for none
+	closeText string
+	queue     []any // meta and error messages, in order
+	pb        *playback
+	pacerStop chan struct{} // closes to stop the running pacer; nil when none
+	// What the writer has sent of the current run.
+	sent       []int
+	reported   []bool
+	doneSent   bool
+	cursorSent bool
+	lastCursor cursorMsg
+}
+
+func newViewer(s *Server, conn *websocket.Conn) *viewer {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	return &viewer{s: s, conn: conn, ctx: ctx, cancel: cancel,
+		wake: make(chan struct{}, 1), readerDone: make(chan struct{})}
+}
+
+// serve runs the viewer until the socket closes or the server shuts down.
+func (v *viewer) serve() {
+	v.wg.Add(1)
+	go v.writeLoop()
+	err := v.readLoop()
+	if err == nil {
+		err = errViewerLeft
+	}
+	v.cancel(err)
+	close(v.readerDone)
+	v.wg.Wait()
+	v.conn.Close()
+}
+
+// shutdown asks the viewer to close with a close frame saying why.
+func (v *viewer) shutdown(code int, text string, cause error) {
+	v.mu.Lock()
+	if v.closeCode == 0 {
+		v.closeCode, v.closeText = code, text
+	}
+	v.mu.Unlock()
+	v.cancel(cause)
+}
+
+// poke tells the writer there is something to send; it never blocks.
+func (v *viewer) poke() {
+	select {
+	case v.wake <- struct{}{}:
+	default:
+	}
+}
+
+// enqueueLocked queues a meta or error message for the writer. v.mu is held.
+func (v *viewer) enqueueLocked(m any) {
+	if len(v.queue) >= maxQueued {
+		v.closeCode, v.closeText = websocket.ClosePolicyViolation, "too many unread messages"
+		v.cancel(fmt.Errorf("viewer did not read %d queued messages", len(v.queue)))
+		return
+	}
+	v.queue = append(v.queue, m)
+}
+
+// refuse sends an error message; the socket stays open.
+func (v *viewer) refuse(field, msg string) {
+	v.mu.Lock()
+	v.enqueueLocked(errorMsg{Type: msgError, Field: field, Message: msg})
+	v.mu.Unlock()
+	v.poke()
+}
+
+// frame is one message the writer sends: a value to marshal, or, when rec
+// is set, a batch of events [from, to) of one side.
+type frame struct {
+	msg            any
+	rec            *recording
+	side, from, to int
+}
+
+// collect takes, under the lock, everything the viewer has not been sent,
+// and marks it sent: queued messages, then each side's newly visible
+// events, the cursor if it moved, each side's report when its last event
+// is visible, and done when every side's is.
+func (v *viewer) collect() []frame {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	var out []frame
+	for _, m := range v.queue {
+		out = append(out, frame{msg: m})
+	}
+	v.queue = v.queue[:0]
+	pb := v.pb
+	if pb == nil {
+		return out
+	}
+	for s, rec := range pb.sides {
+		if pb.shown[s] > v.sent[s] {
+			out = append(out, frame{rec: rec, side: s, from: v.sent[s], to: pb.shown[s]})
+			v.sent[s] = pb.shown[s]
+		}
+	}
+	cur := cursorMsg{Type: msgCursor, AtUs: pb.atUs, Shown: pb.shown, Playing: pb.playing, Speed: pb.speed}
+	if !v.cursorSent || cur.AtUs != v.lastCursor.AtUs || cur.Playing != v.lastCursor.Playing ||
+		cur.Speed != v.lastCursor.Speed || !slices.Equal(cur.Shown, v.lastCursor.Shown) {
+		cur.Shown = slices.Clone(pb.shown)
+		out = append(out, frame{msg: cur})
+		v.lastCursor, v.cursorSent = cur, true
+	}
+	for s, rec := range pb.sides {
+		if !v.reported[s] && v.sent[s] >= rec.events() {
+			out = append(out, frame{msg: reportMsg{Type: msgReport, Side: s, Report: rec.report}})
+			v.reported[s] = true
+		}
+	}
+	switch fin := pb.finished(); {
+	case fin && !v.doneSent:
+		out = append(out, frame{msg: doneMsg{Type: msgDone}})
+		v.doneSent = true
+	case !fin:
+		v.doneSent = false
+	}
+	return out
+}
+
+// writeLoop is the connection's only writer.
+func (v *viewer) writeLoop() {
+	defer v.wg.Done()
+	ping := time.NewTicker(pingPeriod)
+	defer ping.Stop()
+	for {
+		select {
+		case <-v.ctx.Done():
+			v.writeClose()
+			return
+		case <-ping.C:
+			if err := v.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
+				v.fail(fmt.Errorf("ping: %w", err))
+				return
+			}
+		case <-v.wake:
+			for _, f := range v.collect() {
+				if err := v.write(f); err != nil {
+					v.fail(err)
+					return
+				}
+			}
+		}
+	}
+}
+
+// fail ends the viewer after a write error; closing the connection
+// unblocks the reader.
+func (v *viewer) fail(err error) {
+	v.cancel(err)
+	v.conn.Close()
+}
+
+// writeClose sends the close frame, if one was asked for, and waits a
+// moment for the viewer's answer before the connection is closed.
+func (v *viewer) writeClose() {
+	v.mu.Lock()
+	code, text := v.closeCode, v.closeText
+	v.mu.Unlock()
+	if code == 0 {
+		return
+	}
+	if err := v.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(closeWait)); err == nil {
+		t := time.NewTimer(closeWait)
+		select {
+		case <-v.readerDone:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	v.conn.Close()
+}
+
+// write sends one frame as one text message.
+func (v *viewer) write(f frame) error {
+	if err := v.conn.SetWriteDeadline(time.Now().Add(writeWait)); err != nil {
+		return err
+	}
+	w, err := v.conn.NextWriter(websocket.TextMessage)
+	if err != nil {
+		return err
+	}
+	if f.rec == nil {
+		b, err := json.Marshal(f.msg)
+		if err != nil {
+			return fmt.Errorf("encode %T: %w", f.msg, err)
+		}
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+		return w.Close()
+	}
+	head := make([]byte, 0, 48)
+	head = append(head, `{"type":"events","side":`...)
+	head = strconv.AppendInt(head, int64(f.side), 10)
+	head = append(head, `,"events":[`...)
+	if _, err := w.Write(head); err != nil {
+		return err
+	}
+	for body := f.rec.eventsJSON(f.from, f.to); len(body) > 0; {
+		n := min(len(body), writeChunk)
+		if err := v.conn.SetWriteDeadline(time.Now().Add(writeWait)); err != nil {
+			return err
+		}
+		if _, err := w.Write(body[:n]); err != nil {
+			return err
+		}
+		body = body[n:]
+	}
+	if _, err := w.Write([]byte("]}")); err != nil {
+		return err
+	}
+	return w.Close()
+}
