@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"partialtruth/web"
+)
+
+func init() {
+	commands = append(commands, command{"serve", "serve the playground in the browser (the default)", runServe})
+	// A learner who types `go run .` should land in the playground.
+	defaultCommand = "serve"
+}
+
+// shutdownTimeout bounds how long serve waits for requests in flight once
+// asked to stop.
+const shutdownTimeout = 5 * time.Second
+
+// runServe is `partialtruth serve`: the web app until ctx ends.
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on, host:port (port 0 picks a free one)")
+	dbPath := fs.String("db", "./partialtruth.db", "SQLite file for the app's state; created and migrated on start")
+	if h, err := parseFlags(fs, args, stderr); h || err != nil {
+		return err
+	}
+	if _, _, err := net.SplitHostPort(*addr); err != nil {
+		return badInput("addr %q is not valid: %v; allowed: host:port such as 127.0.0.1:8080", *addr, err)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	app, err := web.New(web.Config{DBPath: *dbPath, Logger: log})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		app.Close()
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	url := "http://" + browsable(ln.Addr())
+	fmt.Fprintf(stdout, "Partial Truth is serving on %s\n", url)
+	log.Info("serving", "url", url, "db", *dbPath)
+
+	srv := &http.Server{
+		Handler:           app.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	select {
+	case err := <-served: // the listener failed
+		app.Close()
+		return fmt.Errorf("serve on %s: %w", url, err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "cause", context.Cause(ctx))
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	// Shutdown stops new requests and waits for those in flight; it does
+	// not see WebSockets, which app.Close tells and closes.
+	shutErr := srv.Shutdown(sctx)
+	closeErr := app.Close()
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return errors.Join(shutErr, closeErr)
+}
+
+// browsable turns a listen address into one a browser can open: an
+// unspecified host (":8080", "[::]:8080") becomes localhost.
+func browsable(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return a.String()
+	}
+	return net.JoinHostPort("localhost", fmt.Sprint(tcp.Port))
+}
