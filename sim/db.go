@@ -161,7 +161,7 @@ func (db DB) Begin() *Tx {
 }
 
 func (d *database) mustExec(q string) {
-	if _, err := d.conn.ExecContext(context.Background(), q); err != nil {
+	if _, err := d.prepare(q).stmt.Exec(); err != nil {
 		panic(fmt.Sprintf("sim: %s: %s: %v", d.name, q, err))
 	}
 }

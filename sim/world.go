@@ -52,6 +52,9 @@ type world struct {
 	fgEpoch    uint64
 
 	sink     func(*Event)
+	workers  []*worker // every coroutine, to stop them all at the end
+	idle     []*worker // coroutines free to run the next process
+	current  Event
 	events   int
 	stopped  string
 	finished bool // the run is over: stopping processes emits nothing
@@ -133,7 +136,9 @@ func (w *world) emit(ev Event) int {
 		}
 	}
 	if w.sink != nil {
-		w.sink(&ev)
+		// One reusable event, so that emitting allocates nothing.
+		w.current = ev
+		w.sink(&w.current)
 	}
 	return ev.ID
 }
@@ -156,16 +161,14 @@ const restartDelayUs = 10_000
 // crashSignal unwinds a crashed process's coroutine.
 type crashSignal struct{}
 
-// proc is one simulated process: a coroutine that runs straight-line design
-// code and yields to the scheduler at every simulator API call. Only one proc
-// runs at a time.
+// proc is one simulated process: straight-line design code that yields to
+// the scheduler at every simulator API call. Only one proc runs at a time.
 type proc struct {
 	w       *world
 	node    *node
 	payment int // the payment this process is working on, for keyed faults
-	next    func() (struct{}, bool)
-	stop    func()
-	yield   func(struct{}) bool
+	body    func(p *proc)
+	wk      *worker
 	done    bool
 	killed  bool
 	token   int
@@ -173,25 +176,60 @@ type proc struct {
 	tx      *Tx
 }
 
+// worker is a coroutine that runs one process after another. Reusing
+// workers keeps their grown stacks: SQLite's calls run deep, and growing a
+// fresh coroutine stack for every request cost a fifth of a whole run.
+type worker struct {
+	next  func() (struct{}, bool)
+	stop  func()
+	yield func(struct{}) bool
+	p     *proc
+}
+
+func (w *world) newWorker() *worker {
+	wk := &worker{}
+	wk.next, wk.stop = iter.Pull(func(yield func(struct{}) bool) {
+		wk.yield = yield
+		for {
+			w.runProc(wk.p)
+			wk.p = nil
+			w.idle = append(w.idle, wk)
+			if !yield(struct{}{}) {
+				return
+			}
+		}
+	})
+	w.workers = append(w.workers, wk)
+	return wk
+}
+
+// runProc runs p's body to its end, or until it crashes.
+func (w *world) runProc(p *proc) {
+	defer func() {
+		p.done = true
+		w.releaseHeld(p)
+		if r := recover(); r != nil {
+			if _, ok := r.(crashSignal); !ok {
+				panic(r)
+			}
+		}
+	}()
+	p.body(p)
+}
+
 // spawn starts body as a new process on n and runs it up to its first wait.
 func (w *world) spawn(n *node, payment int, body func(p *proc)) *proc {
-	p := &proc{w: w, node: n, payment: payment}
-	seq := func(yield func(struct{}) bool) {
-		p.yield = yield
-		defer func() {
-			p.done = true
-			w.releaseHeld(p)
-			if r := recover(); r != nil {
-				if _, ok := r.(crashSignal); !ok {
-					panic(r)
-				}
-			}
-		}()
-		body(p)
+	p := &proc{w: w, node: n, payment: payment, body: body}
+	var wk *worker
+	if k := len(w.idle); k > 0 {
+		wk = w.idle[k-1]
+		w.idle = w.idle[:k-1]
+	} else {
+		wk = w.newWorker()
 	}
-	p.next, p.stop = iter.Pull(seq)
+	wk.p, p.wk = p, wk
 	n.procs = append(n.procs, p)
-	p.next()
+	wk.next()
 	n.reap()
 	return p
 }
@@ -226,7 +264,7 @@ func (n *node) reap() {
 // park suspends p until wake or the scheduler resumes it; a process that was
 // killed meanwhile unwinds instead of returning.
 func (p *proc) park() any {
-	if !p.yield(struct{}{}) || p.killed {
+	if !p.wk.yield(struct{}{}) || p.killed {
 		panic(crashSignal{})
 	}
 	return p.woke
@@ -251,7 +289,7 @@ func (w *world) resume(p *proc, token int, v any) {
 	}
 	p.token++
 	p.woke = v
-	p.next()
+	p.wk.next()
 	p.node.reap()
 }
 
@@ -296,7 +334,7 @@ func (w *world) crash(n *node, by *proc) {
 			w.schedule(w.now, false, func() {
 				if !p.done {
 					p.token = t
-					p.next()
+					p.wk.next()
 				}
 			})
 		}
@@ -311,19 +349,17 @@ func (w *world) crash(n *node, by *proc) {
 	})
 }
 
-// stopAll ends every process still running when the run stops.
+// stopAll ends every process still running when the run stops, and every
+// worker coroutine with it.
 func (w *world) stopAll() {
 	w.finished = true
 	for _, n := range []*node{w.client, w.service, w.relay, w.bus, w.ledger} {
 		for _, p := range n.procs {
-			if p.tx != nil {
-				p.tx.abort("")
-			}
-			if !p.done {
-				p.killed = true
-				p.stop()
-			}
+			p.killed = true
 		}
 		n.procs = nil
+	}
+	for _, wk := range w.workers {
+		wk.stop()
 	}
 }
