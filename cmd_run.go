@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"partialtruth/checklist"
@@ -26,16 +27,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	def := sim.DefaultScenario()
 	values := map[string]*string{}
-	for _, kv := range def.Params() {
-		values[kv[0]] = new(string)
-	}
-	values["faults"] = new(string)
-	defaults := map[string]string{}
-	for _, kv := range def.Params() {
-		defaults[kv[0]] = kv[1]
-	}
 	for _, name := range sim.ParamNames {
-		fs.StringVar(values[name], name, defaults[name], sim.ParamHelp(name))
+		values[name] = fs.String(name, def.Param(name), sim.ParamHelp(name))
 	}
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
 	eventsFile := fs.String("events", "", "write every event to this file as JSON lines")
@@ -97,20 +90,39 @@ func writeRun(sc sim.Scenario, asJSON bool, eventsFile string, stdout io.Writer)
 	return writeSummary(stdout, sc, res.Report)
 }
 
+// writeSummary prints the design's own counters, then whether its
+// invariants held and, for each one broken, the first event that shows it.
 func writeSummary(w io.Writer, sc sim.Scenario, r sim.Report) error {
 	faults := sc.Faults.String()
 	if faults == "" {
 		faults = "none"
 	}
+	d, _ := sim.LookupDesign(r.Design)
 	fmt.Fprintf(w, "design %s, seed %d, %d payments, faults: %s\n", r.Design, r.Seed, r.Payments, faults)
-	fmt.Fprintf(w, "  committed %d, published %d, delivered %d, ledger entries %d\n", r.Committed, r.Published, r.Delivered, r.LedgerEntries)
-	fmt.Fprintf(w, "  lost %d, phantom %d, duplicate effects %d\n", r.Lost, r.Phantom, r.DuplicateEffects)
+	var counters, invariants []string
+	for _, k := range d.Metrics {
+		kv := fmt.Sprintf("%s %d", strings.ReplaceAll(k, "_", " "), r.Count(k))
+		if slices.Contains(d.Invariants, k) {
+			invariants = append(invariants, kv)
+		} else {
+			counters = append(counters, kv)
+		}
+	}
+	fmt.Fprintf(w, "  %s\n  %s\n", strings.Join(counters, ", "), strings.Join(invariants, ", "))
+	held := "the payments database and the ledger agree"
+	if !slices.Equal(d.Invariants, sim.Violations) {
+		held = "every invariant held"
+	}
 	if r.Converged {
-		fmt.Fprintf(w, "  converged: the payments database and the ledger agree (%d events, %d ms virtual, stopped: %s)\n", r.Events, r.EndMs, r.Stopped)
+		fmt.Fprintf(w, "  converged: %s (%d events, %d ms virtual, stopped: %s)\n", held, r.Events, r.EndMs, r.Stopped)
 		return nil
 	}
-	fmt.Fprintf(w, "  NOT converged: the payments database and the ledger disagree (%d events, %d ms virtual, stopped: %s)\n", r.Events, r.EndMs, r.Stopped)
-	for _, k := range sim.Violations {
+	broken := "the payments database and the ledger disagree"
+	if !slices.Equal(d.Invariants, sim.Violations) {
+		broken = "an invariant is violated"
+	}
+	fmt.Fprintf(w, "  NOT converged: %s (%d events, %d ms virtual, stopped: %s)\n", broken, r.Events, r.EndMs, r.Stopped)
+	for _, k := range d.Invariants {
 		if id, ok := r.FirstViolation[k]; ok {
 			fmt.Fprintf(w, "  first %s: event %d (see it with -events FILE)\n", strings.ReplaceAll(k, "_", " "), id)
 		}
@@ -125,7 +137,7 @@ func runDesigns(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	for _, d := range sim.Designs() {
-		fmt.Fprintf(stdout, "%-18s %s\n", d.Name, d.Summary)
+		fmt.Fprintf(stdout, "%-21s %s\n", d.Name, d.Summary)
 	}
 	return nil
 }

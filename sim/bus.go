@@ -158,7 +158,7 @@ func (b *broker) consumerAck(d *delivery) {
 		return
 	}
 	d.acked = true
-	w.emit(Event{Node: NodeBus, Kind: KindAck, Payment: d.m.Payment, Peer: NodeLedger, Note: "ledger acknowledged " + d.m.ID})
+	w.emit(Event{Node: NodeBus, Kind: KindAck, Payment: d.m.Payment, Peer: w.ledger.name, Note: w.ledger.name + " acknowledged " + d.m.ID})
 	if w.roll(BusRedeliver, 0, d.m.Payment) {
 		w.emit(Event{Node: NodeBus, Kind: KindRedeliver, Payment: d.m.Payment, Fault: BusRedeliver.String(),
 			Note: "delivering " + d.m.ID + " again although it was acknowledged"})

@@ -40,6 +40,13 @@ type database struct {
 	waiters []*proc
 	// watch maps a table to what an INSERT into it means to the checker.
 	watch map[string]string
+	// scope keys this database's db.fail decisions.
+	scope uint32
+	// onQuery, if set, sees every read a process makes here, with the id of
+	// its event: the stale-read checker notes what each decision saw.
+	onQuery func(p *proc, event int)
+	// onSaved, if set, runs when a "saved" insert commits here.
+	onSaved func(payment, commitEvent int)
 }
 
 type stmtInfo struct {
@@ -212,7 +219,7 @@ func (tx *Tx) Commit() error {
 	tx.finish()
 	id := w.emit(Event{Node: tx.d.name, Kind: KindCommit, Payment: p.payment, Peer: p.node.name, SQL: "COMMIT", Note: "transaction committed"})
 	for _, wt := range pending {
-		w.watchCommitted(wt, id)
+		w.watchCommitted(tx.d, wt, id)
 	}
 	p.sleep(stmtCostUs)
 	return nil
@@ -278,10 +285,20 @@ func (db DB) Query(q string, args ...any) *Rows {
 	if p.tx == nil {
 		db.d.release()
 	}
-	p.w.emit(Event{Node: db.d.name, Kind: KindQuery, Payment: p.payment, Peer: p.node.name, SQL: q, Args: args,
+	id := p.w.emit(Event{Node: db.d.name, Kind: KindQuery, Payment: p.payment, Peer: p.node.name, SQL: q, Args: args,
 		Note: strconv.Itoa(len(out.rows)) + " rows read"})
+	if db.d.onQuery != nil {
+		db.d.onQuery(p, id)
+	}
 	p.sleep(stmtCostUs)
 	return out
+}
+
+// Query runs a read inside the transaction: it sees the transaction's own
+// writes, and no other process can commit between it and the transaction's
+// COMMIT.
+func (tx *Tx) Query(q string, args ...any) *Rows {
+	return DB{tx.d, tx.p}.Query(q, args...)
 }
 
 // Rows holds the result of a Query, read with Next and Scan like
@@ -349,12 +366,7 @@ func isUniqueViolation(err error) bool {
 	return false
 }
 
-func dbScope(d *database) uint32 {
-	if d.name == NodeLedgerDB {
-		return 2
-	}
-	return 1
-}
+func dbScope(d *database) uint32 { return d.scope }
 
 // bg is the context for SQL calls: a run is one synchronous computation, so
 // there is nothing to cancel mid-statement.

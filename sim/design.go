@@ -34,6 +34,13 @@ type Design struct {
 	// Invariants lists the violation keys (a subset of Metrics) the checker
 	// measures for this design; each has a first_violation entry when broken.
 	Invariants []string
+	// Client is the client's code, for designs where what the client does
+	// is the point (retries); nil means the client sends each payment once.
+	Client func(c *Client, pay Payment)
+
+	// family is the topology, workload and checker the design runs in; nil
+	// is the dual-write and outbox family.
+	family *family
 }
 
 // designs in the order they are listed and taught.
@@ -63,7 +70,27 @@ var designs = []*Design{
 		Summary: "outbox, and the consumer records each event id under a unique key in the same transaction as the entry",
 		Handle:  saveWithOutbox, Relay: relayOutbox, Consume: postToLedgerOnce,
 	},
+	{
+		Name:    "retry-naive",
+		Summary: "the client retries a charge it heard nothing back about; the service charges every request it gets, so a lost answer charges twice",
+		Client:  payWithRetries, Handle: chargeEveryRequest,
+		Nodes: retryNodes, Metrics: retryMetrics, Invariants: []string{ViolationDoubleCharge},
+		family: retryFamily,
+	},
+	{
+		Name:    "retry-idempotency-key",
+		Summary: "the client sends one key with every attempt; the service claims it with the charge in one transaction and answers retries from it",
+		Client:  payWithKey, Handle: chargeOnce,
+		Nodes: retryNodes, Metrics: retryMetrics, Invariants: []string{ViolationDoubleCharge},
+		family: retryFamily,
+	},
 }
+
+// Lanes and counters of each later family.
+var (
+	retryNodes   = []string{NodeClient, NodeService, NodeServiceDB}
+	retryMetrics = []string{"charges", "retries", ViolationDoubleCharge}
+)
 
 func init() {
 	for _, d := range designs {
@@ -121,7 +148,7 @@ var designFiles embed.FS
 
 // SourceFunc is one function of a design's source, as written in sim.
 type SourceFunc struct {
-	// Role is "service", "relay" or "consumer".
+	// Role is "client", "service", "relay" or "consumer".
 	Role string `json:"role"`
 	// Name is the Go function's name.
 	Name string `json:"name"`
@@ -152,7 +179,7 @@ func DesignSource(name string) ([]SourceFunc, error) {
 	for _, f := range []struct {
 		role string
 		fn   any
-	}{{"service", d.Handle}, {"relay", d.Relay}, {"consumer", d.Consume}} {
+	}{{"client", d.Client}, {"service", d.Handle}, {"relay", d.Relay}, {"consumer", d.Consume}} {
 		if err := add(f.role, f.fn); err != nil {
 			return nil, err
 		}

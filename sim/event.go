@@ -12,7 +12,19 @@ const (
 	NodeLedgerDB  = "ledger.db"
 )
 
-// Nodes lists the node names in lane order, left to right.
+// Nodes of the later families.
+const (
+	NodeReplicaDB = "replica.db" // the stale-read designs' lagging copy
+	NodeRegionA   = "region-a"   // the partition designs' two regions
+	NodeRegionADB = "region-a.db"
+	NodeRegionB   = "region-b"
+	NodeRegionBDB = "region-b.db"
+	NodeOrders    = "orders" // the reordering designs' status consumer
+	NodeOrdersDB  = "orders.db"
+)
+
+// Nodes lists the dual-write and outbox designs' node names in lane order,
+// left to right; each design lists its own in Design.Nodes.
 var Nodes = []string{NodeClient, NodeService, NodeServiceDB, NodeRelay, NodeBus, NodeLedger, NodeLedgerDB}
 
 // Event kinds. Each step of a run is one event of one of these kinds.
@@ -43,6 +55,12 @@ const (
 	KindError     = "error"      // a step returned an error to the design
 	KindRetry     = "retry"      // a design retries after backing off
 	KindPoll      = "poll"       // the relay looked for unsent outbox rows
+	KindDecline   = "decline"    // a business rule refused a request (limit, funds)
+	KindReject    = "reject"     // a request refused for lack of consistency
+	KindReplicate = "replicate"  // a copy applied a change made elsewhere
+	KindPartition = "partition"  // the link between two regions broke
+	KindHeal      = "heal"       // the link between two regions works again
+	KindIgnore    = "ignore"     // a consumer ignored an event older than its state
 )
 
 // Event is one step of a run. Field names are part of the JSON contract:
@@ -73,6 +91,7 @@ type Event struct {
 	// Note says in a few words what happened.
 	Note string `json:"note"`
 	// Violation is the report key this event is the evidence for
-	// ("lost", "phantom", "duplicate_effects"); set by the checker.
+	// ("lost", "phantom", "duplicate_effects", "double_charges", …); set
+	// by the checker.
 	Violation string `json:"violation,omitempty"`
 }

@@ -35,6 +35,9 @@ const (
 	tagAmount
 	tagAccount
 	tagBackoff
+	tagKey
+	tagRegion
+	tagRefund
 )
 
 // rollKey identifies one business step that a fault can hit: which fault,

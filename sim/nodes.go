@@ -1,12 +1,18 @@
 package sim
 
-import "strconv"
+import (
+	"errors"
+	"strconv"
+)
 
 // Payment is one charge a client asks the payment service to make.
 type Payment struct {
 	ID          int
 	Account     string
 	AmountCents int64
+	// Key is the idempotency key the client sends with every attempt of
+	// this payment, "" when it sends none.
+	Key string
 }
 
 // Event is the message this payment produces for the ledger.
@@ -19,14 +25,25 @@ func (pay Payment) Event() Message {
 type Service struct {
 	DB  DB
 	Bus Bus
-	p   *proc
+	// Replica is a read-only copy of DB that trails it by the scenario's
+	// replica-lag (the stale-read designs).
+	Replica DB
+	// Region names the region this service runs in (the partition designs).
+	Region string
+	p      *proc
+	reply  string
 }
+
+// Reply sets the answer the client gets when the handler returns nil; the
+// default is "ok".
+func (s *Service) Reply(answer string) { s.reply = answer }
 
 // Backoff waits before retry number attempt (1, 2, …): an exponential delay
 // from base with keyed jitter of ±50%, so retries of many payments do not
 // line up.
-func (s *Service) Backoff(attempt int, base Duration) {
-	p := s.p
+func (s *Service) Backoff(attempt int, base Duration) { s.p.backoff(attempt, base) }
+
+func (p *proc) backoff(attempt int, base Duration) {
 	p.step()
 	d := int64(base) / 1000 << (attempt - 1)
 	u := uniform(p.w.sc.Seed, tagBackoff, uint64(attempt), uint64(p.payment), 0)
@@ -72,15 +89,21 @@ type Consumer struct {
 // Skip records that the consumer ignored a delivery it had already
 // processed.
 func (c *Consumer) Skip(m Message) {
-	c.p.w.emit(Event{Node: NodeLedger, Kind: KindDedupSkip, Payment: m.Payment,
+	c.p.w.emit(Event{Node: c.p.node.name, Kind: KindDedupSkip, Payment: m.Payment,
 		Note: m.ID + " already processed: skipped, no money moved"})
 }
 
 // workload: payment i is requested at i × requestIntervalUs.
 const requestIntervalUs = 1_000
 
-// clientTimeoutUs is how long a client waits for the service's answer.
-func (w *world) clientTimeoutUs() int64 { return w.roundTripUs() + 100_000 }
+// clientTimeoutUs is how long a client waits for the service's answer:
+// the scenario's client-timeout, or by default a round trip and 100ms.
+func (w *world) clientTimeoutUs() int64 {
+	if w.sc.ClientTimeout > 0 {
+		return int64(w.sc.ClientTimeout) / 1000
+	}
+	return w.roundTripUs() + 100_000
+}
 
 // payment returns request i of the workload; amounts and accounts are keyed
 // on the seed and the payment id.
@@ -90,38 +113,62 @@ func (w *world) payment(i int) Payment {
 	return Payment{ID: i, Account: "A-" + strconv.Itoa(account), AmountCents: amount}
 }
 
-// startClient sends payment pay and waits for the answer.
+// startClient sends payment pay once and waits for the answer.
 func (w *world) startClient(pay Payment) {
-	w.spawn(w.client, pay.ID, func(p *proc) {
-		token := p.waitFor()
-		w.send(w.client, w.service, chRequest, pay.ID, KindRequest,
-			"charge "+cents(pay.AmountCents)+" to "+pay.Account, func() {
-				w.serve(pay, func(result string) { w.wake(p, token, result, false) })
-			})
-		w.schedule(w.now+w.clientTimeoutUs(), false, func() { w.resume(p, token, nil) })
-		if v := p.park(); v != nil {
-			w.emit(Event{Node: NodeClient, Kind: KindResponse, Payment: pay.ID, Peer: NodeService, Note: "service answered: " + v.(string)})
-		} else {
-			w.emit(Event{Node: NodeClient, Kind: KindTimeout, Payment: pay.ID, Peer: NodeService,
-				Note: "no answer within " + msToString(w.clientTimeoutUs()) + ": outcome unknown"})
-		}
-	})
+	w.spawn(w.client, pay.ID, func(p *proc) { (&Client{p: p}).Call(pay) })
 }
 
 // serve runs the design's handler for one request in a new process on the
 // payment service and answers the client.
-func (w *world) serve(pay Payment, answer func(string)) {
-	w.spawn(w.service, pay.ID, func(p *proc) {
+func (w *world) serve(pay Payment, answer func(result string, ok bool)) {
+	w.serveAt(w.service, w.client, pay, func(p *proc) *Service {
 		s := &Service{DB: DB{w.serviceDB, p}, Bus: Bus{p}, p: p}
+		if w.replica != nil {
+			s.Replica = DB{w.replica, p}
+		}
+		return s
+	}, answer)
+}
+
+// serveAt runs the design's handler for pay in a new process on node n,
+// against the Service that open makes for it, and answers to the node
+// the request came from. A refusal by business rule (ErrDeclined) or for
+// lack of consistency (ErrUnavailable) is counted and shown as such.
+func (w *world) serveAt(n, from *node, pay Payment, open func(p *proc) *Service, answer func(result string, ok bool)) {
+	w.spawn(n, pay.ID, func(p *proc) {
+		s := open(p)
 		result := "ok"
-		if err := w.design.Handle(s, pay); err != nil {
+		err := w.design.Handle(s, pay)
+		if err != nil {
 			result = "error: " + err.Error()
-			w.emit(Event{Node: NodeService, Kind: KindError, Payment: pay.ID, Note: "handler returned " + result})
+			switch {
+			case errors.Is(err, ErrDeclined):
+				result = err.Error()
+				w.declined++
+				w.emit(Event{Node: n.name, Kind: KindDecline, Payment: pay.ID, Note: result})
+			case errors.Is(err, ErrUnavailable):
+				result = err.Error()
+				w.rejected++
+				w.emit(Event{Node: n.name, Kind: KindReject, Payment: pay.ID, Note: result})
+			default:
+				w.emit(Event{Node: n.name, Kind: KindError, Payment: pay.ID, Note: "handler returned " + result})
+			}
+		} else if s.reply != "" {
+			result = s.reply
 		}
 		p.step()
-		w.send(w.service, w.client, chResponse, pay.ID, KindSend, result, func() { answer(result) })
+		w.send(n, from, chResponse, pay.ID, KindSend, result, func() { answer(result, err == nil) })
 	})
 }
+
+// ErrDeclined is what a handler returns (wrapped) when a business rule
+// refuses a payment: the customer's limit, an account without the money.
+// It is an answer, not a failure, and retrying it changes nothing.
+var ErrDeclined = errors.New("declined")
+
+// ErrUnavailable is what a handler returns when it refuses a request for
+// lack of consistency: it cannot reach the node that must decide.
+var ErrUnavailable = errors.New("rejected: the primary cannot be reached")
 
 // consume runs the design's consumer for one delivery in a new process on
 // the ledger, and acknowledges it when the handler returns nil.
@@ -130,7 +177,7 @@ func (w *world) consume(d *delivery) {
 	w.spawn(w.ledger, d.m.Payment, func(p *proc) {
 		c := &Consumer{DB: DB{w.ledgerDB, p}, p: p}
 		if err := w.design.Consume(c, d.m); err != nil {
-			w.emit(Event{Node: NodeLedger, Kind: KindError, Payment: d.m.Payment, Note: "consumer returned error: " + err.Error() + "; no ack"})
+			w.emit(Event{Node: w.ledger.name, Kind: KindError, Payment: d.m.Payment, Note: "consumer returned error: " + err.Error() + "; no ack"})
 			return
 		}
 		p.step()
@@ -148,8 +195,8 @@ func (w *world) startRelay() {
 	})
 }
 
-// watchCommitted records what a committed watched insert means.
-func (w *world) watchCommitted(wt watched, commitEvent int) {
+// watchCommitted records what a committed watched insert into d means.
+func (w *world) watchCommitted(d *database, wt watched, commitEvent int) {
 	if wt.payment <= 0 || wt.payment >= len(w.payments) {
 		return
 	}
@@ -159,8 +206,16 @@ func (w *world) watchCommitted(wt watched, commitEvent int) {
 		if t.committed == 0 {
 			t.committed = commitEvent
 		}
+		if d.onSaved != nil {
+			d.onSaved(wt.payment, commitEvent)
+		}
 	case watchEffect:
 		id := w.emit(Event{Node: NodeLedger, Kind: KindEffect, Payment: wt.payment, Note: "money moved: ledger entry posted"})
+		t.effects = append(t.effects, id)
+	case watchCharge:
+		pay := w.payment(wt.payment)
+		id := w.emit(Event{Node: d.name, Kind: KindEffect, Payment: wt.payment,
+			Note: "money moved: " + pay.Account + " charged " + cents(pay.AmountCents)})
 		t.effects = append(t.effects, id)
 	}
 }

@@ -51,40 +51,89 @@ func Run(sc Scenario, sink func(*Event)) (Result, error) {
 		msgCount:    map[msgKey]uint32{},
 		payments:    make([]paymentTrack, sc.Payments+1),
 	}
-	w.client = &node{w: w, name: NodeClient}
-	w.service = &node{w: w, name: NodeService, crashFault: CrashService, canCrash: true}
-	w.relay = &node{w: w, name: NodeRelay, crashFault: CrashRelay, canCrash: true, onRestart: w.startRelay}
-	w.bus = &node{w: w, name: NodeBus}
-	w.ledger = &node{w: w, name: NodeLedger, crashFault: CrashConsumer, canCrash: true}
-	w.broker = &broker{w: w}
-	var err error
-	if w.serviceDB, err = openDatabase(w, NodeServiceDB, serviceSchema, map[string]string{"payments": watchSaved}); err != nil {
+	fam := d.family
+	if fam == nil {
+		fam = paymentFamily
+	}
+	defer func() {
+		for _, db := range w.dbs {
+			db.close()
+		}
+	}()
+	if err := fam.setup(w); err != nil {
 		return Result{}, err
 	}
-	defer w.serviceDB.close()
-	if w.busDB, err = openDatabase(w, "bus.db", busSchema, nil); err != nil {
-		return Result{}, err
-	}
-	defer w.busDB.close()
-	if w.ledgerDB, err = openDatabase(w, NodeLedgerDB, ledgerSchema, map[string]string{"ledger_entries": watchEffect}); err != nil {
-		return Result{}, err
-	}
-	defer w.ledgerDB.close()
 
 	// The workload: one request every requestIntervalUs, each scheduling
 	// the next so the queue stays small.
 	var request func(i int)
 	request = func(i int) {
-		w.startClient(w.payment(i))
+		fam.client(w, w.payment(i))
 		if i < sc.Payments {
 			w.schedule(w.now+requestIntervalUs, false, func() { request(i + 1) })
 		}
 	}
 	w.schedule(requestIntervalUs, false, func() { request(1) })
 	w.startRelay()
+	if fam.start != nil {
+		fam.start(w)
+	}
 	w.loop()
 	w.stopAll()
-	return w.check()
+	return w.check(fam)
+}
+
+// family is what a group of designs shares besides their code: the nodes
+// and databases they run on, the client that sends each payment, and the
+// checker that compares the places holding state. Designs of one family
+// differ only in their code, so a side-by-side run compares just that.
+type family struct {
+	// setup creates the nodes and databases, appending them to w.nodes
+	// and w.dbs.
+	setup func(w *world) error
+	// client starts the client process for one payment of the workload.
+	client func(w *world, pay Payment)
+	// start, if set, starts what runs beside the workload (a link's
+	// partition schedule).
+	start func(w *world)
+	// check counts the family's report keys from the databases and
+	// marks the evidence events.
+	check func(w *world, r *Report, mark func(ev int, key string)) error
+}
+
+// paymentFamily is the dual-write and outbox topology: client, payment
+// service and its database, outbox relay, bus, ledger and its database.
+var paymentFamily = &family{setup: setupPayments, client: (*world).startClient, check: checkPayments}
+
+func setupPayments(w *world) error {
+	w.client = &node{w: w, name: NodeClient}
+	w.service = &node{w: w, name: NodeService, crashFault: CrashService, canCrash: true}
+	w.relay = &node{w: w, name: NodeRelay, crashFault: CrashRelay, canCrash: true, onRestart: w.startRelay}
+	w.bus = &node{w: w, name: NodeBus}
+	w.ledger = &node{w: w, name: NodeLedger, crashFault: CrashConsumer, canCrash: true}
+	w.nodes = []*node{w.client, w.service, w.relay, w.bus, w.ledger}
+	w.broker = &broker{w: w}
+	var err error
+	if w.serviceDB, err = w.openDB(NodeServiceDB, 1, serviceSchema, map[string]string{"payments": watchSaved}); err != nil {
+		return err
+	}
+	if w.busDB, err = w.openDB("bus.db", 3, busSchema, nil); err != nil {
+		return err
+	}
+	w.ledgerDB, err = w.openDB(NodeLedgerDB, 2, ledgerSchema, map[string]string{"ledger_entries": watchEffect})
+	return err
+}
+
+// openDB opens a node's database and adds it to the run's. scope keys its
+// db.fail decisions, so each database meets its own faults.
+func (w *world) openDB(name string, scope uint32, schema string, watch map[string]string) (*database, error) {
+	d, err := openDatabase(w, name, schema, watch)
+	if err != nil {
+		return nil, err
+	}
+	d.scope = scope
+	w.dbs = append(w.dbs, d)
+	return d, nil
 }
 
 // Record runs sc and returns every event with its Violation set from the
@@ -101,9 +150,10 @@ func Record(sc Scenario) ([]Event, Report, error) {
 	return events, res.Report, nil
 }
 
-// check compares the places that hold state: which payments the service's
-// database committed, and which the ledger posted, how often.
-func (w *world) check() (Result, error) {
+// check builds the report: what every run counts, then the family's own
+// keys, then the first violation of each kind and whether the run
+// converged.
+func (w *world) check(fam *family) (Result, error) {
 	r := Report{
 		Design: w.sc.Design, Seed: w.sc.Seed, Payments: w.sc.Payments,
 		Published: w.published, Delivered: w.delivered,
@@ -115,16 +165,44 @@ func (w *world) check() (Result, error) {
 			r.Injected[faultNames[f]] = n
 		}
 	}
+	var marks []Mark
+	mark := func(ev int, key string) {
+		if ev > 0 {
+			marks = append(marks, Mark{ev, key})
+		}
+	}
+	if err := fam.check(w, &r, mark); err != nil {
+		return Result{}, err
+	}
+	slices.SortStableFunc(marks, func(a, b Mark) int { return a.Event - b.Event })
+	for _, m := range marks {
+		if _, ok := r.FirstViolation[m.Violation]; !ok {
+			r.FirstViolation[m.Violation] = m.Event
+		}
+	}
+	// A run converged when none of its design's invariants is violated.
+	r.Converged = true
+	for _, k := range w.design.Invariants {
+		if r.Count(k) != 0 {
+			r.Converged = false
+		}
+	}
+	return Result{Report: r, Marks: marks}, nil
+}
+
+// checkPayments compares the payments database with the ledger: which
+// payments the service committed, and which the ledger posted, how often.
+func checkPayments(w *world, r *Report, mark func(ev int, key string)) error {
 	committed := make([]bool, len(w.payments))
 	rows, err := w.serviceDB.conn.QueryContext(bg, "SELECT id FROM payments")
 	if err != nil {
-		return Result{}, fmt.Errorf("check payments: %w", err)
+		return fmt.Errorf("check payments: %w", err)
 	}
 	for rows.Next() {
 		var id int
 		if err := rows.Scan(&id); err != nil {
 			rows.Close()
-			return Result{}, err
+			return err
 		}
 		if id > 0 && id < len(committed) {
 			committed[id] = true
@@ -135,13 +213,13 @@ func (w *world) check() (Result, error) {
 	posted := make([]int, len(w.payments))
 	rows, err = w.ledgerDB.conn.QueryContext(bg, "SELECT payment_id, COUNT(*) FROM ledger_entries GROUP BY payment_id")
 	if err != nil {
-		return Result{}, fmt.Errorf("check ledger: %w", err)
+		return fmt.Errorf("check ledger: %w", err)
 	}
 	for rows.Next() {
 		var id, n int
 		if err := rows.Scan(&id, &n); err != nil {
 			rows.Close()
-			return Result{}, err
+			return err
 		}
 		if id > 0 && id < len(posted) {
 			posted[id] = n
@@ -150,12 +228,6 @@ func (w *world) check() (Result, error) {
 	}
 	rows.Close()
 
-	var marks []Mark
-	mark := func(ev int, key string) {
-		if ev > 0 {
-			marks = append(marks, Mark{ev, key})
-		}
-	}
 	for id := 1; id < len(w.payments); id++ {
 		t := &w.payments[id]
 		n := posted[id]
@@ -180,12 +252,5 @@ func (w *world) check() (Result, error) {
 			}
 		}
 	}
-	slices.SortFunc(marks, func(a, b Mark) int { return a.Event - b.Event })
-	for _, m := range marks {
-		if _, ok := r.FirstViolation[m.Violation]; !ok {
-			r.FirstViolation[m.Violation] = m.Event
-		}
-	}
-	r.Converged = r.Lost == 0 && r.Phantom == 0 && r.DuplicateEffects == 0
-	return Result{Report: r, Marks: marks}, nil
+	return nil
 }

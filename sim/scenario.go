@@ -15,6 +15,11 @@ const (
 	MaxPayments = 100_000
 	MaxLatency  = 10 * time.Second
 	MaxDeadline = 24 * time.Hour
+	// MaxClientTimeout, MaxReplicaLag and MaxPartitionDuration bound the
+	// parameters of the retry, stale-read and partition designs.
+	MaxClientTimeout     = time.Minute
+	MaxReplicaLag        = time.Minute
+	MaxPartitionDuration = 10 * time.Second
 	// MaxEvents caps one run's event stream; a run that reaches it stops
 	// with Report.Stopped = "event-limit".
 	MaxEvents = 5_000_000
@@ -28,6 +33,13 @@ const (
 	DefaultJitter   = 2 * time.Millisecond
 	DefaultDeadline = 10 * time.Minute
 	DefaultSeed     = 42
+	// DefaultReplicaLag is long against the time between two payments of
+	// one customer, so that a decision read from the replica is often
+	// stale, as a busy replica's is.
+	DefaultReplicaLag = 50 * time.Millisecond
+	// DefaultPartitionDuration is long against a request, so that a
+	// partition spans many debits.
+	DefaultPartitionDuration = 100 * time.Millisecond
 )
 
 // Scenario is everything a run depends on: the same scenario gives the same
@@ -49,6 +61,16 @@ type Scenario struct {
 	// Deadline is the virtual time after which the run stops even if work is
 	// still pending (retries of a message that is always dropped, say).
 	Deadline Duration `json:"deadline"`
+	// ClientTimeout is how long a client waits for the payment service's
+	// answer before giving up (the retry designs then retry); zero means a
+	// round trip plus 100ms.
+	ClientTimeout Duration `json:"client_timeout,omitempty"`
+	// ReplicaLag is how far the replica behind the stale-read designs
+	// trails their primary database.
+	ReplicaLag Duration `json:"replica_lag,omitempty"`
+	// PartitionDuration is how long the link between two regions stays
+	// broken each time the net.partition fault breaks it.
+	PartitionDuration Duration `json:"partition_duration,omitempty"`
 }
 
 // DefaultScenario is the scenario the CLI and the playground start from.
@@ -60,6 +82,9 @@ func DefaultScenario() Scenario {
 		Latency:  Duration(DefaultLatency),
 		Jitter:   Duration(DefaultJitter),
 		Deadline: Duration(DefaultDeadline),
+
+		ReplicaLag:        Duration(DefaultReplicaLag),
+		PartitionDuration: Duration(DefaultPartitionDuration),
 	}
 }
 
@@ -86,7 +111,13 @@ func (s Scenario) Validate() error {
 	if err := checkDuration("deadline", s.Deadline, Duration(time.Millisecond), Duration(MaxDeadline)); err != nil {
 		return err
 	}
-	return nil
+	if err := checkDuration("client-timeout", s.ClientTimeout, 0, Duration(MaxClientTimeout)); err != nil {
+		return err
+	}
+	if err := checkDuration("replica-lag", s.ReplicaLag, 0, Duration(MaxReplicaLag)); err != nil {
+		return err
+	}
+	return checkDuration("partition-duration", s.PartitionDuration, 0, Duration(MaxPartitionDuration))
 }
 
 func checkDuration(field string, d, lo, hi Duration) error {
@@ -98,7 +129,8 @@ func checkDuration(field string, d, lo, hi Duration) error {
 
 // ParamNames are the names a scenario uses on the command line (-name) and
 // in URLs (?name=), in the order Params writes them.
-var ParamNames = []string{"design", "seed", "payments", "faults", "latency", "jitter", "deadline"}
+var ParamNames = []string{"design", "seed", "payments", "faults", "latency", "jitter", "deadline",
+	"client-timeout", "replica-lag", "partition-duration"}
 
 // paramHelp says in a line what each parameter means.
 var paramHelp = map[string]string{
@@ -109,6 +141,10 @@ var paramHelp = map[string]string{
 	"latency":  "mean one-way network delay (Go duration, up to " + MaxLatency.String() + ")",
 	"jitter":   "delays spread over latency ± jitter (Go duration, up to " + MaxLatency.String() + ")",
 	"deadline": "virtual time after which the run stops (Go duration, up to " + MaxDeadline.String() + ")",
+	"client-timeout": "how long a client waits for an answer before it gives up or retries " +
+		"(Go duration, up to " + MaxClientTimeout.String() + "; 0s: a round trip plus 100ms)",
+	"replica-lag":        "how far the replica trails the primary in the stale-read designs (Go duration, up to " + MaxReplicaLag.String() + ")",
+	"partition-duration": "how long the link between the regions stays broken when net.partition breaks it (Go duration, up to " + MaxPartitionDuration.String() + ")",
 }
 
 // ParamHelp says in a line what a parameter means and what it allows.
@@ -147,7 +183,8 @@ func FromParams(get func(name string) string) (Scenario, error) {
 	for _, d := range []struct {
 		name string
 		dst  *Duration
-	}{{"latency", &s.Latency}, {"jitter", &s.Jitter}, {"deadline", &s.Deadline}} {
+	}{{"latency", &s.Latency}, {"jitter", &s.Jitter}, {"deadline", &s.Deadline},
+		{"client-timeout", &s.ClientTimeout}, {"replica-lag", &s.ReplicaLag}, {"partition-duration", &s.PartitionDuration}} {
 		if v := get(d.name); v != "" {
 			p, err := ParseDuration(d.name, v)
 			if err != nil {
@@ -160,22 +197,55 @@ func FromParams(get func(name string) string) (Scenario, error) {
 }
 
 // Params returns the scenario as name/value pairs in ParamNames order,
-// leaving out faults when none is set. FromParams(Params) gives the scenario
-// back.
+// leaving out faults when none is set and the parameters added after the
+// first release when they hold their default, so that the URLs of older
+// scenarios stay canonical. FromParams(Params) gives the scenario back.
 func (s Scenario) Params() [][2]string {
-	out := [][2]string{
-		{"design", s.Design},
-		{"seed", strconv.FormatUint(s.Seed, 10)},
-		{"payments", strconv.Itoa(s.Payments)},
+	def := DefaultScenario()
+	var out [][2]string
+	for _, name := range ParamNames {
+		v := s.Param(name)
+		switch name {
+		case "faults":
+			if v == "" {
+				continue
+			}
+		case "client-timeout", "replica-lag", "partition-duration":
+			if v == def.Param(name) {
+				continue
+			}
+		}
+		out = append(out, [2]string{name, v})
 	}
-	if f := s.Faults.String(); f != "" {
-		out = append(out, [2]string{"faults", f})
+	return out
+}
+
+// Param returns one parameter's value as FromParams reads it: the CLI takes
+// its flag defaults from DefaultScenario().Param(name).
+func (s Scenario) Param(name string) string {
+	switch name {
+	case "design":
+		return s.Design
+	case "seed":
+		return strconv.FormatUint(s.Seed, 10)
+	case "payments":
+		return strconv.Itoa(s.Payments)
+	case "faults":
+		return s.Faults.String()
+	case "latency":
+		return s.Latency.String()
+	case "jitter":
+		return s.Jitter.String()
+	case "deadline":
+		return s.Deadline.String()
+	case "client-timeout":
+		return s.ClientTimeout.String()
+	case "replica-lag":
+		return s.ReplicaLag.String()
+	case "partition-duration":
+		return s.PartitionDuration.String()
 	}
-	return append(out,
-		[2]string{"latency", s.Latency.String()},
-		[2]string{"jitter", s.Jitter.String()},
-		[2]string{"deadline", s.Deadline.String()},
-	)
+	return ""
 }
 
 // Duration is a span of virtual time. It reads and writes as a Go duration

@@ -69,6 +69,16 @@ type world struct {
 	broker                              *broker
 	payments                            []paymentTrack
 	published, delivered                int
+
+	// nodes and dbs list every node and database of this run's topology,
+	// in the order they are stopped and closed.
+	nodes []*node
+	dbs   []*database
+	// Counters and state of the newer families; nil or zero for the others.
+	retries  int
+	declined int
+	rejected int
+	replica  *database
 }
 
 // paymentTrack is what the checker needs to point at evidence: ids of the
@@ -77,6 +87,12 @@ type paymentTrack struct {
 	committed       int // commit event that saved it
 	faultAfterSaved int // first fault event about it after that commit
 	effects         []int
+	// The later families: the read a decision was made on, what it saw,
+	// and the commit that last wrote the payment's status downstream.
+	readEvent   int
+	seen        int
+	stale       bool
+	statusWrite int
 }
 
 func (w *world) schedule(at int64, background bool, fn func()) {
@@ -240,7 +256,7 @@ func (w *world) releaseHeld(p *proc) {
 	if p.tx != nil {
 		p.tx.abort("")
 	}
-	for _, d := range []*database{w.serviceDB, w.ledgerDB} {
+	for _, d := range w.dbs {
 		if d.holder == p {
 			d.release()
 		}
@@ -353,7 +369,7 @@ func (w *world) crash(n *node, by *proc) {
 // worker coroutine with it.
 func (w *world) stopAll() {
 	w.finished = true
-	for _, n := range []*node{w.client, w.service, w.relay, w.bus, w.ledger} {
+	for _, n := range w.nodes {
 		for _, p := range n.procs {
 			p.killed = true
 		}

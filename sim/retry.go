@@ -1,0 +1,119 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// The retry family's harness: a client that runs the design's own code
+// (Design.Client) against the payment service and its database, and a
+// checker that counts how often each client request was charged.
+
+const retrySchema = `
+CREATE TABLE charges (id INTEGER PRIMARY KEY, account TEXT NOT NULL, amount_cents INTEGER NOT NULL);
+CREATE TABLE idempotency_keys (key TEXT PRIMARY KEY, response TEXT NOT NULL);`
+
+// watchCharge marks an insert that takes a customer's money.
+const watchCharge = "charge"
+
+var retryFamily = &family{
+	setup: func(w *world) error {
+		w.client = &node{w: w, name: NodeClient}
+		w.service = &node{w: w, name: NodeService, crashFault: CrashService, canCrash: true}
+		w.nodes = []*node{w.client, w.service}
+		var err error
+		w.serviceDB, err = w.openDB(NodeServiceDB, 1, retrySchema, map[string]string{"charges": watchCharge})
+		return err
+	},
+	client: func(w *world, pay Payment) {
+		w.spawn(w.client, pay.ID, func(p *proc) { w.design.Client(&Client{p: p}, pay) })
+	},
+	check: checkRetries,
+}
+
+// Client is what a design's client code runs against: calls to the payment
+// service that give up after the scenario's client-timeout.
+type Client struct {
+	p     *proc
+	calls int
+}
+
+// Call sends pay to the payment service and waits for its answer. It
+// returns nil when the service answered with success, an error carrying
+// the answer otherwise, and ErrTimeout when no answer came within the
+// client-timeout: then the charge may or may not have happened.
+func (c *Client) Call(pay Payment) error {
+	p := c.p
+	p.step()
+	w := p.w
+	if c.calls++; c.calls > 1 {
+		w.retries++
+	}
+	token := p.waitFor()
+	note := "charge " + cents(pay.AmountCents) + " to " + pay.Account
+	if pay.Key != "" {
+		note += ", key " + pay.Key
+	}
+	if c.calls > 1 {
+		note += " (attempt " + strconv.Itoa(c.calls) + ")"
+	}
+	w.send(w.client, w.service, chRequest, pay.ID, KindRequest, note, func() {
+		w.serve(pay, func(result string, ok bool) { w.wake(p, token, answer{result, ok}, false) })
+	})
+	w.schedule(w.now+w.clientTimeoutUs(), false, func() { w.resume(p, token, nil) })
+	v := p.park()
+	if v == nil {
+		w.emit(Event{Node: p.node.name, Kind: KindTimeout, Payment: pay.ID, Peer: NodeService,
+			Note: "no answer within " + msToString(w.clientTimeoutUs()) + ": outcome unknown"})
+		return ErrTimeout
+	}
+	a := v.(answer)
+	w.emit(Event{Node: p.node.name, Kind: KindResponse, Payment: pay.ID, Peer: NodeService, Note: "service answered: " + a.text})
+	if a.ok {
+		return nil
+	}
+	return errors.New(a.text)
+}
+
+// answer is what a client hears back: the service's words, and whether its
+// handler succeeded.
+type answer struct {
+	text string
+	ok   bool
+}
+
+// Backoff waits before retry number attempt (1, 2, …): an exponential delay
+// from base with keyed jitter of ±50%.
+func (c *Client) Backoff(attempt int, base Duration) { c.p.backoff(attempt, base) }
+
+// NewKey makes a fresh idempotency key, as a client makes a random one once
+// per payment; it is keyed on the seed and the payment, so runs repeat.
+func (c *Client) NewKey() string {
+	u := uniform(c.p.w.sc.Seed, tagKey, uint64(c.p.payment), 0, 0)
+	return "idem-" + strconv.FormatUint(uint64(u*(1<<32)), 16)
+}
+
+// checkRetries counts the charges in the service's database and, from the
+// commits that wrote them, which client request each belongs to.
+func checkRetries(w *world, r *Report, mark func(ev int, key string)) error {
+	var total int
+	if err := w.serviceDB.conn.QueryRowContext(bg, "SELECT COUNT(*) FROM charges").Scan(&total); err != nil {
+		return fmt.Errorf("check charges: %w", err)
+	}
+	double, tracked := 0, 0
+	for id := 1; id < len(w.payments); id++ {
+		t := &w.payments[id]
+		tracked += len(t.effects)
+		if len(t.effects) > 1 {
+			double++
+			mark(t.effects[1], ViolationDoubleCharge)
+		}
+	}
+	if tracked != total {
+		return fmt.Errorf("check charges: the database holds %d charges, the run committed %d", total, tracked)
+	}
+	retries := w.retries
+	r.Charges, r.Retries, r.DoubleCharges = &total, &retries, &double
+	return nil
+}
