@@ -84,12 +84,34 @@ var designs = []*Design{
 		Nodes: retryNodes, Metrics: retryMetrics, Invariants: []string{ViolationDoubleCharge},
 		family: retryFamily,
 	},
+	{
+		Name:       "decide-from-replica",
+		Summary:    "the limit check reads the customer's total from a lagging replica: decisions on old totals let payments break the limit",
+		Handle:     decideFromReplica,
+		Nodes:      staleNodes,
+		Metrics:    staleMetrics,
+		Invariants: staleInvariants,
+		family:     staleFamily,
+	},
+	{
+		Name:       "decide-from-primary",
+		Summary:    "the limit check reads the total from the primary in the transaction that records the payment: always the newest",
+		Handle:     decideFromPrimary,
+		Nodes:      staleNodes,
+		Metrics:    staleMetrics,
+		Invariants: staleInvariants,
+		family:     staleFamily,
+	},
 }
 
 // Lanes and counters of each later family.
 var (
 	retryNodes   = []string{NodeClient, NodeService, NodeServiceDB}
 	retryMetrics = []string{"charges", "retries", ViolationDoubleCharge}
+
+	staleNodes      = []string{NodeClient, NodeService, NodeServiceDB, NodeReplicaDB}
+	staleInvariants = []string{ViolationStale, ViolationLimitBreach}
+	staleMetrics    = []string{"accepted", "declined", ViolationStale, ViolationLimitBreach}
 )
 
 func init() {

@@ -79,6 +79,7 @@ type world struct {
 	declined int
 	rejected int
 	replica  *database
+	stale    *staleState
 }
 
 // paymentTrack is what the checker needs to point at evidence: ids of the

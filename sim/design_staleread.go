@@ -1,0 +1,48 @@
+package sim
+
+import "fmt"
+
+// The stale-read family: before accepting a payment, a limit (AML) check
+// reads the customer's running total. Where it reads that total decides
+// whether the check means anything.
+
+// limitCents is every customer's limit on accepted payments: above it,
+// money must not move without a review.
+const limitCents = 300_000
+
+// errOverLimit declines a payment that would take the customer over it.
+var errOverLimit = fmt.Errorf("%w: over the customer's limit", ErrDeclined)
+
+// decideFromReplica reads the total from a replica: cheap, and off the
+// primary's back. But the replica trails the primary, so the customer's
+// last payments may be missing from the total, and a payment that breaks
+// the limit is accepted.
+func decideFromReplica(s *Service, pay Payment) error {
+	var total int64
+	rows := s.Replica.Query(`SELECT COALESCE(SUM(amount_cents), 0) FROM payments WHERE account = ?`, pay.Account)
+	rows.Next()
+	rows.Scan(&total)
+	if total+pay.AmountCents > limitCents {
+		return errOverLimit
+	}
+	tx := s.DB.Begin()
+	tx.Exec(insertPayment, pay.ID, pay.Account, pay.AmountCents)
+	return tx.Commit()
+}
+
+// decideFromPrimary reads the total from the primary, inside the
+// transaction that records the payment: no other payment can commit
+// between the check and the write, so the check sees the truth.
+func decideFromPrimary(s *Service, pay Payment) error {
+	var total int64
+	tx := s.DB.Begin()
+	rows := tx.Query(`SELECT COALESCE(SUM(amount_cents), 0) FROM payments WHERE account = ?`, pay.Account)
+	rows.Next()
+	rows.Scan(&total)
+	if total+pay.AmountCents > limitCents {
+		tx.Rollback()
+		return errOverLimit
+	}
+	tx.Exec(insertPayment, pay.ID, pay.Account, pay.AmountCents)
+	return tx.Commit()
+}
