@@ -69,13 +69,13 @@ func (b Bus) PublishAll(ms []Message) (errs []error) {
 		}
 		errs[i] = ErrTimeout
 		waiting++
-		w.send(p.node, w.bus, chPublish, m.Payment, KindSend, "publish "+m.ID, func() {
+		w.send(p.node, w.bus, chPublish, m.Payment, KindSend, w.note2("publish ", m.ID), func() {
 			w.broker.store(p.node, m, func() {
 				if finished || errs[i] == nil {
 					return
 				}
 				errs[i] = nil
-				w.emit(Event{Node: p.node.name, Kind: KindAck, Payment: m.Payment, Peer: NodeBus, Note: "broker acknowledged " + m.ID})
+				w.emit(Event{Node: p.node.name, Kind: KindAck, Payment: m.Payment, Peer: NodeBus, Note: w.note2("broker acknowledged ", m.ID)})
 				if waiting--; waiting == 0 {
 					w.wake(p, token, nil, false)
 				}
@@ -83,7 +83,7 @@ func (b Bus) PublishAll(ms []Message) (errs []error) {
 		})
 	}
 	if waiting > 0 {
-		w.schedule(w.now+w.publishTimeoutUs(), false, func() { w.resume(p, token, nil) })
+		w.scheduleResume(w.now+w.publishTimeoutUs(), false, p, token, nil)
 		p.park()
 	} else {
 		p.token++
@@ -123,13 +123,17 @@ func (b *broker) store(from *node, m Message, ack func()) {
 	}
 	off, _ := res.LastInsertId()
 	w.published++
-	w.emit(Event{Node: NodeBus, Kind: KindPublish, Payment: m.Payment, Peer: from.name, SQL: q, Args: []any{m.ID, m.Payment, m.Account, m.AmountCents},
-		Note: "stored " + m.ID + " at offset " + strconv.FormatInt(off, 10)})
+	var args []any
+	if w.sink != nil {
+		args = []any{m.ID, m.Payment, m.Account, m.AmountCents}
+	}
+	w.emit(Event{Node: NodeBus, Kind: KindPublish, Payment: m.Payment, Peer: from.name, SQL: q, Args: args,
+		Note: w.note3("stored ", m.ID, " at offset "+strconv.FormatInt(off, 10))})
 	if ackLost {
 		w.emit(Event{Node: NodeBus, Kind: KindAckLost, Payment: m.Payment, Peer: from.name, Fault: BusAckLost.String(),
 			Note: "stored " + m.ID + " but the ack never left: the publisher cannot know"})
 	} else {
-		w.send(w.bus, from, chPublishAck, m.Payment, KindSend, "ack "+m.ID, ack)
+		w.send(w.bus, from, chPublishAck, m.Payment, KindSend, w.note2("ack ", m.ID), ack)
 	}
 	b.deliver(&delivery{m: m, offset: off})
 }
@@ -139,7 +143,7 @@ func (b *broker) deliver(d *delivery) {
 	w := b.w
 	d.attempt++
 	attempt := d.attempt
-	w.send(w.bus, w.ledger, chDeliver, d.m.Payment, KindSend, "deliver "+d.m.ID, func() { w.consume(d) })
+	w.send(w.bus, w.ledger, chDeliver, d.m.Payment, KindSend, w.note2("deliver ", d.m.ID), func() { w.consume(d) })
 	w.schedule(w.now+w.redeliverAfterUs(attempt), false, func() {
 		if d.acked || d.attempt != attempt {
 			return

@@ -286,7 +286,7 @@ func (db DB) Query(q string, args ...any) *Rows {
 		db.d.release()
 	}
 	id := p.w.emit(Event{Node: db.d.name, Kind: KindQuery, Payment: p.payment, Peer: p.node.name, SQL: q, Args: args,
-		Note: strconv.Itoa(len(out.rows)) + " rows read"})
+		Note: p.w.note2(strconv.Itoa(len(out.rows)), " rows read")})
 	if db.d.onQuery != nil {
 		db.d.onQuery(p, id)
 	}

@@ -21,6 +21,18 @@ var channelNotes = [...]string{
 	chPublishAck: "publish ack", chDeliver: "delivery", chConsumerAck: "consumer ack",
 }
 
+// The notes of arrivals, drops and duplicates, built once rather than per
+// message.
+var arrivedNotes, duplicateNotes, lostNotes [len(channelNotes)]string
+
+func init() {
+	for ch, what := range channelNotes {
+		arrivedNotes[ch] = what + " arrived"
+		duplicateNotes[ch] = what + " arrived again (duplicated by the network)"
+		lostNotes[ch] = what + " lost in the network"
+	}
+}
+
 type msgKey struct {
 	ch      channel
 	payment int32
@@ -59,30 +71,29 @@ func (w *world) send(from, to *node, ch channel, payment int, kind, note string,
 	w.msgSeq++
 	msg := w.msgSeq
 	sent := w.emit(Event{Node: from.name, Kind: kind, Payment: payment, Msg: msg, Peer: to.name, Note: note})
-	what := channelNotes[ch]
 	at := w.now + w.delayUs(ch, payment, n, 0)
 	if w.netFault(NetDrop, ch, payment, n) {
 		w.schedule(at, false, func() {
 			w.emit(Event{Node: to.name, Kind: KindDrop, Payment: payment, Msg: msg, Peer: from.name, Cause: sent,
-				Fault: NetDrop.String(), Note: what + " lost in the network"})
+				Fault: NetDrop.String(), Note: lostNotes[ch]})
 		})
 		return
 	}
-	w.schedule(at, false, func() { w.arrive(from, to, payment, msg, sent, KindDeliver, "", what, " arrived", arrive) })
+	w.schedule(at, false, func() { w.arrive(from, to, payment, msg, sent, KindDeliver, "", ch, arrivedNotes[ch], arrive) })
 	if w.netFault(NetDup, ch, payment, n) {
 		w.schedule(w.now+w.delayUs(ch, payment, n, 1), false, func() {
-			w.arrive(from, to, payment, msg, sent, KindDuplicate, NetDup.String(), what, " arrived again (duplicated by the network)", arrive)
+			w.arrive(from, to, payment, msg, sent, KindDuplicate, NetDup.String(), ch, duplicateNotes[ch], arrive)
 		})
 	}
 }
 
-func (w *world) arrive(from, to *node, payment, msg, sent int, kind, fault, what, how string, arrive func()) {
+func (w *world) arrive(from, to *node, payment, msg, sent int, kind, fault string, ch channel, note string, arrive func()) {
 	if to.down {
 		w.emit(Event{Node: to.name, Kind: KindDown, Payment: payment, Msg: msg, Peer: from.name, Cause: sent, Fault: fault,
-			Note: what + " reached " + to.name + " while it was down"})
+			Note: channelNotes[ch] + " reached " + to.name + " while it was down"})
 		return
 	}
-	w.emit(Event{Node: to.name, Kind: kind, Payment: payment, Msg: msg, Peer: from.name, Cause: sent, Fault: fault, Note: what + how})
+	w.emit(Event{Node: to.name, Kind: kind, Payment: payment, Msg: msg, Peer: from.name, Cause: sent, Fault: fault, Note: note})
 	arrive()
 }
 

@@ -181,7 +181,7 @@ func (w *world) consume(d *delivery) {
 			return
 		}
 		p.step()
-		w.send(w.ledger, w.bus, chConsumerAck, d.m.Payment, KindSend, "ack "+d.m.ID, func() { w.broker.consumerAck(d) })
+		w.send(w.ledger, w.bus, chConsumerAck, d.m.Payment, KindSend, w.note2("ack ", d.m.ID), func() { w.broker.consumerAck(d) })
 	})
 }
 
