@@ -77,6 +77,8 @@ func (p *playback) play(now time.Time) {
 	p.anchor(now)
 	if p.speed == 0 {
 		p.moveTo(p.endUs)
+	} else {
+		p.moveTo(p.atUs) // what happens at this very instant is visible
 	}
 	p.stopAtEnd()
 }

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
+	"net"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -39,8 +41,26 @@ type testClient struct {
 }
 
 func dial(tb testing.TB, ts *httptest.Server) *testClient {
+	return dialWith(tb, ts, websocket.DefaultDialer)
+}
+
+// dialStuck dials a viewer with a tiny receive buffer, for a viewer that
+// will never read: the server's writes to it block after a few kilobytes.
+func dialStuck(tb testing.TB, ts *httptest.Server) *testClient {
+	d := *websocket.DefaultDialer
+	d.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err == nil {
+			err = c.(*net.TCPConn).SetReadBuffer(4 << 10)
+		}
+		return c, err
+	}
+	return dialWith(tb, ts, &d)
+}
+
+func dialWith(tb testing.TB, ts *httptest.Server, d *websocket.Dialer) *testClient {
 	tb.Helper()
-	c, res, err := websocket.DefaultDialer.DialContext(tb.Context(), wsURL(ts), nil)
+	c, res, err := d.DialContext(tb.Context(), wsURL(ts), nil)
 	if err != nil {
 		tb.Fatalf("dial %s: %v", wsURL(ts), err)
 	}

@@ -1,0 +1,62 @@
+package web
+
+import (
+	"encoding/json"
+	"net/url"
+	"testing"
+
+	"partialtruth/sim"
+)
+
+func TestCanonicalQueryReadsBackAsTheSameScenario(t *testing.T) {
+	for _, q := range []string{
+		"design=dual-write",
+		"design=outbox-idempotent&seed=18446744073709551615&payments=3&faults=bus.publish.fail=0.1,net.drop=0.02&latency=1.5s&jitter=0s&deadline=1h30m",
+	} {
+		in, err := url.ParseQuery(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc, err := sim.FromParams(in.Get)
+		if err != nil {
+			t.Fatal(err)
+		}
+		canon := canonicalQuery(sc)
+		back, err := url.ParseQuery(canon)
+		if err != nil {
+			t.Fatalf("canonical query %q does not parse: %v", canon, err)
+		}
+		sc2, err := sim.FromParams(back.Get)
+		if err != nil || sc2 != sc {
+			t.Fatalf("%q → %q → %+v (%v), want %+v", q, canon, sc2, err, sc)
+		}
+	}
+}
+
+func TestRecordingSlicesEventsAsAJSONArray(t *testing.T) {
+	sc := sim.DefaultScenario()
+	sc.Payments = 3
+	rec, err := record(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, _, err := sim.Record(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.events() != len(events) || rec.endUs() != events[len(events)-1].AtUs {
+		t.Fatalf("recording has %d events ending at %d; sim has %d ending at %d", rec.events(), rec.endUs(), len(events), events[len(events)-1].AtUs)
+	}
+	for _, r := range [][2]int{{0, 1}, {0, len(events)}, {2, 5}, {len(events) - 1, len(events)}} {
+		var got []sim.Event
+		if err := json.Unmarshal(append(append([]byte("["), rec.eventsJSON(r[0], r[1])...), ']'), &got); err != nil {
+			t.Fatalf("events %v do not form a JSON array: %v", r, err)
+		}
+		if len(got) != r[1]-r[0] || got[0].ID != events[r[0]].ID || got[len(got)-1].ID != events[r[1]-1].ID {
+			t.Fatalf("events %v gave ids %d..%d (%d)", r, got[0].ID, got[len(got)-1].ID, len(got))
+		}
+	}
+	if rec.eventsJSON(4, 4) != nil {
+		t.Fatal("an empty range is not empty")
+	}
+}
