@@ -60,10 +60,12 @@ func availableDemos(ds []Demo) []Demo {
 	return out
 }
 
-// PlayURL is the playground link for sc, compared with the design named
-// compare unless it is empty. It is built from sc.Params, the same names
-// and forms the CLI's flags use, so a link can never drift from what the
-// playground parses.
+// PlayURL is the playground link that plays sc, compared with the design
+// named compare unless it is empty. The scenario part is built from
+// sc.Params, the same names and forms the CLI's flags use, so a link can
+// never drift from what the playground parses; it ends with the playback
+// settings, so the run plays through as soon as it opens, at a speed that
+// shows a few hundred payments in seconds.
 func PlayURL(sc sim.Scenario, compare string) string {
 	var b strings.Builder
 	b.WriteString("/play")
@@ -81,8 +83,15 @@ func PlayURL(sc sim.Scenario, compare string) string {
 	if compare != "" {
 		add("compare", compare)
 	}
+	add("speed", playSpeed)
+	add("autoplay", "1")
 	return b.String()
 }
+
+// playSpeed is the playground's speed for links from the checklist, in
+// virtual milliseconds per real second: a 200-payment run lasts about 300
+// virtual milliseconds, so it plays through in about five seconds.
+const playSpeed = "64"
 
 // queryValue escapes v for a query string but leaves '=' and ',' alone:
 // both are legal there, and "faults=bus.publish.fail=0.1,net.drop=0.02"

@@ -53,14 +53,21 @@ func Evaluate(r sim.Report) []Verdict {
 }
 
 // facts is a report read through its JSON keys. The keys are the contract
-// sim documents for the report, so when the simulator starts measuring a
-// new invariant, the item that names its key gets a real verdict without a
-// change here.
+// sim documents for the report, and a key a run does not measure is absent
+// from it, so when the simulator starts measuring a new invariant, the item
+// that names its key gets a real verdict without a change here.
 type facts struct {
 	numbers  map[string]int
 	injected map[string]int
 	first    map[string]int
 }
+
+// pipelineKeys are the checker's comparison of the payments database with
+// the ledger. The report always carries them; they mean something only in a
+// run whose payments reached a database, the bus or the ledger, so in a run
+// with none of that (the retry and stale-read families have no ledger) they
+// count as not measured.
+var pipelineKeys = []string{sim.ViolationLost, sim.ViolationPhantom, sim.ViolationDuplicate}
 
 func factsOf(r sim.Report) facts {
 	f := facts{numbers: map[string]int{}, injected: r.Injected, first: r.FirstViolation}
@@ -76,6 +83,11 @@ func factsOf(r sim.Report) facts {
 		var n int
 		if json.Unmarshal(v, &n) == nil {
 			f.numbers[k] = n
+		}
+	}
+	if r.Committed+r.Published+r.Delivered+r.LedgerEntries == 0 {
+		for _, k := range pipelineKeys {
+			delete(f.numbers, k)
 		}
 	}
 	return f
@@ -132,13 +144,15 @@ func (it Item) evaluate(f facts) Verdict {
 	}
 	if len(fired) == 0 {
 		v.Verdict = NotExercised
-		v.TurnOn = it.Exercise
+		v.TurnOn = it.suggest()
 		names := make([]string, len(it.Exercise))
 		for i, x := range it.Exercise {
 			names[i] = exposureName(x)
 		}
-		v.Evidence = fmt.Sprintf("Not tested: none of %s happened in this run. Turn on %s to test it.",
-			joinOr(names), exposureName(it.Exercise[0]))
+		v.Evidence = fmt.Sprintf("Not tested: none of %s happened in this run.", joinOr(names))
+		if len(v.TurnOn) > 0 {
+			v.Evidence += fmt.Sprintf(" Turn on %s to test it.", joinOr(v.TurnOn))
+		}
 		return v
 	}
 	v.Verdict = Pass
@@ -166,7 +180,25 @@ func exposureName(x string) string {
 	if isFault(x) {
 		return x
 	}
+	if w, ok := keyWords[x]; ok {
+		return w
+	}
 	return strings.ReplaceAll(x, "_", " ")
+}
+
+// keyWords says what a report key counts, where its name alone is terse.
+var keyWords = map[string]string{
+	"retries":              "client retries",
+	"declined":             "payments declined by the limit",
+	"accepted":             "accepted payments",
+	"applied":              "status events applied",
+	"double_charges":       "double charges",
+	"stale_decisions":      "stale decisions",
+	"limit_breaches":       "limit breaches",
+	"out_of_order_applied": "out-of-order statuses",
+	"duplicate_effects":    "duplicate effects",
+	"lost":                 "lost payments",
+	"phantom":              "phantom payments",
 }
 
 // exposurePhrase says how often x happened: "net.drop ×25", "12 stale reads".
@@ -177,7 +209,22 @@ func exposurePhrase(x string, n int) string {
 	return fmt.Sprintf("%d %s", n, exposureName(x))
 }
 
-// notDemonstrable says honestly what the simulator is missing.
+// suggest lists the faults that would exercise the item.
+func (it Item) suggest() []string {
+	if len(it.TurnOn) > 0 {
+		return it.TurnOn
+	}
+	var out []string
+	for _, x := range it.Exercise {
+		if isFault(x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// notDemonstrable says honestly why this run cannot judge the item, and
+// where to look instead.
 func (it Item) notDemonstrable() string {
 	if len(it.Invariants) == 0 {
 		return it.Gap
@@ -185,6 +232,10 @@ func (it Item) notDemonstrable() string {
 	names := make([]string, len(it.Invariants))
 	for i, k := range it.Invariants {
 		names[i] = fmt.Sprintf("%s (%s)", exposureName(k), k)
+	}
+	if demos := availableDemos(it.Demos); len(demos) > 0 {
+		return fmt.Sprintf("Not measured: this run does not count %s. Run %s against %s to see it.",
+			joinOr(names), demos[0].Bad, demos[0].Good)
 	}
 	return fmt.Sprintf("Not measured: the simulator does not count %s yet, so no run can show this; check it by reading the code.",
 		joinOr(names))

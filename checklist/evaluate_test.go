@@ -58,8 +58,13 @@ func TestEvaluateEveryVerdictOfEveryItem(t *testing.T) {
 			if v.Verdict != NotExercised {
 				t.Fatalf("got %+v, want not-exercised", v)
 			}
-			if !slices.Equal(v.TurnOn, it.Exercise) || !strings.Contains(v.Evidence, "Turn on "+exposureName(it.Exercise[0])) {
-				t.Errorf("got turn_on %v and evidence %q; want %v and a suggestion", v.TurnOn, v.Evidence, it.Exercise)
+			if !slices.Equal(v.TurnOn, it.suggest()) {
+				t.Errorf("got turn_on %v, want %v", v.TurnOn, it.suggest())
+			}
+			for _, x := range v.TurnOn {
+				if !isFault(x) || !strings.Contains(v.Evidence, x) {
+					t.Errorf("turn_on %q is not a fault, or evidence %q does not suggest it", x, v.Evidence)
+				}
 			}
 		})
 		for _, x := range it.Exercise {
@@ -160,6 +165,31 @@ func TestEvaluateReadsTheReportsKeys(t *testing.T) {
 	clean := sim.Report{Committed: 10, Injected: map[string]int{"net.dup": 3}, FirstViolation: map[string]int{}}
 	if v := verdictsByID(Evaluate(clean))["idempotent-consumer"]; v.Verdict != Pass {
 		t.Errorf("idempotent-consumer on a clean run under net.dup: got %+v, want pass", v)
+	}
+}
+
+// TestEvaluateLeavesTheLedgerUnjudgedInRunsWithoutOne checks that a run
+// with no payments database or ledger (the retry family's) does not pass
+// the outbox items on zeros it never measured.
+func TestEvaluateLeavesTheLedgerUnjudgedInRunsWithoutOne(t *testing.T) {
+	two := 2
+	r := sim.Report{DoubleCharges: &two, Injected: map[string]int{"net.drop": 9, "db.fail": 3},
+		FirstViolation: map[string]int{"double_charges": 40}}
+	got := verdictsByID(Evaluate(r))
+	for _, id := range []string{"atomic-publish", "source-of-truth", "idempotent-consumer", "reconcile-and-alert"} {
+		if v := got[id]; v.Verdict != NotDemonstrable {
+			t.Errorf("%s: got %+v, want not-demonstrable", id, v)
+		}
+	}
+	if v := got["idempotency-key"]; v.Verdict != Fail || v.Event != 40 {
+		t.Errorf("idempotency-key: got %+v, want fail at event 40", v)
+	}
+	if v := got["timeout-is-unknown"]; v.Verdict != Fail || v.Count != 2 {
+		t.Errorf("timeout-is-unknown judges double_charges alone here: got %+v", v)
+	}
+	r.Committed = 1 // one payment reached the database: now the ledger is compared
+	if v := verdictsByID(Evaluate(r))["source-of-truth"]; v.Verdict != Pass {
+		t.Errorf("source-of-truth with a committed payment under db.fail: got %+v, want pass", v)
 	}
 }
 

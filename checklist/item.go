@@ -24,8 +24,12 @@ type Item struct {
 	Invariants []string
 	// Exercise lists what must have happened in a run for a clean result to
 	// mean anything: fault names (counted in the report's injected map) or
-	// report keys that count exposure (a positive value means exposed).
+	// report keys that count exposure ("retries": a positive value means
+	// the run was exposed).
 	Exercise []string
+	// TurnOn names the faults to suggest when nothing in Exercise happened;
+	// empty means the faults in Exercise.
+	TurnOn []string
 	// Costs are report keys that measure the price a design pays to hold
 	// the invariant (requests refused under a partition, say). They are
 	// reported as evidence, never counted as violations.

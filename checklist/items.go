@@ -165,9 +165,11 @@ for attempt := 1; attempt <= 5; attempt++ {
 	backoff(attempt)
 }`,
 		Invariants: []string{"duplicate_effects", "double_charges"},
-		Exercise:   []string{"bus.ack.lost", "net.drop"},
+		Exercise:   []string{"bus.ack.lost", "net.drop", "retries"},
+		TurnOn:     []string{"bus.ack.lost", "net.drop"},
 		Demos: []Demo{
 			{Bad: "dual-write-retry", Good: "outbox-idempotent", Faults: "bus.ack.lost=0.2", Seed: 42, Payments: 200},
+			{Bad: "retry-naive", Good: "retry-idempotency-key", Faults: "net.drop=0.1", Seed: 42, Payments: 200},
 		},
 	},
 	{
@@ -194,7 +196,8 @@ for attempt := 1; attempt <= 5; attempt++ {
 	return resp
 }`,
 		Invariants: []string{"double_charges"},
-		Exercise:   []string{"net.drop"},
+		Exercise:   []string{"retries"},
+		TurnOn:     []string{"net.drop"},
 		Demos: []Demo{
 			{Bad: "retry-naive", Good: "retry-idempotency-key", Faults: "net.drop=0.1", Seed: 42, Payments: 200},
 		},
@@ -254,14 +257,17 @@ deadLetters.Put(req, err) // alerted and owned, not just logged`,
 			"the dashboard says charged, the bank says refunded, and support believes the dashboard. Brokers order " +
 			"messages within a partition, not across partitions, and retries can reorder even within one.",
 		Bad: `func onStatus(ev StatusEvent) {
-	db.Exec("UPDATE payments SET status = ? WHERE id = ?", ev.Status, ev.PaymentID)
+	db.Exec("UPDATE payments SET status = ? WHERE id = ?",
+		ev.Status, ev.PaymentID)
 }`,
 		Good: `func onStatus(ev StatusEvent) {
-	db.Exec("UPDATE payments SET status = ?, version = ? WHERE id = ? AND version < ?",
+	// an event older than the stored version changes nothing
+	db.Exec("UPDATE payments SET status = ?, version = ?"+
+		" WHERE id = ? AND version < ?",
 		ev.Status, ev.Version, ev.PaymentID, ev.Version)
 }`,
 		Invariants: []string{"out_of_order_applied"},
-		Exercise:   []string{"reordered"},
+		Exercise:   []string{"applied"},
 		Demos: []Demo{
 			{Bad: "consumer-naive", Good: "consumer-versioned", Seed: 42, Payments: 200},
 		},
@@ -289,7 +295,7 @@ if total+amount > limit {
 tx.Insert("payments", payment)
 tx.Commit()`,
 		Invariants: []string{"limit_breaches"},
-		Exercise:   []string{"stale_reads"},
+		Exercise:   []string{"declined"},
 		Demos: []Demo{
 			{Bad: "decide-from-replica", Good: "decide-from-primary", Seed: 42, Payments: 200},
 		},
@@ -312,7 +318,7 @@ view := replica.Balance(account)
 // deciding: the primary, current by construction
 balance := primary.Balance(ctx, account)`,
 		Invariants: []string{"stale_decisions"},
-		Exercise:   []string{"stale_reads"},
+		Exercise:   []string{"accepted"},
 		Demos: []Demo{
 			{Bad: "decide-from-replica", Good: "decide-from-primary", Seed: 42, Payments: 200},
 		},

@@ -1,0 +1,41 @@
+package web
+
+import (
+	"bytes"
+	"net/http"
+
+	"partialtruth/checklist"
+	"partialtruth/web/ui"
+)
+
+// handleChecklist is /checklist, the reference page a reviewer reads or
+// prints.
+func (s *Server) handleChecklist(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, ui.ChecklistPage(ui.ChecklistView{Items: checklist.Items(), Origin: origin(r)}))
+}
+
+// handleChecklistMarkdown is /checklist.md: the same checklist as a
+// Markdown file to paste into a pull request, its links absolute on the
+// origin the request came to, so they still work once pasted.
+func (s *Server) handleChecklistMarkdown(w http.ResponseWriter, r *http.Request) {
+	var b bytes.Buffer
+	if err := checklist.WriteMarkdown(&b, origin(r)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/markdown; charset=utf-8")
+	h.Set("Content-Disposition", `attachment; filename="checklist.md"`)
+	w.Write(b.Bytes())
+}
+
+// origin is the scheme and host a request was made to. The app serves
+// plain HTTP unless something in front of it terminates TLS, so the scheme
+// comes from the connection alone.
+func origin(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}

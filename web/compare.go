@@ -1,0 +1,67 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"partialtruth/checklist"
+	"partialtruth/sim"
+	"partialtruth/web/ui"
+)
+
+// compareMatrix is /compare's content. Runs are deterministic, so it is
+// computed once per process, on first use, and never goes stale.
+var compareMatrix = sync.OnceValues(buildCompare)
+
+// handleCompare is /compare: every design × every checklist item under
+// the standard scenario.
+func (s *Server) handleCompare(w http.ResponseWriter, r *http.Request) {
+	v, err := compareMatrix()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, ui.ComparePage(v))
+}
+
+// buildCompare runs every design on checklist.StandardScenario and scores
+// each run.
+func buildCompare() (ui.CompareView, error) {
+	std := checklist.StandardScenario("")
+	v := ui.CompareView{
+		Seed: std.Seed, Payments: std.Payments,
+		Latency: std.Latency.String(), Jitter: std.Jitter.String(),
+		FaultList: std.Faults.String(),
+	}
+	for _, f := range sim.AllFaults() {
+		if p := std.Faults[f]; p > 0 {
+			v.Faults = append(v.Faults, ui.CompareFault{Name: f.String(), Summary: f.Summary(), P: strconv.FormatFloat(p, 'g', -1, 64)})
+		}
+	}
+	items := checklist.Items()
+	v.Rows = make([]ui.CompareRow, len(items))
+	for i, it := range items {
+		v.Rows[i].Item = it
+	}
+	for _, d := range sim.Designs() {
+		sc := checklist.StandardScenario(d.Name)
+		res, err := sim.Run(sc, nil)
+		if err != nil {
+			return ui.CompareView{}, fmt.Errorf("compare: run %s: %w", d.Name, err)
+		}
+		r := res.Report
+		url := checklist.PlayURL(sc, "")
+		v.Designs = append(v.Designs, ui.CompareDesign{Name: d.Name, Summary: d.Summary, URL: url,
+			Lost: r.Lost, Phantom: r.Phantom, Duplicate: r.DuplicateEffects, Converged: r.Converged})
+		for i, vd := range checklist.Evaluate(r) {
+			if vd.ID != v.Rows[i].Item.ID {
+				return ui.CompareView{}, fmt.Errorf("compare: verdict %d is for %s, row is %s", i, vd.ID, v.Rows[i].Item.ID)
+			}
+			v.Rows[i].Cells = append(v.Rows[i].Cells, ui.CompareCell{Design: d.Name, Item: vd.ID,
+				Verdict: vd.Verdict, Evidence: vd.Evidence, Count: vd.Count, URL: url})
+		}
+	}
+	return v, nil
+}
