@@ -102,6 +102,26 @@ var designs = []*Design{
 		Invariants: staleInvariants,
 		family:     staleFamily,
 	},
+	{
+		Name:       "partition-ap",
+		Summary:    "both regions keep accepting debits during a partition and merge when the link heals: always available, and accounts end below zero",
+		Handle:     debitAP,
+		Consume:    applyPeerDebit,
+		Nodes:      partitionNodes,
+		Metrics:    partitionMetrics,
+		Invariants: []string{ViolationOverdraft},
+		family:     partitionFamily,
+	},
+	{
+		Name:       "partition-cp",
+		Summary:    "one primary region decides every debit; the other refuses what it cannot forward: consistent, and some requests are rejected",
+		Handle:     debitCP,
+		Consume:    applyPeerDebit,
+		Nodes:      partitionNodes,
+		Metrics:    partitionMetrics,
+		Invariants: []string{ViolationOverdraft},
+		family:     partitionFamily,
+	},
 }
 
 // Lanes and counters of each later family.
@@ -112,6 +132,9 @@ var (
 	staleNodes      = []string{NodeClient, NodeService, NodeServiceDB, NodeReplicaDB}
 	staleInvariants = []string{ViolationStale, ViolationLimitBreach}
 	staleMetrics    = []string{"accepted", "declined", ViolationStale, ViolationLimitBreach}
+
+	partitionNodes   = []string{NodeClient, NodeRegionA, NodeRegionADB, NodeRegionB, NodeRegionBDB}
+	partitionMetrics = []string{"accepted", "declined", "rejected", ViolationOverdraft}
 )
 
 func init() {

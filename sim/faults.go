@@ -35,12 +35,17 @@ const (
 	CrashRelay
 	// CrashConsumer crashes the ledger consumer at a step.
 	CrashConsumer
+	// NetPartition breaks the link between two regions for the scenario's
+	// partition-duration; its probability is per virtual second, not per
+	// occurrence, and 1 keeps the link broken.
+	NetPartition
 	numFaults
 )
 
 var faultNames = [numFaults]string{
 	"net.drop", "net.dup", "bus.publish.fail", "bus.ack.lost", "bus.redeliver",
 	"db.fail", "crash.service", "crash.relay", "crash.consumer",
+	"net.partition",
 }
 
 var faultSummaries = [numFaults]string{
@@ -53,6 +58,7 @@ var faultSummaries = [numFaults]string{
 	"the payment service crashes at a step and restarts",
 	"the outbox relay crashes at a step and restarts",
 	"the ledger consumer crashes at a step and restarts",
+	"the link between the two regions breaks for partition-duration (probability per virtual second)",
 }
 
 // String is the fault's name as used in flags, URLs and JSON ("net.drop").

@@ -8,17 +8,21 @@ import "strconv"
 type channel uint32
 
 const (
-	chRequest     channel = iota + 1 // client → service: charge this payment
-	chResponse                       // service → client: the answer
-	chPublish                        // publisher → bus
-	chPublishAck                     // bus → publisher
-	chDeliver                        // bus → ledger consumer
-	chConsumerAck                    // ledger consumer → bus
+	chRequest      channel = iota + 1 // client → service: charge this payment
+	chResponse                        // service → client: the answer
+	chPublish                         // publisher → bus
+	chPublishAck                      // bus → publisher
+	chDeliver                         // bus → ledger consumer
+	chConsumerAck                     // ledger consumer → bus
+	chForward                         // region → the other region: decide this debit
+	chReplicate                       // region → the other region: apply this debit
+	chReplicateAck                    // the other region → region: applied
 )
 
 var channelNotes = [...]string{
 	chRequest: "charge request", chResponse: "response", chPublish: "publish",
 	chPublishAck: "publish ack", chDeliver: "delivery", chConsumerAck: "consumer ack",
+	chForward: "forwarded debit", chReplicate: "replicated debit", chReplicateAck: "replication ack",
 }
 
 // The notes of arrivals, drops and duplicates, built once rather than per
@@ -72,6 +76,13 @@ func (w *world) send(from, to *node, ch channel, payment int, kind, note string,
 	msg := w.msgSeq
 	sent := w.emit(Event{Node: from.name, Kind: kind, Payment: payment, Msg: msg, Peer: to.name, Note: note})
 	at := w.now + w.delayUs(ch, payment, n, 0)
+	if w.cut(from, to, at) {
+		w.schedule(at, false, func() {
+			w.emit(Event{Node: to.name, Kind: KindDrop, Payment: payment, Msg: msg, Peer: from.name, Cause: sent,
+				Fault: NetPartition.String(), Note: w.note2(channelNotes[ch], " lost: the link between the regions is broken")})
+		})
+		return
+	}
 	if w.netFault(NetDrop, ch, payment, n) {
 		w.schedule(at, false, func() {
 			w.emit(Event{Node: to.name, Kind: KindDrop, Payment: payment, Msg: msg, Peer: from.name, Cause: sent,

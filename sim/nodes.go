@@ -32,6 +32,7 @@ type Service struct {
 	Region string
 	p      *proc
 	reply  string
+	region *region
 }
 
 // Reply sets the answer the client gets when the handler returns nil; the
@@ -120,21 +121,22 @@ func (w *world) startClient(pay Payment) {
 
 // serve runs the design's handler for one request in a new process on the
 // payment service and answers the client.
-func (w *world) serve(pay Payment, answer func(result string, ok bool)) {
+func (w *world) serve(pay Payment, answer func(result string, err error)) {
 	w.serveAt(w.service, w.client, pay, func(p *proc) *Service {
 		s := &Service{DB: DB{w.serviceDB, p}, Bus: Bus{p}, p: p}
 		if w.replica != nil {
 			s.Replica = DB{w.replica, p}
 		}
 		return s
-	}, answer)
+	}, false, answer)
 }
 
 // serveAt runs the design's handler for pay in a new process on node n,
 // against the Service that open makes for it, and answers to the node
 // the request came from. A refusal by business rule (ErrDeclined) or for
-// lack of consistency (ErrUnavailable) is counted and shown as such.
-func (w *world) serveAt(n, from *node, pay Payment, open func(p *proc) *Service, answer func(result string, ok bool)) {
+// lack of consistency (ErrUnavailable) is shown as such, and counted
+// unless forwarded: then the node that took the request counts it.
+func (w *world) serveAt(n, from *node, pay Payment, open func(p *proc) *Service, forwarded bool, answer func(result string, err error)) {
 	w.spawn(n, pay.ID, func(p *proc) {
 		s := open(p)
 		result := "ok"
@@ -144,11 +146,15 @@ func (w *world) serveAt(n, from *node, pay Payment, open func(p *proc) *Service,
 			switch {
 			case errors.Is(err, ErrDeclined):
 				result = err.Error()
-				w.declined++
+				if !forwarded {
+					w.declined++
+				}
 				w.emit(Event{Node: n.name, Kind: KindDecline, Payment: pay.ID, Note: result})
 			case errors.Is(err, ErrUnavailable):
 				result = err.Error()
-				w.rejected++
+				if !forwarded {
+					w.rejected++
+				}
 				w.emit(Event{Node: n.name, Kind: KindReject, Payment: pay.ID, Note: result})
 			default:
 				w.emit(Event{Node: n.name, Kind: KindError, Payment: pay.ID, Note: "handler returned " + result})
@@ -157,7 +163,7 @@ func (w *world) serveAt(n, from *node, pay Payment, open func(p *proc) *Service,
 			result = s.reply
 		}
 		p.step()
-		w.send(n, from, chResponse, pay.ID, KindSend, result, func() { answer(result, err == nil) })
+		w.send(n, from, chResponse, pay.ID, KindSend, result, func() { answer(result, err) })
 	})
 }
 

@@ -37,6 +37,9 @@ var retryFamily = &family{
 type Client struct {
 	p     *proc
 	calls int
+	// to and serve are where calls go; nil means the payment service.
+	to    *node
+	serve func(pay Payment, answer func(result string, err error))
 }
 
 // Call sends pay to the payment service and waits for its answer. It
@@ -50,6 +53,10 @@ func (c *Client) Call(pay Payment) error {
 	if c.calls++; c.calls > 1 {
 		w.retries++
 	}
+	to, serve := c.to, c.serve
+	if to == nil {
+		to, serve = w.service, w.serve
+	}
 	token := p.waitFor()
 	note := "charge " + cents(pay.AmountCents) + " to " + pay.Account
 	if pay.Key != "" {
@@ -58,29 +65,28 @@ func (c *Client) Call(pay Payment) error {
 	if c.calls > 1 {
 		note += " (attempt " + strconv.Itoa(c.calls) + ")"
 	}
-	w.send(w.client, w.service, chRequest, pay.ID, KindRequest, note, func() {
-		w.serve(pay, func(result string, ok bool) { w.wake(p, token, answer{result, ok}, false) })
+	w.send(w.client, to, chRequest, pay.ID, KindRequest, note, func() {
+		serve(pay, func(result string, err error) { w.wake(p, token, answer{result, err}, false) })
 	})
 	w.schedule(w.now+w.clientTimeoutUs(), false, func() { w.resume(p, token, nil) })
 	v := p.park()
 	if v == nil {
-		w.emit(Event{Node: p.node.name, Kind: KindTimeout, Payment: pay.ID, Peer: NodeService,
+		w.emit(Event{Node: p.node.name, Kind: KindTimeout, Payment: pay.ID, Peer: to.name,
 			Note: "no answer within " + msToString(w.clientTimeoutUs()) + ": outcome unknown"})
 		return ErrTimeout
 	}
 	a := v.(answer)
-	w.emit(Event{Node: p.node.name, Kind: KindResponse, Payment: pay.ID, Peer: NodeService, Note: "service answered: " + a.text})
-	if a.ok {
-		return nil
+	w.emit(Event{Node: p.node.name, Kind: KindResponse, Payment: pay.ID, Peer: to.name, Note: to.name + " answered: " + a.text})
+	if a.err != nil {
+		return errors.New(a.text)
 	}
-	return errors.New(a.text)
+	return nil
 }
 
-// answer is what a client hears back: the service's words, and whether its
-// handler succeeded.
+// answer is what a caller hears back: the words, and the handler's error.
 type answer struct {
 	text string
-	ok   bool
+	err  error
 }
 
 // Backoff waits before retry number attempt (1, 2, …): an exponential delay

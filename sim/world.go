@@ -82,11 +82,13 @@ type world struct {
 	nodes []*node
 	dbs   []*database
 	// Counters and state of the newer families; nil or zero for the others.
-	retries  int
-	declined int
-	rejected int
-	replica  *database
-	stale    *staleState
+	retries    int
+	declined   int
+	rejected   int
+	replica    *database
+	stale      *staleState
+	regions    [2]*region
+	partitions *partitionPlan
 }
 
 // paymentTrack is what the checker needs to point at evidence: ids of the
@@ -221,6 +223,9 @@ type node struct {
 	procs      []*proc
 	// onRestart runs after a restart (the relay starts polling again).
 	onRestart func()
+	// linked marks the two ends of the link between regions, which
+	// net.partition breaks.
+	linked bool
 }
 
 // restartDelayUs is how long a crashed process stays down.

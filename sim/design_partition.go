@@ -1,0 +1,81 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+)
+
+// The partition family: two regions each hold a copy of every balance and
+// take debits. When the link between them breaks, each region must choose:
+// keep answering from its own copy (available), or refuse what it cannot
+// decide safely (consistent). It cannot have both.
+
+// primaryRegion decides every debit in the consistent design.
+const primaryRegion = NodeRegionA
+
+// errInsufficientFunds declines a debit the balance does not cover.
+var errInsufficientFunds = fmt.Errorf("%w: insufficient funds", ErrDeclined)
+
+// debitAP is the available choice: each region decides from its own copy
+// and tells the other afterwards. During a partition both sides keep saying
+// yes, each spending money the other may have spent already; when the link
+// heals and the debits merge, the account can end up below zero.
+func debitAP(s *Service, pay Payment) error {
+	var balance int64
+	tx := s.DB.Begin()
+	rows := tx.Query(`SELECT balance_cents FROM balances WHERE account = ?`, pay.Account)
+	rows.Next()
+	rows.Scan(&balance)
+	if balance < pay.AmountCents {
+		tx.Rollback()
+		return errInsufficientFunds
+	}
+	tx.Exec(`INSERT INTO debits (payment_id, account, amount_cents) VALUES (?, ?, ?)`, pay.ID, pay.Account, pay.AmountCents)
+	tx.Exec(`UPDATE balances SET balance_cents = balance_cents - ? WHERE account = ?`, pay.AmountCents, pay.Account)
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.Replicate(pay.Event()) // the other region applies it when the link lets it through
+	return nil
+}
+
+// debitCP is the consistent choice: one region, the primary, decides every
+// debit, and the other forwards to it. A region that cannot reach the
+// primary refuses: the refusals are the visible price, and no account can
+// be spent twice.
+func debitCP(s *Service, pay Payment) error {
+	if s.Region != primaryRegion {
+		return s.Forward(pay) // ErrUnavailable when the primary cannot be reached
+	}
+	var balance int64
+	tx := s.DB.Begin()
+	rows := tx.Query(`SELECT balance_cents FROM balances WHERE account = ?`, pay.Account)
+	rows.Next()
+	rows.Scan(&balance)
+	if balance < pay.AmountCents {
+		tx.Rollback()
+		return errInsufficientFunds
+	}
+	tx.Exec(`INSERT INTO debits (payment_id, account, amount_cents) VALUES (?, ?, ?)`, pay.ID, pay.Account, pay.AmountCents)
+	tx.Exec(`UPDATE balances SET balance_cents = balance_cents - ? WHERE account = ?`, pay.AmountCents, pay.Account)
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.Replicate(pay.Event()) // keeps the other region's copy up to date for reads
+	return nil
+}
+
+// applyPeerDebit merges a debit the other region accepted. It cannot say
+// no: that money has left already. The debit's id makes a copy sent again
+// harmless.
+func applyPeerDebit(c *Consumer, m Message) error {
+	tx := c.DB.Begin()
+	err := tx.Exec(`INSERT INTO debits (payment_id, account, amount_cents) VALUES (?, ?, ?)`, m.Payment, m.Account, m.AmountCents)
+	if errors.Is(err, ErrDuplicate) {
+		tx.Rollback()
+		c.Skip(m)
+		return nil
+	}
+	tx.Exec(`UPDATE balances SET balance_cents = balance_cents - ? WHERE account = ?`, m.AmountCents, m.Account)
+	return tx.Commit()
+}

@@ -1,0 +1,287 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+)
+
+// The partition family's harness: two regions, each with its own copy of
+// every account's balance, a link between them that net.partition breaks,
+// and clients that send each debit to one region or the other. The checker
+// merges both regions' debits and looks for accounts below zero.
+
+const partitionSchema = `
+CREATE TABLE balances (account TEXT PRIMARY KEY, balance_cents INTEGER NOT NULL);
+CREATE TABLE debits (payment_id INTEGER PRIMARY KEY, account TEXT NOT NULL, amount_cents INTEGER NOT NULL);`
+
+// Every account opens with the same balance in both regions; the workload
+// asks for more than that, so balances run low and the choice matters.
+const (
+	accounts            = 20
+	openingBalanceCents = 300_000
+)
+
+// region is one region's service node and database.
+type region struct {
+	node *node
+	db   *database
+	peer *region
+}
+
+// open makes the Service a handler in this region runs against.
+func (r *region) open(p *proc) *Service {
+	return &Service{DB: DB{r.db, p}, Region: r.node.name, p: p, region: r}
+}
+
+var partitionFamily = &family{
+	setup: setupPartition,
+	client: func(w *world, pay Payment) {
+		r := w.regions[0]
+		if uniform(w.sc.Seed, tagRegion, uint64(pay.ID), 0, 0) >= 0.5 {
+			r = w.regions[1]
+		}
+		w.spawn(w.client, pay.ID, func(p *proc) {
+			serve := func(pay Payment, answer func(string, error)) {
+				w.serveAt(r.node, w.client, pay, r.open, false, answer)
+			}
+			(&Client{p: p, to: r.node, serve: serve}).Call(pay)
+		})
+	},
+	start: func(w *world) { w.announcePartition(0) },
+	check: checkPartition,
+}
+
+func setupPartition(w *world) error {
+	w.client = &node{w: w, name: NodeClient}
+	w.nodes = []*node{w.client}
+	for i, name := range []string{NodeRegionA, NodeRegionB} {
+		n := &node{w: w, name: name, crashFault: CrashService, canCrash: true, linked: true}
+		d, err := w.openDB(name+".db", 5+uint32(i), partitionSchema, map[string]string{"debits": watchSaved})
+		if err != nil {
+			return err
+		}
+		for a := 1; a <= accounts; a++ {
+			if err := d.exec("INSERT INTO balances (account, balance_cents) VALUES (?, ?)", "A-"+strconv.Itoa(a), openingBalanceCents); err != nil {
+				return err
+			}
+		}
+		w.regions[i] = &region{node: n, db: d}
+		w.nodes = append(w.nodes, n)
+	}
+	w.regions[0].peer, w.regions[1].peer = w.regions[1], w.regions[0]
+	w.partitions = newPartitionPlan(w)
+	return nil
+}
+
+// Forward sends pay to the other region, which decides it, and returns its
+// answer: nil when it accepted, its error when it refused, and
+// ErrUnavailable when no answer came in time (the link may be broken).
+func (s *Service) Forward(pay Payment) error {
+	p := s.p
+	p.step()
+	w := p.w
+	from, to := s.region, s.region.peer
+	token := p.waitFor()
+	w.send(from.node, to.node, chForward, pay.ID, KindSend, "forward: debit "+cents(pay.AmountCents)+" from "+pay.Account, func() {
+		w.serveAt(to.node, from.node, pay, to.open, true, func(result string, err error) {
+			w.wake(p, token, answer{result, err}, false)
+		})
+	})
+	timeout := w.roundTripUs() + 20_000
+	w.schedule(w.now+timeout, false, func() { w.resume(p, token, nil) })
+	v := p.park()
+	if v == nil {
+		w.emit(Event{Node: from.node.name, Kind: KindTimeout, Payment: pay.ID, Peer: to.node.name,
+			Note: "no answer from " + to.node.name + " within " + msToString(timeout)})
+		return ErrUnavailable
+	}
+	a := v.(answer)
+	w.emit(Event{Node: from.node.name, Kind: KindResponse, Payment: pay.ID, Peer: to.node.name, Note: to.node.name + " answered: " + a.text})
+	return a.err
+}
+
+// Replicate ships m to the other region in the background and returns at
+// once. The other region applies it with the design's Consume; until it
+// acknowledges, the message is sent again with growing pauses, so a broken
+// link delays the merge but never loses it.
+func (s *Service) Replicate(m Message) {
+	p := s.p
+	p.step()
+	p.w.shipDebit(s.region, s.region.peer, m)
+}
+
+func (w *world) shipDebit(from, to *region, m Message) {
+	acked := false
+	var try func(attempt int)
+	try = func(attempt int) {
+		w.send(from.node, to.node, chReplicate, m.Payment, KindSend, "replicate "+m.ID, func() {
+			w.spawn(to.node, m.Payment, func(p *proc) {
+				if err := w.design.Consume(&Consumer{DB: DB{to.db, p}, p: p}, m); err != nil {
+					w.emit(Event{Node: to.node.name, Kind: KindError, Payment: m.Payment, Note: "merge returned error: " + err.Error() + "; no ack"})
+					return
+				}
+				p.step()
+				w.send(to.node, from.node, chReplicateAck, m.Payment, KindSend, "ack "+m.ID, func() { acked = true })
+			})
+		})
+		after := (w.roundTripUs() + 20_000) << min(attempt-1, 5)
+		w.schedule(w.now+after, false, func() {
+			if acked {
+				return
+			}
+			w.emit(Event{Node: from.node.name, Kind: KindRetry, Payment: m.Payment,
+				Note: "no ack for " + m.ID + " from " + to.node.name + " within " + msToString(after) + ": sending again"})
+			try(attempt + 1)
+		})
+	}
+	try(1)
+}
+
+// partitionSlotUs is the grain of the partition schedule: each slot of
+// virtual time, the link may break.
+const partitionSlotUs = 10_000
+
+// partitionPlan is when the link between the regions is broken: a pure
+// function of the seed, the fault's probability and the duration, worked
+// out slot by slot as the run's clock reaches it.
+type partitionPlan struct {
+	seed     uint64
+	pSlot    float64
+	durUs    int64
+	windows  []window // broken intervals, merged and in order
+	nextSlot int64    // first slot not yet decided
+}
+
+type window struct{ start, end int64 }
+
+func newPartitionPlan(w *world) *partitionPlan {
+	p := w.sc.Faults[NetPartition]
+	pl := &partitionPlan{seed: w.sc.Seed, durUs: int64(w.sc.PartitionDuration) / 1000}
+	if p > 0 && pl.durUs > 0 {
+		// p is per virtual second; a slot's chance keeps that rate.
+		pl.pSlot = 1 - math.Pow(1-p, float64(partitionSlotUs)/1e6)
+	}
+	return pl
+}
+
+// decideUpTo decides every slot that starts at or before t.
+func (pl *partitionPlan) decideUpTo(t int64) {
+	if pl.pSlot == 0 {
+		return
+	}
+	for ; pl.nextSlot*partitionSlotUs <= t; pl.nextSlot++ {
+		k := pl.nextSlot
+		if uniform(pl.seed, uint64(NetPartition)+1, 0, 0, uint64(k)) >= pl.pSlot {
+			continue
+		}
+		start, end := k*partitionSlotUs, k*partitionSlotUs+pl.durUs
+		if n := len(pl.windows); n > 0 && pl.windows[n-1].end >= start {
+			pl.windows[n-1].end = max(pl.windows[n-1].end, end)
+		} else {
+			pl.windows = append(pl.windows, window{start, end})
+		}
+	}
+}
+
+// down says whether the link is broken at time t.
+func (pl *partitionPlan) down(t int64) bool {
+	pl.decideUpTo(t)
+	i := sort.Search(len(pl.windows), func(i int) bool { return pl.windows[i].start > t }) - 1
+	return i >= 0 && t < pl.windows[i].end
+}
+
+// cut says whether a message between from and to, sent now and arriving at
+// at, is lost to a partition: the link was broken when it left or when it
+// would have arrived.
+func (w *world) cut(from, to *node, at int64) bool {
+	return w.partitions != nil && from.linked && to.linked && (w.partitions.down(w.now) || w.partitions.down(at))
+}
+
+// announcePartition shows the next partition that starts at or after t
+// (and its healing) as events, so the learner sees the link break.
+func (w *world) announcePartition(t int64) {
+	pl := w.partitions
+	if pl.pSlot == 0 {
+		return
+	}
+	deadline := int64(w.sc.Deadline) / 1000
+	for {
+		i := sort.Search(len(pl.windows), func(i int) bool { return pl.windows[i].start >= t })
+		if i < len(pl.windows) && pl.nextSlot*partitionSlotUs > pl.windows[i].end {
+			win := pl.windows[i] // its end is final: no later slot can extend it
+			w.schedule(win.start, true, func() {
+				w.injected[NetPartition]++
+				w.emit(Event{Node: NodeRegionA, Kind: KindPartition, Peer: NodeRegionB, Fault: NetPartition.String(),
+					Note: "the link between " + NodeRegionA + " and " + NodeRegionB + " broke for " + msToString(win.end-win.start)})
+				w.schedule(win.end, true, func() {
+					w.emit(Event{Node: NodeRegionA, Kind: KindHeal, Peer: NodeRegionB, Note: "the link between the regions works again"})
+					w.announcePartition(win.end)
+				})
+			})
+			return
+		}
+		if pl.nextSlot*partitionSlotUs > deadline {
+			return
+		}
+		pl.decideUpTo(pl.nextSlot * partitionSlotUs)
+	}
+}
+
+// checkPartition merges both regions' debits, as the regions do once the
+// link heals, and counts the accounts the merge leaves below zero.
+func checkPartition(w *world, r *Report, mark func(ev int, key string)) error {
+	type debit struct {
+		payment int
+		account string
+		amount  int64
+	}
+	byID := map[int]debit{}
+	for _, rg := range w.regions {
+		rows, err := rg.db.conn.QueryContext(bg, "SELECT payment_id, account, amount_cents FROM debits")
+		if err != nil {
+			return fmt.Errorf("check %s: %w", rg.db.name, err)
+		}
+		for rows.Next() {
+			var d debit
+			if err := rows.Scan(&d.payment, &d.account, &d.amount); err != nil {
+				rows.Close()
+				return err
+			}
+			byID[d.payment] = d
+		}
+		rows.Close()
+	}
+	// Replay the debits in the order they were accepted: the one that takes
+	// an account below zero is the evidence.
+	merged := make([]debit, 0, len(byID))
+	for id := 1; id < len(w.payments); id++ {
+		if d, ok := byID[id]; ok {
+			merged = append(merged, d)
+		}
+	}
+	accepted := len(merged)
+	if accepted != len(byID) {
+		return fmt.Errorf("check debits: %d debits for payments outside the workload", len(byID)-accepted)
+	}
+	slices.SortStableFunc(merged, func(a, b debit) int { return w.payments[a.payment].committed - w.payments[b.payment].committed })
+	balance := map[string]int64{}
+	overdrawn := map[string]bool{}
+	overdrafts := 0
+	for _, d := range merged {
+		if _, ok := balance[d.account]; !ok {
+			balance[d.account] = openingBalanceCents
+		}
+		balance[d.account] -= d.amount
+		if balance[d.account] < 0 && !overdrawn[d.account] {
+			overdrawn[d.account] = true
+			overdrafts++
+			mark(w.payments[d.payment].committed, ViolationOverdraft)
+		}
+	}
+	declined, rejected := w.declined, w.rejected
+	r.Accepted, r.Declined, r.Rejected, r.Overdrafts = &accepted, &declined, &rejected, &overdrafts
+	return nil
+}

@@ -1,0 +1,143 @@
+package sim
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func partitionScenario(design string, seed uint64, payments int, faults Faults, dur time.Duration) Scenario {
+	sc := scenario(design, seed, payments, faults)
+	sc.PartitionDuration = Duration(dur)
+	return sc
+}
+
+// partitionWindows reads the partitions a run announced, [start, end) in µs.
+func partitionWindows(events []Event) [][2]int64 {
+	var out [][2]int64
+	for _, ev := range events {
+		switch ev.Kind {
+		case KindPartition:
+			out = append(out, [2]int64{ev.AtUs, 1 << 62})
+		case KindHeal:
+			out[len(out)-1][1] = ev.AtUs
+		}
+	}
+	return out
+}
+
+// The consistent design never overdraws, whatever the faults; and every
+// debit that reached the non-primary region while the link was broken is
+// refused, so a partition during debits always shows as rejected requests.
+func TestPartitionCPNeverOverdrawsAndRejectsDuringPartitions(t *testing.T) {
+	durations := []time.Duration{20 * time.Millisecond, DefaultPartitionDuration, 300 * time.Millisecond}
+	sawPartitionDuringDebits := 0
+	for seed := uint64(1); seed <= 40; seed++ {
+		mix := randomMix(seed, 0.1)
+		mix[NetPartition] = []float64{0.5, 0.9, 0.99}[seed%3]
+		if seed%2 == 0 {
+			mix[CrashService] = 0 // a crash can kill a refusal before it is made
+		}
+		dur := durations[seed%uint64(len(durations))]
+		events, r, err := Record(partitionScenario("partition-cp", seed, 150, mix, dur))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Overdrafts == nil || *r.Overdrafts != 0 || !r.Converged {
+			t.Errorf("seed %d faults %s duration %v: overdrafts %v converged %v, want a measured 0", seed, mix, dur, r.Overdrafts, r.Converged)
+		}
+		if mix[CrashService] != 0 {
+			continue
+		}
+		windows := partitionWindows(events)
+		during := 0
+		for _, ev := range events {
+			if ev.Node != NodeRegionB || ev.Kind != KindDeliver || ev.Peer != NodeClient {
+				continue
+			}
+			for _, win := range windows {
+				if win[0] <= ev.AtUs && ev.AtUs < win[1] {
+					during++
+				}
+			}
+		}
+		if during > 0 {
+			sawPartitionDuringDebits++
+		}
+		if *r.Rejected < during {
+			t.Errorf("seed %d faults %s duration %v: %d debits reached region-b during a partition, rejected %d, want at least that many",
+				seed, mix, dur, during, *r.Rejected)
+		}
+	}
+	if sawPartitionDuringDebits < 5 {
+		t.Errorf("only %d runs had a partition during debits: the property was hardly tested", sawPartitionDuringDebits)
+	}
+}
+
+// The available design accepts on both sides of a partition, and the merge
+// leaves accounts below zero: more of them than the same run without a
+// partition, where only the replication delay lets both sides spend.
+func TestPartitionAPOverdrawsUnderAPartition(t *testing.T) {
+	sc := partitionScenario("partition-ap", 42, 200, Faults{}.Set(NetPartition, 1), DefaultPartitionDuration)
+	sc.Deadline = Duration(5 * time.Second)
+	events, r, err := Record(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calm := runReport(t, partitionScenario("partition-ap", 42, 200, Faults{}, DefaultPartitionDuration))
+	if *r.Overdrafts == 0 || *r.Overdrafts <= *calm.Overdrafts || *r.Rejected != 0 {
+		t.Fatalf("seed 42: overdrafts %d with the link broken, %d without, rejected %d; want more with, and no refusals",
+			*r.Overdrafts, *calm.Overdrafts, *r.Rejected)
+	}
+	ev := events[r.FirstViolation[ViolationOverdraft]-1]
+	if ev.Kind != KindCommit || !strings.HasPrefix(ev.Node, "region-") || ev.Violation != ViolationOverdraft {
+		t.Errorf("first overdraft evidence is %s on %s marked %q, want the commit of the debit that went below zero", ev.Kind, ev.Node, ev.Violation)
+	}
+}
+
+// The partition schedule is keyed on the seed alone: both designs meet
+// the same partitions at the same virtual times.
+func TestBothPartitionDesignsMeetTheSamePartitions(t *testing.T) {
+	sc := partitionScenario("partition-ap", 8, 300, Faults{}.Set(NetPartition, 0.9), 50*time.Millisecond)
+	ap, _, err := Record(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Design = "partition-cp"
+	cp, _, err := Record(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, c := partitionWindows(ap), partitionWindows(cp)
+	if len(a) == 0 {
+		t.Fatal("seed 8: no partition at net.partition=0.9")
+	}
+	for i := 0; i < min(len(a), len(c)); i++ {
+		if a[i] != c[i] {
+			t.Errorf("seed 8: partition %d is %v in partition-ap but %v in partition-cp", i, a[i], c[i])
+		}
+	}
+}
+
+// With the link broken for good, the consistent design refuses every debit
+// that reaches the non-primary region and accepts only at the primary.
+func TestPartitionCPRefusesAtTheNonPrimaryWhenTheLinkIsDown(t *testing.T) {
+	sc := partitionScenario("partition-cp", 42, 200, Faults{}.Set(NetPartition, 1), DefaultPartitionDuration)
+	sc.Deadline = Duration(5 * time.Second)
+	events, r, err := Record(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	toB := 0
+	for _, ev := range events {
+		if ev.Kind == KindDeliver && ev.Node == NodeRegionB && ev.Peer == NodeClient {
+			toB++
+		}
+		if ev.Kind == KindCommit && ev.Node == NodeRegionBDB {
+			t.Fatalf("event %d: region-b committed while cut off from the primary", ev.ID)
+		}
+	}
+	if toB == 0 || *r.Rejected != toB {
+		t.Errorf("seed 42: %d debits reached region-b, %d rejected; want all of them", toB, *r.Rejected)
+	}
+}
