@@ -49,6 +49,6 @@ export function renderDetails(box, state, goTo) {
     h("h3", { text: `${who}event #${ev.id} at ${ms(ev.at_us)}` }),
     h("p", { class: "headline" }, h("span", { class: "kind", text: `${ev.node} ${ev.kind}` }), ev.note ? ` — ${ev.note}` : ""),
     dl,
-    sql,
+    ...(sql ? [sql] : []),
   );
 }

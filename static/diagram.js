@@ -8,7 +8,7 @@ import { isDB } from "./run.js";
 /** ROWS is how many events the diagram shows at once. */
 export const ROWS = 30;
 const ROW_H = 20;
-const HEADER = 34;
+const HEADER = 44;
 const GUTTER = 50;
 
 const FAULTY = new Set(["publish-fail", "ack-lost", "error", "timeout", "rollback", "commit-err"]);
@@ -36,8 +36,13 @@ export function windowOf(side, anchor) {
 export function draw(svg, side, anchor, selected) {
   const nodes = side.meta.nodes;
   const width = Math.max(320, Math.round(svg.parentElement.clientWidth || 600));
-  const notes = width >= 700;
-  const laneArea = notes ? Math.min(nodes.length * 92, (width - GUTTER) * 0.56) : width - GUTTER - 6;
+  // Notes beside the lanes only where there is room for both; lanes get
+  // at least 64 px each so names stay readable.
+  const notes = width - GUTTER - nodes.length * 64 >= 240;
+  const laneArea = notes
+    ? Math.max(nodes.length * 64, Math.min(nodes.length * 92, (width - GUTTER) * 0.5))
+    : width - GUTTER - 6;
+  const stagger = laneArea / nodes.length < 72;
   const laneX = new Map(nodes.map((n, i) => [n, GUTTER + (laneArea * (i + 0.5)) / nodes.length]));
   const noteX = GUTTER + laneArea + 12;
   const maxChars = Math.max(8, Math.floor((width - noteX) / 6.2));
@@ -50,12 +55,13 @@ export function draw(svg, side, anchor, selected) {
   for (let i = start; i <= end; i++) {
     out.push(`<rect class="rowhit${i === selected ? " sel" : ""}" data-i="${i}" x="0" y="${HEADER + (i - start) * ROW_H}" width="${width}" height="${ROW_H}"></rect>`);
   }
-  for (const n of nodes) {
+  nodes.forEach((n, k) => {
     const x = laneX.get(n);
-    out.push(`<line class="lane" x1="${x}" y1="${HEADER - 6}" x2="${x}" y2="${bottom}"></line>`);
-    out.push(`<text class="lane-name${n.endsWith(".db") ? " db" : ""}" x="${x}" y="${HEADER - 14}">${esc(n)}</text>`);
-  }
-  out.push(`<text class="t" x="${GUTTER - 8}" y="${HEADER - 14}">ms</text>`);
+    const ly = stagger && k % 2 ? HEADER - 22 : HEADER - 10;
+    out.push(`<line class="lane" x1="${x}" y1="${ly + 3}" x2="${x}" y2="${bottom}"></line>`);
+    out.push(`<text class="lane-name${n.endsWith(".db") ? " db" : ""}" x="${x}" y="${ly}">${esc(n)}</text>`);
+  });
+  out.push(`<text class="t" x="${GUTTER - 8}" y="${HEADER - 10}">ms</text>`);
 
   for (let i = start; i <= end; i++) {
     const ev = side.events[i];

@@ -46,7 +46,10 @@ const socket = new RunSocket(onMessage, (s) => {
 });
 
 function setRunState(s) {
+  if (root.dataset.runState === s) return;
   root.dataset.runState = s;
+  // A mark per state, so load time can be measured from the page itself.
+  performance.mark(`run-state-${s}`);
 }
 
 function runState() {
@@ -175,6 +178,9 @@ function render() {
     for (const [key, el] of Object.entries(v.values)) {
       const n = String(side.value(key));
       if (el.textContent !== n) el.textContent = n;
+      // What the events alone say, kept beside the shown value so a test
+      // can check that counting the stream agrees with the report.
+      el.dataset.counted = String(side.counted(key));
     }
     for (const b of $$(".counter.violation", v.counters)) b.dataset.hot = String(side.value(b.dataset.key) > 0);
     const end = side.finished && side.report;
@@ -300,7 +306,18 @@ ui.timeline.addEventListener("input", () => {
   seekTimer = setTimeout(() => socket.send({ type: "seek", at_us: Number(ui.timeline.value) }), 30);
 });
 $("#copy-link").addEventListener("click", () => copyLink(form.shareURL(), $("#copy-status"), $("#copy-fallback")));
-$("#show-shortcuts").addEventListener("click", () => ui.help.showModal());
+// The shortcuts dialog gives focus back where it was, so Space and the
+// arrows keep driving playback after it closes.
+let beforeHelp = null;
+function openHelp() {
+  beforeHelp = document.activeElement;
+  ui.help.showModal();
+}
+ui.help.addEventListener("close", () => {
+  if (beforeHelp && beforeHelp !== document.body && beforeHelp.isConnected) beforeHelp.focus();
+  else if (ui.help.contains(document.activeElement)) document.activeElement.blur();
+});
+$("#show-shortcuts").addEventListener("click", openHelp);
 
 document.addEventListener("keydown", (e) => {
   if (e.ctrlKey || e.metaKey || e.altKey || ui.help.open) return;
@@ -308,7 +325,7 @@ document.addEventListener("keydown", (e) => {
   const typing = t instanceof HTMLInputElement || t instanceof HTMLSelectElement || t instanceof HTMLTextAreaElement;
   if (e.key === "?" && !(typing && t.type === "text")) {
     e.preventDefault();
-    ui.help.showModal();
+    openHelp();
     return;
   }
   if (typing) return;
@@ -346,6 +363,7 @@ window.addEventListener("resize", () => {
 // Start: load the URL's run (playing it through with autoplay=1), unless the
 // server already found the scenario invalid and shows why beside the field.
 setRunState("idle");
+performance.mark("playground-ready");
 if (!form.hasServerError) {
   const autoplay = new URLSearchParams(location.search).get("autoplay") === "1";
   run(autoplay);

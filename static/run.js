@@ -103,10 +103,19 @@ export class Side {
     return this.shown >= this.total && this.events.length >= this.total;
   }
 
-  /** value is key's count after the first n events (default: those shown). */
+  /**
+   * value is key's count after the first n events (default: those shown):
+   * the report's exact value once the whole run is shown, else counted.
+   */
   value(key, n = this.shown) {
     n = Math.min(n, this.events.length);
     if (this.report && n >= this.total && key in this.report) return this.report[key];
+    return this.counted(key, n);
+  }
+
+  /** counted is key's count from the first n events alone, never from the report. */
+  counted(key, n = this.shown) {
+    n = Math.min(n, this.events.length);
     if (!(key in K) || n <= 0) return 0;
     return this.totals[(n - 1) * N + K[key]];
   }

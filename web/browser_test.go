@@ -1,0 +1,291 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"net/url"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"partialtruth/checklist"
+	"partialtruth/sim"
+)
+
+// The end-to-end tests drive the real page in headless Chromium against an
+// in-process server. They wait on the page's own state attributes with a
+// generous deadline and never sleep-then-assert, so a slow machine makes
+// them slower, not flaky.
+
+// browserDeadline bounds one browser test; a run that never reaches the
+// state a test waits for fails at this deadline instead of hanging.
+const browserDeadline = 90 * time.Second
+
+// browser is one headless Chromium tab on a test server, with every console
+// error and uncaught exception the page produced.
+type browser struct {
+	ctx  context.Context
+	base string
+
+	mu     sync.Mutex
+	errors []string
+}
+
+// newBrowser starts a server on an in-memory database and a Chromium tab,
+// both closed with the test. It skips the test when Chromium is absent.
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	exe := ""
+	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			exe = p
+			break
+		}
+	}
+	if exe == "" {
+		t.Skip("skipping the browser tests: no Chromium found (looked for /usr/bin/chromium, chromium, chromium-browser, google-chrome); install it with apt-get install chromium")
+	}
+	srv := newTestServer(t)
+	ts := httptest.NewServer(srv.Handler())
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe),
+		chromedp.NoSandbox, // the tests run as root in CI containers
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.WindowSize(1400, 900),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelTab := chromedp.NewContext(actx)
+	ctx, cancelDeadline := context.WithTimeout(ctx, browserDeadline)
+	b := &browser{ctx: ctx, base: ts.URL}
+	messages := chromedp.Console(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.IsException() {
+				b.mu.Lock()
+				b.errors = append(b.errors, m.String())
+				b.mu.Unlock()
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		cancelDeadline()
+		cancelTab()
+		cancelAlloc()
+		<-done
+		ts.Close()
+	})
+	return b
+}
+
+// do runs actions in the tab, failing the test with what it was doing.
+func (b *browser) do(t *testing.T, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(b.ctx, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// noConsoleErrors fails the test if the page logged an error or threw.
+func (b *browser) noConsoleErrors(t *testing.T) {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, e := range b.errors {
+		t.Errorf("console: %s", e)
+	}
+}
+
+// waitState waits until the page's root says the run is in state.
+func waitState(state string) chromedp.Action[chromedp.Void] {
+	return chromedp.WaitVisible(chromedp.CSS(`html[data-run-state="` + state + `"]`))
+}
+
+// wantReport is what `run -json` prints for the scenario in q, as a map
+// from report key to its JSON text.
+func wantReport(t *testing.T, q url.Values, design string) map[string]string {
+	t.Helper()
+	get := func(name string) string {
+		if name == "design" {
+			return design
+		}
+		return q.Get(name)
+	}
+	sc, err := sim.FromParams(get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := sim.Run(sc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(checklist.NewReport(res.Report))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for k, v := range raw {
+		out[k] = string(v)
+	}
+	return out
+}
+
+// sideMetrics reads, per side (keyed by data-design), each counter's shown
+// value and the value counted from the streamed events alone.
+const sideMetrics = `Object.fromEntries([...document.querySelectorAll("section[data-design]")].map((s) => [
+  s.dataset.design,
+  Object.fromEntries([...s.querySelectorAll("[data-metric]")].map((e) => [e.dataset.metric, [e.textContent, e.dataset.counted]])),
+]))`
+
+func TestBrowserShareLinkPlaysToTheReportOfRunJSON(t *testing.T) {
+	for _, query := range []string{
+		// The handbook's example, paced at a large speed.
+		"design=dual-write&compare=outbox-idempotent&seed=42&payments=200&faults=bus.publish.fail=0.1,net.drop=0.02&latency=5ms&jitter=5ms&speed=1000&autoplay=1",
+		// Lost acks, duplicates and crashes: duplicate effects on one side.
+		"design=outbox&compare=dual-write-retry&seed=7&payments=120&faults=bus.ack.lost=0.1,net.dup=0.05,crash.consumer=0.02,crash.relay=0.02&speed=0&autoplay=1",
+		// One design alone: failed commits after a publish are phantoms.
+		"design=publish-first&seed=3&payments=150&faults=db.fail=0.1,crash.service=0.02&speed=0&autoplay=1",
+	} {
+		q, err := url.ParseQuery(query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := q.Get("design")
+		if c := q.Get("compare"); c != "" {
+			name += "-vs-" + c
+		}
+		t.Run(name, func(t *testing.T) {
+			b := newBrowser(t)
+			b.do(t, "open the share link and wait for the run to finish",
+				chromedp.Navigate(b.base+"/play?"+query), waitState("done"))
+			got, err := chromedp.Run(b.ctx, chromedp.Evaluate[map[string]map[string][2]string](sideMetrics))
+			if err != nil {
+				t.Fatal(err)
+			}
+			designs := []string{q.Get("design")}
+			if c := q.Get("compare"); c != "" {
+				designs = append(designs, c)
+			}
+			if len(got) != len(designs) {
+				t.Fatalf("page shows sides %v, want %v", keys(got), designs)
+			}
+			for _, design := range designs {
+				d, _ := sim.LookupDesign(design)
+				want := wantReport(t, q, design)
+				side := got[design]
+				if len(side) != len(d.Metrics) {
+					t.Errorf("%s shows counters %v, want %v", design, keys(side), d.Metrics)
+				}
+				for _, key := range d.Metrics {
+					shown, counted := side[key][0], side[key][1]
+					if shown != want[key] {
+						t.Errorf(`[data-design=%q] [data-metric=%q] shows %q; run -json says %s`, design, key, shown, want[key])
+					}
+					if counted != want[key] {
+						t.Errorf("%s %s counted from the streamed events is %q; run -json says %s", design, key, counted, want[key])
+					}
+				}
+			}
+			b.noConsoleErrors(t)
+		})
+	}
+}
+
+func TestBrowserKeyboardStepsMoveTheSelection(t *testing.T) {
+	b := newBrowser(t)
+	selected := func(id int) chromedp.Action[chromedp.Void] {
+		return chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#details[data-selected-event="%d"]`, id)))
+	}
+	b.do(t, "open a paused run", chromedp.Navigate(b.base+"/play?design=dual-write&payments=5&seed=42"), waitState("paused"))
+	b.do(t, "→ selects the first event", chromedp.KeyEvent(kb.ArrowRight), selected(1))
+	b.do(t, "→ again selects the second", chromedp.KeyEvent(kb.ArrowRight), selected(2))
+	b.do(t, "← goes back to the first", chromedp.KeyEvent(kb.ArrowLeft), selected(1))
+	b.do(t, "the diagram highlights the selected row", chromedp.WaitVisible(chromedp.CSS(`.diagram .rowhit.sel[data-i="0"]`)))
+	b.do(t, "? opens the shortcuts", chromedp.KeyEvent("?"), chromedp.WaitVisible(chromedp.CSS(`dialog#shortcuts[open]`)))
+	b.do(t, "Escape closes them", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotPresent(chromedp.CSS(`dialog#shortcuts[open]`)))
+	b.do(t, "Space plays the run through", chromedp.KeyEvent(" "), waitState("done"))
+	b.noConsoleErrors(t)
+}
+
+func TestBrowserViolationCounterJumpsToTheFirstViolation(t *testing.T) {
+	b := newBrowser(t)
+	q, _ := url.ParseQuery("design=dual-write&seed=42&payments=200&faults=bus.publish.fail=0.1&speed=0&autoplay=1")
+	b.do(t, "play the handbook's bad example", chromedp.Navigate(b.base+"/play?"+q.Encode()), waitState("done"))
+	var first struct {
+		FirstViolation map[string]int `json:"first_violation"`
+	}
+	if err := json.Unmarshal([]byte("{\"first_violation\":"+wantReport(t, q, "dual-write")["first_violation"]+"}"), &first); err != nil {
+		t.Fatal(err)
+	}
+	id := first.FirstViolation["lost"]
+	if id == 0 {
+		t.Fatal("the scenario loses no payment; pick one that does")
+	}
+	b.do(t, "select the lost counter",
+		chromedp.Click(chromedp.CSS(`[data-design="dual-write"] button[data-key="lost"]`)),
+		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#details[data-selected-event="%d"]`, id))))
+	detail, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(`#details`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(detail, "publish-fail") || !strings.Contains(detail, "bus.publish.fail") {
+		t.Errorf("the first lost payment's evidence should be the failed publish; details say %q", detail)
+	}
+	b.noConsoleErrors(t)
+}
+
+// TestBrowserPlayLoadsOnlyFromItsOrigin checks that no request leaves the
+// server's origin, and logs how long the page took to become interactive
+// (the numbers the README quotes; not asserted, since they are wall-clock).
+func TestBrowserPlayLoadsOnlyFromItsOrigin(t *testing.T) {
+	b := newBrowser(t)
+	b.do(t, "open the playground", chromedp.Navigate(b.base+"/play?design=dual-write&compare=outbox-idempotent&faults=bus.publish.fail=0.1"), waitState("paused"))
+	type timing struct {
+		Resources        []string `json:"resources"`
+		DOMContentLoaded float64  `json:"dcl"`
+		Ready            float64  `json:"ready"`
+		RunLoaded        float64  `json:"loaded"`
+	}
+	got, err := chromedp.Run(b.ctx, chromedp.Evaluate[timing](`({
+  resources: performance.getEntriesByType("resource").map((r) => r.name),
+  dcl: performance.getEntriesByType("navigation")[0].domContentLoadedEventEnd,
+  ready: performance.getEntriesByName("playground-ready")[0].startTime,
+  loaded: performance.getEntriesByName("run-state-paused")[0].startTime,
+})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range got.Resources {
+		if !strings.HasPrefix(r, b.base+"/") {
+			t.Errorf("the page requested %s, outside %s", r, b.base)
+		}
+	}
+	t.Logf("/play: DOMContentLoaded at %.0f ms, scripts ready at %.0f ms, first run loaded at %.0f ms after navigation start (%d resources)",
+		got.DOMContentLoaded, got.Ready, got.RunLoaded, len(got.Resources))
+	b.noConsoleErrors(t)
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}

@@ -1,0 +1,176 @@
+package web
+
+import (
+	"io"
+	"io/fs"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"partialtruth/static"
+)
+
+func body(t *testing.T, res *http.Response) string {
+	t.Helper()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestHomeStartsTheHandbookExampleInOneClick(t *testing.T) {
+	res := get(t, newTestServer(t).Handler(), "/")
+	page := body(t, res)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("status %d, want 200", res.StatusCode)
+	}
+	for _, want := range []string{
+		"you are building a distributed system",
+		"db.Save(payment)",
+		`href="/play?design=dual-write&amp;compare=outbox-idempotent&amp;faults=bus.publish.fail=0.1&amp;`,
+		"autoplay=1",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("home page lacks %q", want)
+		}
+	}
+}
+
+func TestPlayRestoresTheFormFromTheURL(t *testing.T) {
+	res := get(t, newTestServer(t).Handler(),
+		"/play?design=dual-write&seed=7&payments=50&faults=bus.publish.fail=0.1,net.drop=0.02&latency=3ms&jitter=1ms&compare=outbox-idempotent&speed=64")
+	page := body(t, res)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("status %d, want 200", res.StatusCode)
+	}
+	for _, want := range []string{
+		`<option value="dual-write" data-summary=`,
+		`id="seed" name="seed" type="text" inputmode="numeric" value="7"`,
+		`id="payments" name="payments" type="text" inputmode="numeric" value="50"`,
+		`value="bus.publish.fail=0.1,net.drop=0.02"`,
+		`id="fault-net.drop" min="0" max="1" step="0.01" value="0.02" data-fault="net.drop"`,
+		`id="fault-bus.publish.fail" min="0" max="1" step="0.01" value="0.1"`,
+		`id="latency" name="latency" type="text" spellcheck="false" value="3ms"`,
+		`<option value="outbox-idempotent" selected>`,
+		`<option value="64" selected>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+}
+
+func TestPlayShowsABadValueBesideItsField(t *testing.T) {
+	for _, tc := range []struct {
+		query, field, msg string
+	}{
+		{"payments=abc", "payments", "payments &#34;abc&#34; is not valid"},
+		{"payments=0", "payments", "payments 0 is out of range"},
+		{"faults=net.nope=0.1", "faults", "fault &#34;net.nope&#34; is unknown"},
+		{"latency=fast", "latency", "latency &#34;fast&#34; is not a duration"},
+		{"design=nope", "design", "design &#34;nope&#34; is unknown"},
+		{"compare=nope", "compare", "compare design &#34;nope&#34; is unknown"},
+	} {
+		t.Run(tc.query, func(t *testing.T) {
+			res := get(t, newTestServer(t).Handler(), "/play?"+tc.query)
+			page := body(t, res)
+			if res.StatusCode != http.StatusBadRequest {
+				t.Errorf("status %d, want 400", res.StatusCode)
+			}
+			re := regexp.MustCompile(`data-error-for="` + tc.field + `"[^>]*>([^<]*)<`)
+			m := re.FindStringSubmatch(page)
+			if m == nil || !strings.Contains(m[1], tc.msg) {
+				t.Errorf("error beside %s = %q, want it to contain %q", tc.field, m, tc.msg)
+			}
+		})
+	}
+}
+
+// TestPagesNeedNoInlineScriptOrStyle checks the pages against what the CSP
+// allows: scripts only from files, no style attributes, no other hosts.
+func TestPagesNeedNoInlineScriptOrStyle(t *testing.T) {
+	h := newTestServer(t).Handler()
+	for _, path := range []string{"/", "/play", "/play?payments=abc"} {
+		page := body(t, get(t, h, path))
+		if regexp.MustCompile(`<script(?:\s[^>]*)?>[^<]`).MatchString(page) {
+			t.Errorf("%s has an inline script", path)
+		}
+		for _, tag := range regexp.MustCompile(`<script[^>]*>`).FindAllString(page, -1) {
+			if !strings.Contains(tag, ` src="/static/`) {
+				t.Errorf("%s has a script that is not a file of ours: %s", path, tag)
+			}
+		}
+		if strings.Contains(page, " style=") || strings.Contains(page, "<style") {
+			t.Errorf("%s has inline style", path)
+		}
+		if regexp.MustCompile(`(?:src|href)="(?:https?:)?//`).MatchString(page) {
+			t.Errorf("%s refers to another host", path)
+		}
+	}
+	for _, name := range staticFiles(t) {
+		b, _ := fs.ReadFile(static.FS, name)
+		// The SVG namespace is a name, not a request.
+		b = []byte(strings.ReplaceAll(string(b), "http://www.w3.org/2000/svg", ""))
+		if regexp.MustCompile(`https?://`).Match(b) {
+			t.Errorf("static/%s names another host", name)
+		}
+	}
+}
+
+// playBudgetBytes is the most HTML, CSS and JS /play may weigh, uncompressed.
+const playBudgetBytes = 150_000
+
+// TestPlayPageFitsItsBudget weighs /play as a browser loads it: the HTML,
+// its stylesheets and scripts, and every module those scripts import.
+func TestPlayPageFitsItsBudget(t *testing.T) {
+	h := newTestServer(t).Handler()
+	page := body(t, get(t, h, "/play"))
+	total := len(page)
+	var queue []string
+	for _, m := range regexp.MustCompile(`(?:href|src)="(/static/[^"]+)"`).FindAllStringSubmatch(page, -1) {
+		queue = append(queue, m[1])
+	}
+	imports := regexp.MustCompile(`(?m)^\s*(?:import|export)\b[^"]*?from\s+"\./([^"]+)"`)
+	seen := map[string]bool{}
+	for len(queue) > 0 {
+		path := queue[0]
+		queue = queue[1:]
+		if seen[path] {
+			continue
+		}
+		seen[path] = true
+		res := get(t, h, path)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("%s: status %d", path, res.StatusCode)
+		}
+		b := body(t, res)
+		total += len(b)
+		for _, m := range imports.FindAllStringSubmatch(b, -1) {
+			queue = append(queue, "/static/"+m[1])
+		}
+	}
+	t.Logf("/play weighs %d bytes: %d of HTML and %d of CSS and JS in %d files", total, len(page), total-len(page), len(seen))
+	if len(seen) < 3 {
+		t.Fatalf("found only %v; the crawl of /play's assets is broken", seen)
+	}
+	if total > playBudgetBytes {
+		t.Fatalf("/play weighs %d bytes; the budget is %d", total, playBudgetBytes)
+	}
+}
+
+func staticFiles(t *testing.T) []string {
+	t.Helper()
+	var names []string
+	err := fs.WalkDir(static.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && (strings.HasSuffix(p, ".js") || strings.HasSuffix(p, ".css")) {
+			names = append(names, p)
+		}
+		return err
+	})
+	if err != nil || len(names) == 0 {
+		t.Fatalf("static files: %v %v", names, err)
+	}
+	return names
+}
