@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 
 	"partialtruth/checklist"
@@ -53,8 +54,13 @@ func buildCompare() (ui.CompareView, error) {
 		}
 		r := res.Report
 		url := checklist.PlayURL(sc, "")
-		v.Designs = append(v.Designs, ui.CompareDesign{Name: d.Name, Summary: d.Summary, URL: url,
-			Lost: r.Lost, Phantom: r.Phantom, Duplicate: r.DuplicateEffects, Converged: r.Converged})
+		cd := ui.CompareDesign{Name: d.Name, Summary: d.Summary, URL: url, Converged: r.Converged}
+		for _, k := range d.Invariants {
+			if n := r.Count(k); n > 0 {
+				cd.Violations = append(cd.Violations, strconv.Itoa(n)+" "+strings.ReplaceAll(k, "_", " "))
+			}
+		}
+		v.Designs = append(v.Designs, cd)
 		for i, vd := range checklist.Evaluate(r) {
 			if vd.ID != v.Rows[i].Item.ID {
 				return ui.CompareView{}, fmt.Errorf("compare: verdict %d is for %s, row is %s", i, vd.ID, v.Rows[i].Item.ID)
