@@ -21,6 +21,11 @@ type Message struct {
 	Payment     int
 	Account     string
 	AmountCents int64
+	// Status and Version describe a status change (the reordering
+	// designs): the payment's new status and its place in the payment's
+	// life, 1 for the first. Zero for a plain payment event.
+	Status  string
+	Version int
 }
 
 // Bus is a process's client for the message broker. Every call is a step.
@@ -123,6 +128,9 @@ func (b *broker) store(from *node, m Message, ack func()) {
 	}
 	off, _ := res.LastInsertId()
 	w.published++
+	if m.Version > 0 {
+		w.statusSent(m)
+	}
 	var args []any
 	if w.sink != nil {
 		args = []any{m.ID, m.Payment, m.Account, m.AmountCents}

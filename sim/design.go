@@ -122,6 +122,26 @@ var designs = []*Design{
 		Invariants: []string{ViolationOverdraft},
 		family:     partitionFamily,
 	},
+	{
+		Name:       "consumer-naive",
+		Summary:    "the consumer applies each status event as it arrives: a late \"created\" turns a refunded payment back into a new one",
+		Handle:     publishStatuses,
+		Consume:    applyEveryStatus,
+		Nodes:      reorderNodes,
+		Metrics:    reorderMetrics,
+		Invariants: []string{ViolationOutOfOrder},
+		family:     reorderFamily,
+	},
+	{
+		Name:       "consumer-versioned",
+		Summary:    "status events carry a per-payment version; the consumer ignores any event older than what it holds",
+		Handle:     publishStatuses,
+		Consume:    applyNewerStatus,
+		Nodes:      reorderNodes,
+		Metrics:    reorderMetrics,
+		Invariants: []string{ViolationOutOfOrder},
+		family:     reorderFamily,
+	},
 }
 
 // Lanes and counters of each later family.
@@ -135,6 +155,9 @@ var (
 
 	partitionNodes   = []string{NodeClient, NodeRegionA, NodeRegionADB, NodeRegionB, NodeRegionBDB}
 	partitionMetrics = []string{"accepted", "declined", "rejected", ViolationOverdraft}
+
+	reorderNodes   = []string{NodeClient, NodeService, NodeServiceDB, NodeBus, NodeOrders, NodeOrdersDB}
+	reorderMetrics = []string{"published", "delivered", "applied", "ignored", ViolationOutOfOrder}
 )
 
 func init() {

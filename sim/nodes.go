@@ -218,6 +218,9 @@ func (w *world) watchCommitted(d *database, wt watched, commitEvent int) {
 	case watchEffect:
 		id := w.emit(Event{Node: NodeLedger, Kind: KindEffect, Payment: wt.payment, Note: "money moved: ledger entry posted"})
 		t.effects = append(t.effects, id)
+	case watchStatus:
+		t.statusWrite = commitEvent
+		w.applied++
 	case watchCharge:
 		pay := w.payment(wt.payment)
 		id := w.emit(Event{Node: d.name, Kind: KindEffect, Payment: wt.payment,

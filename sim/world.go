@@ -89,6 +89,8 @@ type world struct {
 	stale      *staleState
 	regions    [2]*region
 	partitions *partitionPlan
+	applied    int
+	ignored    int
 }
 
 // paymentTrack is what the checker needs to point at evidence: ids of the
@@ -103,6 +105,7 @@ type paymentTrack struct {
 	seen        int
 	stale       bool
 	statusWrite int
+	lastSent    int // newest status version the broker stored
 }
 
 func (w *world) schedule(at int64, background bool, fn func()) {

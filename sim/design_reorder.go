@@ -1,0 +1,52 @@
+package sim
+
+// The reordering family: a payment's status changes (created, captured,
+// refunded) are published as they happen and travel independently, with
+// jitter, redeliveries and duplicates, so a later change can arrive first.
+
+// publishStatuses records the payment and publishes its status changes.
+// They leave together, each on its own way through the network and the
+// broker: nothing makes them arrive in the order they were sent.
+func publishStatuses(s *Service, pay Payment) error {
+	tx := s.DB.Begin()
+	tx.Exec(insertPayment, pay.ID, pay.Account, pay.AmountCents)
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	for _, err := range s.Bus.PublishAll(s.StatusChanges(pay)) {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyEveryStatus sets the payment's status to whatever event arrives. A
+// "created" that arrives after "refunded" turns a refunded payment back
+// into a new one, and nothing will ever correct it.
+func applyEveryStatus(c *Consumer, m Message) error {
+	tx := c.DB.Begin()
+	tx.Exec(`INSERT INTO payment_status (payment_id, status) VALUES (?, ?)
+  ON CONFLICT (payment_id) DO UPDATE SET status = excluded.status`, m.Payment, m.Status)
+	return tx.Commit()
+}
+
+// applyNewerStatus keeps each payment's version beside its status and
+// ignores an event no newer than what it holds: an old event arriving late,
+// or a copy delivered again, cannot turn the clock back.
+func applyNewerStatus(c *Consumer, m Message) error {
+	have := 0
+	tx := c.DB.Begin()
+	rows := tx.Query(`SELECT version FROM payment_status WHERE payment_id = ?`, m.Payment)
+	if rows.Next() {
+		rows.Scan(&have)
+	}
+	if have >= m.Version {
+		tx.Rollback()
+		c.Ignore(m, have)
+		return nil // acknowledge it: it will never be wanted
+	}
+	tx.Exec(`INSERT INTO payment_status (payment_id, status, version) VALUES (?, ?, ?)
+  ON CONFLICT (payment_id) DO UPDATE SET status = excluded.status, version = excluded.version`, m.Payment, m.Status, m.Version)
+	return tx.Commit()
+}

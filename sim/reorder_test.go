@@ -1,0 +1,78 @@
+package sim
+
+import (
+	"strings"
+	"testing"
+)
+
+// The versioned consumer always ends each payment at the newest status
+// sent, whatever overtakes, repeats or crashes on the way.
+func TestVersionedConsumerNeverAppliesOutOfOrder(t *testing.T) {
+	for seed := uint64(1); seed <= 40; seed++ {
+		mix := randomMix(seed, 0.1)
+		sc := scenario("consumer-versioned", seed, 80, mix)
+		sc.Jitter = Duration(int64(seed%4) * 2_000_000)
+		r := runReport(t, sc)
+		if r.OutOfOrderApplied == nil || *r.OutOfOrderApplied != 0 || !r.Converged {
+			t.Errorf("seed %d faults %s jitter %v: out_of_order_applied %v converged %v, want a measured 0",
+				seed, mix, sc.Jitter, r.OutOfOrderApplied, r.Converged)
+		}
+		if r.Stopped != "quiet" {
+			t.Errorf("seed %d faults %s: stopped %q, want quiet", seed, mix, r.Stopped)
+		}
+	}
+}
+
+// The naive consumer applies whatever arrives last; counted independently
+// from the events (with no fault, every write commits): the payments whose
+// last write is older than the newest status the broker stored.
+func TestNaiveConsumerEndsOnOlderStatuses(t *testing.T) {
+	events, r, err := Record(scenario("consumer-naive", 42, 200, Faults{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	version := func(status string) int {
+		for i, s := range statuses {
+			if s == status {
+				return i + 1
+			}
+		}
+		t.Fatalf("unknown status %q", status)
+		return 0
+	}
+	newest, last := map[int]int{}, map[int]int{}
+	for _, ev := range events {
+		switch {
+		case ev.Kind == KindPublish:
+			id := ev.Args[0].(string)
+			newest[ev.Payment] = max(newest[ev.Payment], version(id[strings.LastIndexByte(id, '.')+1:]))
+		case ev.Kind == KindExec && ev.Node == NodeOrdersDB:
+			last[ev.Payment] = version(ev.Args[1].(string))
+		}
+	}
+	want := 0
+	for id, v := range last {
+		if v < newest[id] {
+			want++
+		}
+	}
+	if want == 0 || *r.OutOfOrderApplied != want {
+		t.Errorf("seed 42: out_of_order_applied %d, counted from the events %d; want equal and above 0", *r.OutOfOrderApplied, want)
+	}
+	first := events[r.FirstViolation[ViolationOutOfOrder]-1]
+	if first.Kind != KindCommit || first.Node != NodeOrdersDB || first.Violation != ViolationOutOfOrder {
+		t.Errorf("first out-of-order evidence is %s on %s marked %q, want the commit of the older status", first.Kind, first.Node, first.Violation)
+	}
+}
+
+// Jitter is what reorders: without it (and without faults) the events of a
+// payment arrive in the order they left, and even the naive consumer ends
+// every payment on its newest status.
+func TestWithoutJitterNothingOvertakes(t *testing.T) {
+	sc := scenario("consumer-naive", 42, 200, Faults{})
+	sc.Jitter = 0
+	r := runReport(t, sc)
+	if *r.OutOfOrderApplied != 0 {
+		t.Errorf("seed 42, no jitter: out_of_order_applied %d, want 0", *r.OutOfOrderApplied)
+	}
+}
