@@ -53,7 +53,9 @@ export function draw(svg, side, anchor, selected) {
   const out = [];
 
   for (let i = start; i <= end; i++) {
-    out.push(`<rect class="rowhit${i === selected ? " sel" : ""}" data-i="${i}" x="0" y="${HEADER + (i - start) * ROW_H}" width="${width}" height="${ROW_H}"></rect>`);
+    const ev = side.events[i];
+    const tip = `#${ev.id} ${ev.node} ${ev.kind}${ev.payment ? " p" + ev.payment : ""}: ${ev.note || ""}`;
+    out.push(`<rect class="rowhit${i === selected ? " sel" : ""}" data-i="${i}" x="0" y="${HEADER + (i - start) * ROW_H}" width="${width}" height="${ROW_H}"><title>${esc(tip)}</title></rect>`);
   }
   nodes.forEach((n, k) => {
     const x = laneX.get(n);

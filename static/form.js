@@ -7,6 +7,10 @@ import { $, $$ } from "./dom.js";
 /** PARAMS are the scenario's parameter names, in URL order (sim.ParamNames). */
 export const PARAMS = ["design", "seed", "payments", "faults", "latency", "jitter", "deadline"];
 
+// DEFAULT_DEADLINES are how sim's default deadline may be written; a share
+// link leaves it out.
+const DEFAULT_DEADLINES = ["10m", "10m0s"];
+
 /** SPEEDS are the playback speeds, in virtual ms per real second; 0 is as fast as possible. */
 export const SPEEDS = [1, 4, 16, 64, 256, 1000, 0];
 
@@ -59,7 +63,7 @@ export class ScenarioForm {
     const q = new URLSearchParams();
     const p = this.params();
     for (const name of PARAMS) {
-      if (p[name] === "" || (name === "deadline" && p[name] === "10m")) continue;
+      if (p[name] === "" || (name === "deadline" && DEFAULT_DEADLINES.includes(p[name]))) continue;
       q.set(name, p[name]);
     }
     if (this.compare) q.set("compare", this.compare);

@@ -251,6 +251,58 @@ func TestBrowserViolationCounterJumpsToTheFirstViolation(t *testing.T) {
 	b.noConsoleErrors(t)
 }
 
+func TestBrowserFormErrorShowsBesideTheFieldAndTheSocketStaysUsable(t *testing.T) {
+	b := newBrowser(t)
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("reading %s: %v", sel, err)
+		}
+		return s
+	}
+	eval := func(js string) string {
+		t.Helper()
+		s, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](js))
+		if err != nil {
+			t.Fatalf("%s: %v", js, err)
+		}
+		return s
+	}
+	b.do(t, "open a valid scenario", chromedp.Navigate(b.base+"/play?design=dual-write&payments=5&speed=0"), waitState("paused"))
+	b.do(t, "enter a payment count out of range", chromedp.SetValue(chromedp.ID("payments"), "0"))
+	if q := eval(`location.search`); !strings.Contains(q, "payments=0") {
+		t.Errorf("the URL does not follow the form: %s", q)
+	}
+	b.do(t, "run it and see the error beside the field",
+		chromedp.Click(chromedp.ID("run")), chromedp.WaitVisible(chromedp.ID("payments-error")))
+	if msg := text("#payments-error"); !strings.Contains(msg, "payments 0 is out of range") {
+		t.Errorf("error beside payments = %q", msg)
+	}
+	if inv := eval(`document.getElementById("payments").getAttribute("aria-invalid")`); inv != "true" {
+		t.Errorf("payments aria-invalid = %q, want true", inv)
+	}
+	b.do(t, "fix it and run again on the same socket",
+		chromedp.SetValue(chromedp.ID("payments"), "4"),
+		chromedp.Click(chromedp.ID("run")), waitState("done"), chromedp.WaitNotVisible(chromedp.ID("payments-error")))
+	if n := text(`[data-design="dual-write"] [data-metric="committed"]`); n != "4" {
+		t.Errorf("committed = %q after running 4 payments without faults", n)
+	}
+	b.do(t, "copy the link", chromedp.Click(chromedp.ID("copy-link")), chromedp.WaitVisible(chromedp.ID("copy-status")))
+	link := eval(`document.getElementById("copy-fallback").hidden ? "" : document.getElementById("copy-fallback").value`)
+	if link == "" {
+		link = eval(`location.origin + "/play?" + new URLSearchParams(location.search).toString() + "&autoplay=1"`)
+	}
+	if !strings.Contains(link, "payments=4") || !strings.Contains(link, "autoplay=1") {
+		t.Fatalf("copied link %q does not replay the scenario", link)
+	}
+	b.do(t, "open the copied link", chromedp.Navigate(link), waitState("done"))
+	if n := text(`[data-design="dual-write"] [data-metric="committed"]`); n != "4" {
+		t.Errorf("the copied link shows committed = %q, want 4", n)
+	}
+	b.noConsoleErrors(t)
+}
+
 // TestBrowserPlayLoadsOnlyFromItsOrigin checks that no request leaves the
 // server's origin, and logs how long the page took to become interactive
 // (the numbers the README quotes; not asserted, since they are wall-clock).
