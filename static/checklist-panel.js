@@ -1,0 +1,107 @@
+// The playground's checklist panel: one side's verdicts on the current run,
+// each linked to the event that proves it. The verdicts come from the
+// server (report.checklist, computed by checklist.Evaluate in Go); this
+// module only decides how much of them the viewer has earned so far, so the
+// scoring is never written twice.
+//
+// While the run plays, a failing item shows as soon as the playhead has
+// passed its first violating event; every other verdict waits for the end
+// of the run, because a pass is only a pass once nothing more can happen.
+//
+// Usage, from play.js:
+//
+//   import { checklistPanel } from "./checklist-panel.js";
+//   const panel = checklistPanel(design, (eventId, metric) => jump(side, eventId, metric));
+//   sideElement.append(panel.el);
+//   ...on every render:
+//   panel.update(side.report, side.shown, side.finished);
+//
+// The page must load /static/checklist.css, which styles .ck-panel.
+
+import { h } from "./dom.js";
+
+const WORDS = { pass: "pass", fail: "fail", "not-exercised": "not tested", "not-demonstrable": "not measured" };
+
+/**
+ * checklistPanel builds an empty panel for one design. onJump(eventId,
+ * metric) is called when the reader asks for a verdict's evidence; metric
+ * is the report key the event is the first violation of.
+ */
+export function checklistPanel(design, onJump) {
+  const summary = h("p", { class: "ck-panel-sum", "aria-live": "polite" }, "Verdicts appear as the run shows its evidence.");
+  const list = h("ol", { class: "ck-panel-list" });
+  const unjudged = h("details", { class: "ck-panel-unjudged", hidden: true });
+  const el = h(
+    "section",
+    { class: "ck-panel", "aria-label": `Checklist verdicts for ${design}` },
+    h("h3", {}, "Checklist ", h("a", { href: "/checklist", class: "ck-panel-ref" }, "what each item asks")),
+    summary,
+    list,
+    unjudged,
+  );
+  let last = "";
+
+  /**
+   * update shows what report (null until the server sends it) proves about
+   * the first `shown` events; finished says the whole run is shown.
+   */
+  function update(report, shown, finished) {
+    const verdicts = report?.checklist || [];
+    const key = `${verdicts.length}:${shown}:${finished}`;
+    if (key === last) return;
+    last = key;
+
+    const judged = [];
+    const notMeasured = [];
+    for (const v of verdicts) {
+      if (v.verdict === "not-demonstrable") notMeasured.push(v);
+      else judged.push(v);
+    }
+    const rows = [];
+    const counts = { pass: 0, fail: 0, "not-exercised": 0, pending: 0 };
+    for (const v of judged) {
+      const seen = v.verdict === "fail" && v.event > 0 && v.event <= shown;
+      const known = finished || seen;
+      const verdict = known ? v.verdict : "pending";
+      counts[verdict]++;
+      rows.push(row(v, verdict, known));
+    }
+    list.replaceChildren(...rows);
+
+    if (!verdicts.length) {
+      summary.textContent = finished ? "This run carries no checklist verdicts." : "Verdicts appear as the run shows its evidence.";
+    } else {
+      const parts = [];
+      if (counts.fail) parts.push(`${counts.fail} fail`);
+      if (counts.pass) parts.push(`${counts.pass} pass`);
+      if (counts["not-exercised"]) parts.push(`${counts["not-exercised"]} not tested`);
+      if (counts.pending) parts.push(`${counts.pending} waiting for the end of the run`);
+      summary.textContent = parts.join(" · ") || "Nothing this run can judge.";
+    }
+
+    unjudged.hidden = notMeasured.length === 0;
+    unjudged.replaceChildren(
+      h("summary", {}, `${notMeasured.length} ${notMeasured.length === 1 ? "item" : "items"} this run cannot judge`),
+      h("ul", {}, notMeasured.map((v) => h("li", { "data-item": v.id, "data-verdict": v.verdict },
+        h("a", { href: `/checklist#${v.id}` }, v.id), " ", h("span", { class: "ck-panel-evidence" }, v.evidence)))),
+    );
+  }
+
+  function row(v, verdict, known) {
+    const li = h("li", { class: `ck-panel-item v-${verdict}`, "data-item": v.id, "data-verdict": verdict },
+      h("a", { class: "ck-panel-id", href: `/checklist#${v.id}` }, v.id),
+      h("span", { class: "ck-panel-verdict" }, verdict === "pending" ? "…" : WORDS[verdict] + (verdict === "fail" && v.count ? ` ${v.count}` : "")),
+    );
+    if (known) {
+      li.append(h("p", { class: "ck-panel-evidence" }, v.evidence));
+      if (verdict === "fail" && v.event > 0) {
+        const b = h("button", { type: "button", class: "ck-panel-jump", "data-event": v.event }, `Show event ${v.event}`);
+        b.addEventListener("click", () => onJump(v.event, v.metric || ""));
+        li.append(b);
+      }
+    }
+    return li;
+  }
+
+  return { el, update };
+}
