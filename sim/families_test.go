@@ -153,3 +153,73 @@ func TestDesignSourceShowsEveryRole(t *testing.T) {
 		}
 	}
 }
+
+// The later families' parameters fail like every other: naming the field,
+// the value and the allowed range.
+func TestFamilyParamsRejectBadValuesNamingTheField(t *testing.T) {
+	cases := []struct{ name, value, mentions string }{
+		{"client-timeout", "-1ms", "negative"},
+		{"client-timeout", "soon", "Go duration"},
+		{"client-timeout", "61s", "0s to 1m0s"},
+		{"replica-lag", "-1ms", "negative"},
+		{"replica-lag", "2m", "0s to 1m0s"},
+		{"partition-duration", "x", "Go duration"},
+		{"partition-duration", "10.5s", "0s to 10s"},
+	}
+	for _, c := range cases {
+		_, err := FromParams(func(n string) string {
+			if n == c.name {
+				return c.value
+			}
+			return ""
+		})
+		ie, ok := err.(*InputError)
+		if !ok || ie.Field != c.name || !strings.Contains(ie.Msg, c.mentions) || !strings.Contains(ie.Msg, c.name) {
+			t.Errorf("%s=%q: error %v, want an InputError on %s mentioning %q", c.name, c.value, err, c.name, c.mentions)
+		}
+	}
+}
+
+// The new parameters appear in a scenario's URL only when they differ
+// from the default, so the URLs of existing scenarios do not change; and
+// they read back to the same scenario.
+func TestFamilyParamsAreCanonicalAndRoundTrip(t *testing.T) {
+	for _, kv := range DefaultScenario().Params() {
+		switch kv[0] {
+		case "client-timeout", "replica-lag", "partition-duration":
+			t.Errorf("the default scenario's params include %s=%s", kv[0], kv[1])
+		}
+	}
+	sc := familyScenario("partition-cp", 77)
+	got, err := FromParams(func(n string) string {
+		for _, kv := range sc.Params() {
+			if kv[0] == n {
+				return kv[1]
+			}
+		}
+		return ""
+	})
+	if err != nil || got != sc {
+		t.Errorf("round trip: got %+v, %v; want %+v", got, err, sc)
+	}
+}
+
+func FuzzFamilyParams(f *testing.F) {
+	f.Add("10ms", "50ms", "100ms")
+	f.Add("", "", "")
+	f.Add("0s", "1m", "10s")
+	f.Add("-1ns", "1e3h", "9223372036854775807ns")
+	f.Fuzz(func(t *testing.T, timeout, lag, dur string) {
+		v := map[string]string{"design": "partition-cp", "client-timeout": timeout, "replica-lag": lag, "partition-duration": dur}
+		sc, err := FromParams(func(n string) string { return v[n] })
+		if err != nil {
+			if ie, ok := err.(*InputError); !ok || ie.Field == "" {
+				t.Fatalf("%v: error %v does not name a field", v, err)
+			}
+			return
+		}
+		if err := sc.Validate(); err != nil {
+			t.Fatalf("%v: accepted, then Validate says %v", v, err)
+		}
+	})
+}

@@ -58,25 +58,28 @@ func (c *Client) Call(pay Payment) error {
 		to, serve = w.service, w.serve
 	}
 	token := p.waitFor()
-	note := "charge " + cents(pay.AmountCents) + " to " + pay.Account
-	if pay.Key != "" {
-		note += ", key " + pay.Key
-	}
-	if c.calls > 1 {
-		note += " (attempt " + strconv.Itoa(c.calls) + ")"
+	var note string
+	if w.sink != nil { // notes are built only when someone reads the events
+		note = "charge " + cents(pay.AmountCents) + " to " + pay.Account
+		if pay.Key != "" {
+			note += ", key " + pay.Key
+		}
+		if c.calls > 1 {
+			note += " (attempt " + strconv.Itoa(c.calls) + ")"
+		}
 	}
 	w.send(w.client, to, chRequest, pay.ID, KindRequest, note, func() {
 		serve(pay, func(result string, err error) { w.wake(p, token, answer{result, err}, false) })
 	})
-	w.schedule(w.now+w.clientTimeoutUs(), false, func() { w.resume(p, token, nil) })
+	w.scheduleResume(w.now+w.clientTimeoutUs(), false, p, token, nil)
 	v := p.park()
 	if v == nil {
 		w.emit(Event{Node: p.node.name, Kind: KindTimeout, Payment: pay.ID, Peer: to.name,
-			Note: "no answer within " + msToString(w.clientTimeoutUs()) + ": outcome unknown"})
+			Note: w.note3("no answer within ", msToString(w.clientTimeoutUs()), ": outcome unknown")})
 		return ErrTimeout
 	}
 	a := v.(answer)
-	w.emit(Event{Node: p.node.name, Kind: KindResponse, Payment: pay.ID, Peer: to.name, Note: to.name + " answered: " + a.text})
+	w.emit(Event{Node: p.node.name, Kind: KindResponse, Payment: pay.ID, Peer: to.name, Note: w.note3(to.name, " answered: ", a.text)})
 	if a.err != nil {
 		return errors.New(a.text)
 	}
