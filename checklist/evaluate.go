@@ -64,9 +64,9 @@ type facts struct {
 
 // pipelineKeys are the checker's comparison of the payments database with
 // the ledger. The report always carries them; they mean something only in a
-// run whose payments reached a database, the bus or the ledger, so in a run
-// with none of that (the retry and stale-read families have no ledger) they
-// count as not measured.
+// run where payments were committed or money moved in a ledger, so in a run
+// with neither (the retry, stale-read, partition and reordering families
+// have no ledger) they count as not measured.
 var pipelineKeys = []string{sim.ViolationLost, sim.ViolationPhantom, sim.ViolationDuplicate}
 
 func factsOf(r sim.Report) facts {
@@ -85,7 +85,7 @@ func factsOf(r sim.Report) facts {
 			f.numbers[k] = n
 		}
 	}
-	if r.Committed+r.Published+r.Delivered+r.LedgerEntries == 0 {
+	if r.Committed+r.LedgerEntries == 0 {
 		for _, k := range pipelineKeys {
 			delete(f.numbers, k)
 		}
@@ -153,6 +153,9 @@ func (it Item) evaluate(f facts) Verdict {
 		if len(v.TurnOn) > 0 {
 			v.Evidence += fmt.Sprintf(" Turn on %s to test it.", joinOr(v.TurnOn))
 		}
+		if it.Tip != "" {
+			v.Evidence += " " + it.Tip
+		}
 		return v
 	}
 	v.Verdict = Pass
@@ -163,7 +166,7 @@ func (it Item) evaluate(f facts) Verdict {
 	v.Evidence = fmt.Sprintf("Tested by %s: %s", joinAnd(fired), joinAnd(held))
 	for _, k := range it.Costs {
 		if n, ok := f.numbers[k]; ok {
-			v.Evidence += fmt.Sprintf("; the price: %s", costPhrase(k, n))
+			v.Evidence += "; " + costPhrase(k, n)
 		}
 	}
 	v.Evidence += "."
@@ -191,7 +194,8 @@ var keyWords = map[string]string{
 	"retries":              "client retries",
 	"declined":             "payments declined by the limit",
 	"accepted":             "accepted payments",
-	"applied":              "status events applied",
+	"ignored":              "late status events ignored",
+	"rejected":             "requests refused for lack of consistency",
 	"double_charges":       "double charges",
 	"stale_decisions":      "stale decisions",
 	"limit_breaches":       "limit breaches",
@@ -288,11 +292,15 @@ func heldPhrase(key string) string {
 	return "no " + strings.ReplaceAll(key, "_", " ") + " were counted"
 }
 
+// costPhrase states the price a design paid to hold an invariant.
 func costPhrase(key string, n int) string {
 	if key == "rejected" {
-		return plural(n, "request", "requests") + " refused"
+		if n == 0 {
+			return "no request was refused"
+		}
+		return "the price: " + plural(n, "request", "requests") + " refused"
 	}
-	return fmt.Sprintf("%d %s", n, strings.ReplaceAll(key, "_", " "))
+	return fmt.Sprintf("the price: %d %s", n, strings.ReplaceAll(key, "_", " "))
 }
 
 func plural(n int, one, many string) string {

@@ -30,6 +30,9 @@ type Item struct {
 	// TurnOn names the faults to suggest when nothing in Exercise happened;
 	// empty means the faults in Exercise.
 	TurnOn []string
+	// Tip says what else would exercise the item when that is a scenario
+	// setting rather than a fault ("raise jitter").
+	Tip string
 	// Costs are report keys that measure the price a design pays to hold
 	// the invariant (requests refused under a partition, say). They are
 	// reported as evidence, never counted as violations.

@@ -267,7 +267,8 @@ deadLetters.Put(req, err) // alerted and owned, not just logged`,
 		ev.Status, ev.Version, ev.PaymentID, ev.Version)
 }`,
 		Invariants: []string{"out_of_order_applied"},
-		Exercise:   []string{"applied"},
+		Exercise:   []string{"ignored"},
+		Tip:        "Raise jitter so that status events can overtake each other.",
 		Demos: []Demo{
 			{Bad: "consumer-naive", Good: "consumer-versioned", Seed: 42, Payments: 200},
 		},
@@ -296,6 +297,7 @@ tx.Insert("payments", payment)
 tx.Commit()`,
 		Invariants: []string{"limit_breaches"},
 		Exercise:   []string{"declined"},
+		Tip:        "Send more payments, so that customers reach their limits.",
 		Demos: []Demo{
 			{Bad: "decide-from-replica", Good: "decide-from-primary", Seed: 42, Payments: 200},
 		},
@@ -319,6 +321,7 @@ view := replica.Balance(account)
 balance := primary.Balance(ctx, account)`,
 		Invariants: []string{"stale_decisions"},
 		Exercise:   []string{"accepted"},
+		Tip:        "Raise replica-lag, so that a copy can fall behind.",
 		Demos: []Demo{
 			{Bad: "decide-from-replica", Good: "decide-from-primary", Seed: 42, Payments: 200},
 		},
@@ -338,7 +341,8 @@ region.Debit(account, amount)`,
 }
 region.Debit(account, amount)`,
 		Invariants: []string{"overdrafts"},
-		Exercise:   []string{"net.partition"},
+		Exercise:   []string{"net.partition", "rejected"},
+		TurnOn:     []string{"net.partition"},
 		Costs:      []string{"rejected"},
 		Demos: []Demo{
 			{Bad: "partition-ap", Good: "partition-cp", Faults: "net.partition=0.2", Seed: 42, Payments: 200},

@@ -60,6 +60,11 @@ func TestItemsAreCompleteAndConsistent(t *testing.T) {
 		if len(it.Invariants) > 0 && len(it.Exercise) == 0 {
 			t.Errorf("%s: invariants but nothing that exercises them", it.ID)
 		}
+		for _, x := range it.Exercise {
+			if slices.Contains(it.Invariants, x) {
+				t.Errorf("%s: %s both counts violations and exercises the item; a violation cannot prove a pass", it.ID, x)
+			}
+		}
 		for _, k := range slices.Concat(it.Invariants, it.Costs) {
 			if !reportKeys[k] && !future[k] {
 				t.Errorf("%s: report key %q is neither in sim.Report nor expected from issue 5", it.ID, k)
