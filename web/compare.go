@@ -33,8 +33,14 @@ func buildCompare() (ui.CompareView, error) {
 	std := checklist.StandardScenario("")
 	v := ui.CompareView{
 		Seed: std.Seed, Payments: std.Payments,
-		Latency: std.Latency.String(), Jitter: std.Jitter.String(),
 		FaultList: std.Faults.String(),
+	}
+	for _, kv := range std.Params() {
+		switch kv[0] {
+		case "design", "seed", "payments", "faults":
+		default:
+			v.Settings = append(v.Settings, kv[0]+"="+kv[1])
+		}
 	}
 	for _, f := range sim.AllFaults() {
 		if p := std.Faults[f]; p > 0 {
