@@ -100,15 +100,14 @@ func (v *viewer) handleRun(m clientMsg) {
 		}
 		return
 	}
-	recs := make([]*recording, len(scenarios))
-	for i, sc := range scenarios {
-		if recs[i], err = v.s.recs.get(v.ctx, sc); err != nil {
-			if v.ctx.Err() == nil {
-				v.s.log.Error("run failed", "query", canonicalQuery(sc), "err", err)
-				v.refuse("", fmt.Sprintf("the run of %s failed; the server log has the details", canonicalQuery(sc)))
-			}
-			return
+	recs, err := v.s.recs.get(v.ctx, scenarios...)
+	if err != nil {
+		if v.ctx.Err() == nil {
+			q := canonicalQuery(scenarios[0])
+			v.s.log.Error("run failed", "query", q, "compare", m.Compare, "err", err)
+			v.refuse("", fmt.Sprintf("the run of %s failed; the server log has the details", q))
 		}
+		return
 	}
 	v.mu.Lock()
 	defer v.poke()

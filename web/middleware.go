@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/gorilla/websocket"
 )
 
 // contentSecurityPolicy allows only this origin's scripts, styles and
@@ -33,7 +34,11 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		start := time.Now()
 		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 		next.ServeHTTP(ww, r)
-		s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", ww.Status(),
+		status := ww.Status()
+		if status == 0 && websocket.IsWebSocketUpgrade(r) {
+			status = http.StatusSwitchingProtocols // hijacked: the upgrader wrote it
+		}
+		s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", status,
 			"bytes", ww.BytesWritten(), "duration", time.Since(start))
 	})
 }

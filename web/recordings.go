@@ -51,20 +51,45 @@ func newRecordings(budget int) *recordings {
 	}
 }
 
-// get returns sc's recording, simulating it if no one has yet. It returns
-// early with ctx's cause if ctx ends first; the simulation still finishes
-// and is kept for the next viewer.
-func (c *recordings) get(ctx context.Context, sc sim.Scenario) (*recording, error) {
+// get returns the recording of each scenario, simulating those no one has
+// yet, side by side. It returns early with ctx's cause if ctx ends first;
+// the simulations still finish and are kept for the next viewer.
+func (c *recordings) get(ctx context.Context, scs ...sim.Scenario) ([]*recording, error) {
+	flights := make([]*flight, len(scs))
+	for i, sc := range scs {
+		f, err := c.start(sc)
+		if err != nil {
+			return nil, err
+		}
+		flights[i] = f
+	}
+	out := make([]*recording, len(scs))
+	for i, f := range flights {
+		select {
+		case <-f.done:
+			if f.err != nil {
+				return nil, f.err
+			}
+			out[i] = f.rec
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		}
+	}
+	return out, nil
+}
+
+// start returns the flight that has or will have sc's recording: a landed
+// one from the cache, the one already under way, or a new one.
+func (c *recordings) start(sc sim.Scenario) (*flight, error) {
 	key := canonicalQuery(sc)
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.closed {
-		c.mu.Unlock()
 		return nil, errServerClosing
 	}
 	if el, ok := c.byQuery[key]; ok {
 		c.lru.MoveToFront(el)
-		c.mu.Unlock()
-		return el.Value.(*cached).rec, nil
+		return &flight{done: landed, rec: el.Value.(*cached).rec}, nil
 	}
 	f, ok := c.flights[key]
 	if !ok {
@@ -73,14 +98,11 @@ func (c *recordings) get(ctx context.Context, sc sim.Scenario) (*recording, erro
 		c.wg.Add(1)
 		go c.fly(key, sc, f)
 	}
-	c.mu.Unlock()
-	select {
-	case <-f.done:
-		return f.rec, f.err
-	case <-ctx.Done():
-		return nil, context.Cause(ctx)
-	}
+	return f, nil
 }
+
+// landed is the done channel of a flight that was over before it began.
+var landed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 func (c *recordings) fly(key string, sc sim.Scenario, f *flight) {
 	defer c.wg.Done()

@@ -23,10 +23,12 @@ func TestViewersOfOneScenarioShareOneSimulation(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range viewers {
 		wg.Go(func() {
-			var err error
-			if got[i], err = c.get(t.Context(), small(20, "outbox")); err != nil {
+			recs, err := c.get(t.Context(), small(20, "outbox"))
+			if err != nil {
 				t.Error(err)
+				return
 			}
+			got[i] = recs[0]
 		})
 	}
 	wg.Wait()
@@ -35,9 +37,9 @@ func TestViewersOfOneScenarioShareOneSimulation(t *testing.T) {
 			t.Fatalf("viewer %d got a recording of its own; all %d should share one", i, viewers)
 		}
 	}
-	other, err := c.get(t.Context(), small(21, "outbox"))
-	if err != nil || other == got[0] {
-		t.Fatalf("a different scenario got the same recording (%v)", err)
+	both, err := c.get(t.Context(), small(21, "outbox"), small(20, "outbox"))
+	if err != nil || both[0] == got[0] || both[1] != got[0] {
+		t.Fatalf("get(other, same) = %p, %p (%v); want a new recording, then the shared %p", both[0], both[1], err, got[0])
 	}
 }
 
