@@ -17,7 +17,9 @@ const (
 	// NotExercised: nothing that would test the item happened in the run,
 	// so a clean result proves nothing; TurnOn says what would test it.
 	NotExercised = "not-exercised"
-	// NotDemonstrable: the simulator does not measure the item yet.
+	// NotDemonstrable: the run does not measure what the item is about,
+	// because the simulator does not model it yet or because this kind of
+	// design's runs do not count it; the evidence says which.
 	NotDemonstrable = "not-demonstrable"
 )
 
@@ -25,8 +27,11 @@ const (
 // contract: `run -json`, the WebSocket's final report and the playground's
 // checklist panel all read them.
 type Verdict struct {
-	ID       string `json:"id"`
-	Verdict  string `json:"verdict"`
+	// ID is the item's stable id (/checklist#<id>).
+	ID string `json:"id"`
+	// Verdict is Pass, Fail, NotExercised or NotDemonstrable.
+	Verdict string `json:"verdict"`
+	// Evidence says in a sentence what the run showed, with numbers.
 	Evidence string `json:"evidence"`
 	// Count is how many violations the run counted for the item (fail only).
 	Count int `json:"count,omitempty"`
@@ -35,8 +40,8 @@ type Verdict struct {
 	Event int `json:"event,omitempty"`
 	// Metric is the report key Event is the first violation of.
 	Metric string `json:"metric,omitempty"`
-	// TurnOn lists the faults, or other exposures, that would exercise the
-	// item (not-exercised only).
+	// TurnOn lists the faults that would exercise the item (not-exercised
+	// only), for a "try it with" link.
 	TurnOn []string `json:"turn_on,omitempty"`
 }
 
