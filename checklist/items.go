@@ -59,9 +59,9 @@ tx.Commit()`,
 		Title: "The relay marks a row sent only after the broker acknowledges it",
 		Question: "Does the outbox relay keep publishing a row until the broker acknowledges it, mark it sent only " +
 			"after the acknowledgement, and carry on where it left off after a crash?",
-		Why: "An outbox only moves the problem if the relay marks rows sent before the broker has them, or gives up " +
-			"after a few tries: the payment is saved, the event is gone, and the ledger is short by exactly the amount " +
-			"nobody can find. Delivery must be at least once; at most once is a silent loss.",
+		Why: "An outbox whose relay marks rows sent before the broker has them, or gives up after a few tries, has " +
+			"only moved the loss: the payment is saved, the event is gone, and the ledger is short by exactly the " +
+			"amount nobody can find. Delivery must be at least once; at most once is a silent loss.",
 		Bad: `row := outbox.Next()
 outbox.MarkSent(row) // marked before the broker has it
 bus.Publish(row.Event)`,
@@ -229,7 +229,7 @@ if err := bus.Publish(ctx, ev); err != nil {
 		Title: "Retries are bounded, backed off, jittered, and at one layer",
 		Question: "Are retries bounded, spaced by exponential backoff with jitter, made at one layer only, and does " +
 			"a request that runs out of retries land somewhere a person will see it?",
-		Why: "Three layers that each retry three times turn one failed call into 27, which is how a slow dependency " +
+		Why: "Three layers that each make three attempts turn one failing call into 27, which is how a slow dependency " +
 			"becomes an outage. Retries without jitter arrive together and fail together. A payment that ran out of " +
 			"retries and was only logged is a lost payment with an alibi: it belongs in a dead-letter queue with an " +
 			"alert and an owner.",
