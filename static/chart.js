@@ -1,7 +1,7 @@
-// The chart: committed payments against ledger entries over virtual time.
-// Where the blue line runs above the green one the two systems disagree;
-// the shaded gap is money the ledger does not know about (or, below, money
-// it moved twice).
+// The chart: committed payments against ledger entries over virtual time
+// (or a design's own pair of counters). Where the blue line runs above the
+// green one the two systems disagree; the shaded gap is money the ledger
+// does not know about (or, below, money it moved twice).
 
 import { ms } from "./dom.js";
 
@@ -10,8 +10,11 @@ const PAD_L = 34;
 const PAD_B = 18;
 const SAMPLES = 160;
 
-/** drawChart renders side's counts up to its cursor; xMaxUs and yMax fix the scales. */
-export function drawChart(svg, side, xMaxUs, yMax) {
+/**
+ * drawChart renders two of side's counters (series, e.g. committed and
+ * ledger_entries) up to its cursor; xMaxUs and yMax fix the scales.
+ */
+export function drawChart(svg, side, series, xMaxUs, yMax) {
   const width = Math.max(260, Math.round(svg.parentElement.clientWidth || 400));
   const plotW = width - PAD_L - 8;
   const plotH = H - PAD_B - 8;
@@ -27,8 +30,8 @@ export function drawChart(svg, side, xMaxUs, yMax) {
     const steps = Math.max(1, Math.ceil((now / xMax) * SAMPLES));
     for (let s = 0; s <= steps; s++) {
       const t = (now * s) / steps;
-      committed.push([px(t), py(side.countAt("committed", t))]);
-      ledger.push([px(t), py(side.countAt("ledger_entries", t))]);
+      committed.push([px(t), py(side.countAt(series[0], t))]);
+      ledger.push([px(t), py(side.countAt(series[1], t))]);
     }
   }
   const pts = (a) => a.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(" ");

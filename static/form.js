@@ -4,12 +4,8 @@
 
 import { $, $$ } from "./dom.js";
 
-/** PARAMS are the scenario's parameter names, in URL order (sim.ParamNames). */
-export const PARAMS = ["design", "seed", "payments", "faults", "latency", "jitter", "deadline"];
-
-// DEFAULT_DEADLINES are how sim's default deadline may be written; a share
-// link leaves it out.
-const DEFAULT_DEADLINES = ["10m", "10m0s"];
+// CORE are the parameters a share link always spells out.
+const CORE = ["design", "seed", "payments", "faults", "latency", "jitter"];
 
 /** SPEEDS are the playback speeds, in virtual ms per real second; 0 is as fast as possible. */
 export const SPEEDS = [1, 4, 16, 64, 256, 1000, 0];
@@ -17,6 +13,8 @@ export const SPEEDS = [1, 4, 16, 64, 256, 1000, 0];
 export class ScenarioForm {
   constructor(form) {
     this.form = form;
+    // The scenario's parameter names in URL order, as the server lists them (sim.ParamNames).
+    this.names = (form.dataset.params || "").split(" ").filter((n) => n && this.field(n));
     this.faultsText = form.elements.namedItem("faults");
     for (const input of $$("[data-fault]", form)) {
       input.addEventListener("input", () => this.faultChanged(input));
@@ -41,7 +39,7 @@ export class ScenarioForm {
 
   /** params are the scenario as the socket's run message wants it: the URL's strings. */
   params() {
-    return Object.fromEntries(PARAMS.map((p) => [p, this.value(p)]));
+    return Object.fromEntries(this.names.map((p) => [p, this.value(p)]));
   }
 
   get compare() {
@@ -62,8 +60,11 @@ export class ScenarioForm {
   query(autoplay) {
     const q = new URLSearchParams();
     const p = this.params();
-    for (const name of PARAMS) {
-      if (p[name] === "" || (name === "deadline" && DEFAULT_DEADLINES.includes(p[name]))) continue;
+    for (const name of this.names) {
+      // Leave out what equals sim's default, to keep links short; the
+      // core fields stay, so a link says what it shows.
+      const def = this.field(name)?.dataset?.default;
+      if (p[name] === "" || (def && p[name] === def && !CORE.includes(name))) continue;
       q.set(name, p[name]);
     }
     if (this.compare) q.set("compare", this.compare);
@@ -110,8 +111,11 @@ export class ScenarioForm {
     const slot = $(`[data-error-for="${field}"]`) || $('[data-error-for="form"]');
     slot.textContent = message;
     const input = this.field(field);
-    if (input && input.setAttribute) input.setAttribute("aria-invalid", "true");
-    (input && input.focus ? input : slot).focus?.();
+    if (input && input.setAttribute) {
+      input.setAttribute("aria-invalid", "true");
+      input.closest("details")?.setAttribute("open", "");
+      input.focus();
+    }
   }
 
   clearErrors() {

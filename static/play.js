@@ -4,7 +4,7 @@
 // page only shows the first `shown` events of each side.
 
 import { $, $$, h, ms, label } from "./dom.js";
-import { Side, VIOLATIONS } from "./run.js";
+import { Side } from "./run.js";
 import { draw } from "./diagram.js";
 import { drawChart } from "./chart.js";
 import { renderSource } from "./source.js";
@@ -90,6 +90,7 @@ function onMessage(m) {
       return;
     case "error":
       form.showError(m.field || "form", m.message || "the server could not run this scenario");
+      ui.summary.replaceChildren(h("span", { class: "bad", text: "This scenario cannot run: " }), m.message || "");
       if (!state.sides.length) setRunState("idle");
       return;
   }
@@ -124,14 +125,15 @@ function buildSides(runs) {
       const value = h("span", { class: "value", "data-metric": key, text: "0" });
       values[key] = value;
       const name = h("span", { class: "name", text: label(key) });
-      const isViolation = (r.invariants || []).includes(key) || VIOLATIONS.includes(key);
+      const isViolation = (r.invariants || []).includes(key);
       const box = isViolation
         ? h("button", { type: "button", class: "counter violation", "data-key": key, "data-hot": "false", title: `Jump to the first ${label(key)} event` }, name, value)
         : h("div", { class: "counter" }, name, value);
       if (isViolation) box.addEventListener("click", () => jumpToViolation(s, key));
       counters.append(box);
     }
-    const chart = svgEl("chart", `Committed payments and ledger entries over virtual time for ${r.design}`);
+    const series = chartSeries(r);
+    const chart = svgEl("chart", `${label(series[0])} and ${label(series[1])} over virtual time for ${r.design}`);
     const diagram = svgEl("diagram", `Sequence diagram of ${r.design}: one lane per node, time flows down`);
     diagram.addEventListener("click", (e) => {
       const row = e.target.closest("[data-i]");
@@ -144,14 +146,26 @@ function buildSides(runs) {
       h("header", { class: "side-head" }, h("h2", {}, r.design, verdict), summary ? h("p", { text: summary }) : null),
       counters,
       h("div", { class: "chart-box" }, chart, h("div", { class: "chart-legend" },
-        h("span", {}, h("span", { class: "sw committed" }), "committed payments"),
-        h("span", {}, h("span", { class: "sw ledger" }), "ledger entries"))),
+        h("span", {}, h("span", { class: "sw committed" }), label(series[0])),
+        h("span", {}, h("span", { class: "sw ledger" }), label(series[1])))),
       h("div", { class: "diagram-box" }, diagram, foot),
       renderSource(r, runs.length === 1),
     );
     ui.sides.append(el);
-    return { el, values, verdict, chart, diagram, foot, counters };
+    return { el, values, verdict, chart, diagram, foot, counters, series };
   });
+}
+
+// chartSeries picks the two counters the chart compares: committed
+// payments against ledger entries where the design has both (the two
+// places that must agree), else its first counter against its first
+// invariant.
+function chartSeries(r) {
+  const m = r.metrics || [];
+  if (m.includes("committed") && m.includes("ledger_entries")) return ["committed", "ledger_entries"];
+  const inv = (r.invariants || [])[0];
+  const first = m.find((k) => k !== inv) || m[0];
+  return [first, inv || m[1] || first];
 }
 
 function svgEl(cls, name) {
@@ -171,22 +185,24 @@ function schedule() {
 }
 
 function render() {
-  const yMax = Math.max(1, ...state.sides.map((s) => s.meta.scenario?.payments || s.value("committed")));
+  const yMax = Math.max(1, ...state.sides.map((s) => s.meta.scenario?.payments || 1));
   const selAt = state.sel ? state.sides[state.sel.side]?.events[state.sel.i]?.at_us : undefined;
   state.sides.forEach((side, s) => {
     const v = state.views[s];
     for (const [key, el] of Object.entries(v.values)) {
-      const n = String(side.value(key));
+      const value = side.value(key);
+      const n = value == null ? "–" : String(value);
       if (el.textContent !== n) el.textContent = n;
-      // What the events alone say, kept beside the shown value so a test
-      // can check that counting the stream agrees with the report.
-      el.dataset.counted = String(side.counted(key));
+      // What the events alone say ("" when they cannot tell), kept beside
+      // the shown value so a test can check the stream agrees with the report.
+      const counted = side.counted(key);
+      el.dataset.counted = counted == null ? "" : String(counted);
     }
-    for (const b of $$(".counter.violation", v.counters)) b.dataset.hot = String(side.value(b.dataset.key) > 0);
+    for (const b of $$(".counter.violation", v.counters)) b.dataset.hot = String((side.value(b.dataset.key) ?? 0) > 0);
     const end = side.finished && side.report;
     v.verdict.className = "verdict " + (end ? (side.report.converged ? "good" : "bad") : "");
     v.verdict.textContent = end ? (side.report.converged ? "converged" : "diverged") : "";
-    drawChart(v.chart, side, state.endUs, yMax);
+    drawChart(v.chart, side, v.series, state.endUs, yMax);
     let anchor = Math.min(side.shown, side.events.length) - 1;
     if (state.sel && state.sel.side === s) anchor = state.sel.i;
     else if (state.pinned && selAt !== undefined) anchor = side.indexAt(selAt);
@@ -210,14 +226,15 @@ function renderSummary() {
   if (!settled && now - state.summaryAt < 1500) return;
   state.summaryAt = now;
   const parts = state.sides.map((side) => {
-    const lost = side.value("lost");
     const pays = side.meta.scenario?.payments ?? side.report?.payments ?? "?";
-    const dup = side.value("duplicate_effects");
-    const ph = side.value("phantom");
-    let t = `${side.meta.design}: ${lost} of ${pays} payments lost${side.finished ? "" : " so far"}`;
-    if (dup) t += `, ${dup} duplicate ledger entries`;
-    if (ph) t += `, ${ph} phantom`;
-    return t;
+    const soFar = side.finished ? "" : " so far";
+    const bits = [];
+    for (const key of side.meta.invariants || []) {
+      const n = side.value(key) ?? 0;
+      if (key === "lost") bits.push(`${n} of ${pays} payments lost${soFar}`);
+      else if (n > 0 || bits.length === 0) bits.push(`${n} ${label(key)}${soFar}`);
+    }
+    return `${side.meta.design}: ${bits.join(", ")}`;
   });
   const text = parts.join(" · ") + ".";
   if (ui.summary.textContent !== text) ui.summary.textContent = text;
@@ -364,7 +381,9 @@ window.addEventListener("resize", () => {
 // server already found the scenario invalid and shows why beside the field.
 setRunState("idle");
 performance.mark("playground-ready");
-if (!form.hasServerError) {
+if (form.hasServerError) {
+  document.querySelector('#scenario [aria-invalid="true"]')?.focus();
+} else {
   const autoplay = new URLSearchParams(location.search).get("autoplay") === "1";
   run(autoplay);
 }

@@ -21,6 +21,10 @@ const exampleQuery = "design=dual-write&compare=outbox-idempotent&faults=bus.pub
 // milliseconds per real second: slow enough to follow a 200-payment run.
 const formSpeed = "16"
 
+// coreParams are the parameters the form always shows; the rest of
+// sim.ParamNames go under "More settings".
+var coreParams = []string{"design", "seed", "payments", "faults", "latency", "jitter"}
+
 // speeds are the playback speeds the page offers; 0 is as fast as possible.
 var speeds = []ui.SpeedOption{
 	{Value: "1", Label: "1 ms/s"},
@@ -68,8 +72,16 @@ func playForm(q url.Values) ui.PlayForm {
 		Speeds:  speeds,
 		Help:    map[string]string{},
 	}
+	f.Defaults = map[string]string{}
 	for _, kv := range sim.DefaultScenario().Params() {
 		f.Values[kv[0]] = kv[1]
+		f.Defaults[kv[0]] = kv[1]
+	}
+	f.Params = sim.ParamNames
+	for _, name := range sim.ParamNames {
+		if !slices.Contains(coreParams, name) {
+			f.More = append(f.More, name)
+		}
 	}
 	for _, name := range append(slices.Clone(sim.ParamNames), "compare", "speed") {
 		if v := q.Get(name); v != "" {

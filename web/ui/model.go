@@ -3,6 +3,8 @@
 // and call the components.
 package ui
 
+import "strings"
+
 // DesignOption is one design in a list or a select: its name and its
 // one-line summary, both from sim.
 type DesignOption struct {
@@ -40,6 +42,14 @@ type PlayForm struct {
 	Speeds []SpeedOption
 	// Help maps a parameter name to its one-line help (sim.ParamHelp).
 	Help map[string]string
+	// Params lists every scenario parameter in URL order (sim.ParamNames).
+	Params []string
+	// Defaults maps a parameter name to sim's default value, so a share
+	// link can leave defaults out.
+	Defaults map[string]string
+	// More lists the parameters shown under "More settings": those past
+	// the core ones, such as deadline or client-timeout.
+	More []string
 	// ErrField names the field at fault ("form" when none fits); empty
 	// when the scenario is valid.
 	ErrField string
@@ -70,4 +80,23 @@ type Home struct {
 	ExampleURL string
 	// Designs lists every design with its summary, in teaching order.
 	Designs []DesignOption
+}
+
+// MoreOpen says whether "More settings" starts open: when one of its
+// fields is the one at fault.
+func (f PlayForm) MoreOpen() bool {
+	for _, name := range f.More {
+		if name == f.ErrField {
+			return true
+		}
+	}
+	return false
+}
+
+// Title turns a parameter name into a label: "client-timeout" → "Client timeout".
+func Title(name string) string {
+	if name == "" {
+		return ""
+	}
+	return strings.ToUpper(name[:1]) + strings.ReplaceAll(name[1:], "-", " ")
 }
