@@ -78,14 +78,16 @@ func setupPartition(w *world) error {
 
 // Forward sends pay to the other region, which decides it, and returns its
 // answer: nil when it accepted, its error when it refused, and
-// ErrUnavailable when no answer came in time (the link may be broken).
+// ErrUnavailable when no answer came in time (the link may be broken). A
+// timeout does not prove the other region did nothing: if only its answer
+// was lost, it debited, and the refusal the client hears is wrong.
 func (s *Service) Forward(pay Payment) error {
 	p := s.p
 	p.step()
 	w := p.w
 	from, to := s.region, s.region.peer
 	token := p.waitFor()
-	w.send(from.node, to.node, chForward, pay.ID, KindSend, "forward: debit "+cents(pay.AmountCents)+" from "+pay.Account, func() {
+	w.send(from.node, to.node, chForward, pay.ID, KindSend, w.note3("forward: debit ", cents(pay.AmountCents), " from "+pay.Account), func() {
 		w.serveAt(to.node, from.node, pay, to.open, true, func(result string, err error) {
 			w.wake(p, token, answer{result, err}, false)
 		})
@@ -95,7 +97,7 @@ func (s *Service) Forward(pay Payment) error {
 	v := p.park()
 	if v == nil {
 		w.emit(Event{Node: from.node.name, Kind: KindTimeout, Payment: pay.ID, Peer: to.node.name,
-			Note: "no answer from " + to.node.name + " within " + msToString(timeout)})
+			Note: w.note3("no answer from "+to.node.name+" within ", msToString(timeout), ": refusing, though it may have debited")})
 		return ErrUnavailable
 	}
 	a := v.(answer)
@@ -117,14 +119,14 @@ func (w *world) shipDebit(from, to *region, m Message) {
 	acked := false
 	var try func(attempt int)
 	try = func(attempt int) {
-		w.send(from.node, to.node, chReplicate, m.Payment, KindSend, "replicate "+m.ID, func() {
+		w.send(from.node, to.node, chReplicate, m.Payment, KindSend, w.note2("replicate ", m.ID), func() {
 			w.spawn(to.node, m.Payment, func(p *proc) {
 				if err := w.design.Consume(&Consumer{DB: DB{to.db, p}, p: p}, m); err != nil {
 					w.emit(Event{Node: to.node.name, Kind: KindError, Payment: m.Payment, Note: "merge returned error: " + err.Error() + "; no ack"})
 					return
 				}
 				p.step()
-				w.send(to.node, from.node, chReplicateAck, m.Payment, KindSend, "ack "+m.ID, func() { acked = true })
+				w.send(to.node, from.node, chReplicateAck, m.Payment, KindSend, w.note2("ack ", m.ID), func() { acked = true })
 			})
 		})
 		after := (w.roundTripUs() + 20_000) << min(attempt-1, 5)
