@@ -2,7 +2,6 @@ package sim
 
 import (
 	"errors"
-	"strconv"
 	"time"
 )
 
@@ -58,7 +57,7 @@ func payWithKey(c *Client, pay Payment) {
 // an attempt that runs while the first is still in flight, because its
 // insert of the key waits for the first transaction and then fails.
 func chargeOnce(s *Service, pay Payment) error {
-	response := "charged " + strconv.FormatInt(pay.AmountCents, 10) + " cents to " + pay.Account
+	response := "charged " + cents(pay.AmountCents) + " to " + pay.Account
 	tx := s.DB.Begin()
 	err := tx.Exec(`INSERT INTO idempotency_keys (key, response) VALUES (?, ?)`, pay.Key, response)
 	if errors.Is(err, ErrDuplicate) {
