@@ -104,7 +104,7 @@ var designs = []*Design{
 	},
 	{
 		Name:       "partition-ap",
-		Summary:    "both regions keep accepting debits during a partition and merge when the link heals: always available, and accounts end below zero",
+		Summary:    "each region debits its own copy and merges later, through partitions too: always available, and accounts end below zero",
 		Handle:     debitAP,
 		Consume:    applyPeerDebit,
 		Nodes:      partitionNodes,

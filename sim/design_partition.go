@@ -17,9 +17,11 @@ const primaryRegion = NodeRegionA
 var errInsufficientFunds = fmt.Errorf("%w: insufficient funds", ErrDeclined)
 
 // debitAP is the available choice: each region decides from its own copy
-// and tells the other afterwards. During a partition both sides keep saying
-// yes, each spending money the other may have spent already; when the link
-// heals and the debits merge, the account can end up below zero.
+// and tells the other afterwards. Two debits of one account that reach
+// both regions within the replication delay are both accepted; a partition
+// stretches that window from milliseconds to its whole length, both sides
+// spending money the other may have spent already. When the debits merge,
+// the account can end up below zero.
 func debitAP(s *Service, pay Payment) error {
 	var balance int64
 	tx := s.DB.Begin()
