@@ -13,8 +13,9 @@ import (
 
 // Design is one way to build the payment flow: the code the client runs
 // (when it matters), the code the payment service runs per request, the
-// outbox relay's loop (if any), and the downstream consumer. It is written as straight-line Go against the
-// simulator's APIs, the way the handbook writes it.
+// outbox relay's loop (if any), and the downstream consumer. It is written
+// as straight-line Go against the simulator's APIs, the way the handbook
+// writes it.
 type Design struct {
 	// Name is the design's stable name in the CLI, URLs and JSON.
 	Name string
