@@ -132,7 +132,7 @@ function buildSides(runs) {
       if (isViolation) box.addEventListener("click", () => jumpToViolation(s, key));
       counters.append(box);
     }
-    const series = chartSeries(r);
+    const series = chartSeries(state.sides[s]);
     const chart = svgEl("chart", `${label(series[0])} and ${label(series[1])} over virtual time for ${r.design}`);
     const diagram = svgEl("diagram", `Sequence diagram of ${r.design}: one lane per node, time flows down`);
     diagram.addEventListener("click", (e) => {
@@ -160,12 +160,13 @@ function buildSides(runs) {
 // payments against ledger entries where the design has both (the two
 // places that must agree), else its first counter against its first
 // invariant.
-function chartSeries(r) {
-  const m = r.metrics || [];
+function chartSeries(side) {
+  const m = side.keys;
   if (m.includes("committed") && m.includes("ledger_entries")) return ["committed", "ledger_entries"];
-  const inv = (r.invariants || [])[0];
-  const first = m.find((k) => k !== inv) || m[0];
-  return [first, inv || m[1] || first];
+  const live = m.filter((k) => side.countable.has(k));
+  const inv = live.find((k) => side.invariants.has(k)) || m.find((k) => side.invariants.has(k)) || m[1];
+  const first = live.find((k) => k !== inv) || m.find((k) => k !== inv) || m[0];
+  return [first, inv || first];
 }
 
 function svgEl(cls, name) {
@@ -232,7 +233,7 @@ function renderSummary() {
     for (const key of side.meta.invariants || []) {
       const n = side.value(key) ?? 0;
       if (key === "lost") bits.push(`${n} of ${pays} payments lost${soFar}`);
-      else if (n > 0 || bits.length === 0) bits.push(`${n} ${label(key)}${soFar}`);
+      else if (n > 0 || bits.length === 0) bits.push(`${label(key)} ${n}${soFar}`);
     }
     return `${side.meta.design}: ${bits.join(", ")}`;
   });

@@ -327,7 +327,18 @@ func TestBrowserFormErrorShowsBesideTheFieldAndTheSocketStaysUsable(t *testing.T
 // (the numbers the README quotes; not asserted, since they are wall-clock).
 func TestBrowserPlayLoadsOnlyFromItsOrigin(t *testing.T) {
 	b := newBrowser(t)
-	b.do(t, "open the playground", chromedp.Navigate(b.base+"/play?design=dual-write&compare=outbox-idempotent&faults=bus.publish.fail=0.1"), waitState("paused"))
+	page := b.base + "/play?design=dual-write&compare=outbox-idempotent&faults=bus.publish.fail=0.1"
+	b.do(t, "open the playground", chromedp.Navigate(page), waitState("paused"))
+	b.measureLoad(t, "first load")
+	b.do(t, "open it again", chromedp.Navigate(page+"&seed=43"), waitState("paused"))
+	b.measureLoad(t, "second load")
+	b.noConsoleErrors(t)
+}
+
+// measureLoad logs how long the page took to become interactive and checks
+// that every resource it loaded came from the server's origin.
+func (b *browser) measureLoad(t *testing.T, what string) {
+	t.Helper()
 	type timing struct {
 		Resources        []string `json:"resources"`
 		DOMContentLoaded float64  `json:"dcl"`
@@ -348,9 +359,8 @@ func TestBrowserPlayLoadsOnlyFromItsOrigin(t *testing.T) {
 			t.Errorf("the page requested %s, outside %s", r, b.base)
 		}
 	}
-	t.Logf("/play: DOMContentLoaded at %.0f ms, scripts ready at %.0f ms, first run loaded at %.0f ms after navigation start (%d resources)",
-		got.DOMContentLoaded, got.Ready, got.RunLoaded, len(got.Resources))
-	b.noConsoleErrors(t)
+	t.Logf("/play, %s: DOMContentLoaded at %.0f ms, scripts ready at %.0f ms, first run loaded at %.0f ms after navigation start (%d resources)",
+		what, got.DOMContentLoaded, got.Ready, got.RunLoaded, len(got.Resources))
 }
 
 func keys[V any](m map[string]V) []string {
