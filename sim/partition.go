@@ -50,7 +50,7 @@ var partitionFamily = &family{
 			(&Client{p: p, to: r.node, serve: serve}).Call(pay)
 		})
 	},
-	start: func(w *world) { w.announcePartition(0) },
+	start: func(w *world) { w.watchLink(false) },
 	check: checkPartition,
 }
 
@@ -202,34 +202,34 @@ func (w *world) cut(from, to *node, at int64) bool {
 	return w.partitions != nil && from.linked && to.linked && (w.partitions.down(w.now) || w.partitions.down(at))
 }
 
-// announcePartition shows the next partition that starts at or after t
-// (and its healing) as events, so the learner sees the link break.
-func (w *world) announcePartition(t int64) {
+// watchLink shows the link's partitions as events, checking it once a
+// slot while the run is alive: "broke" when a partition starts (partitions
+// start on a slot), "works again" at the instant it ends. Its checks are
+// background work, so they never keep a finished run going.
+func (w *world) watchLink(broken bool) {
 	pl := w.partitions
 	if pl.pSlot == 0 {
 		return
 	}
-	deadline := int64(w.sc.Deadline) / 1000
-	for {
-		i := sort.Search(len(pl.windows), func(i int) bool { return pl.windows[i].start >= t })
-		if i < len(pl.windows) && pl.nextSlot*partitionSlotUs > pl.windows[i].end {
-			win := pl.windows[i] // its end is final: no later slot can extend it
-			w.schedule(win.start, true, func() {
-				w.injected[NetPartition]++
-				w.emit(Event{Node: NodeRegionA, Kind: KindPartition, Peer: NodeRegionB, Fault: NetPartition.String(),
-					Note: "the link between " + NodeRegionA + " and " + NodeRegionB + " broke for " + msToString(win.end-win.start)})
-				w.schedule(win.end, true, func() {
-					w.emit(Event{Node: NodeRegionA, Kind: KindHeal, Peer: NodeRegionB, Note: "the link between the regions works again"})
-					w.announcePartition(win.end)
-				})
-			})
-			return
-		}
-		if pl.nextSlot*partitionSlotUs > deadline {
-			return
-		}
-		pl.decideUpTo(pl.nextSlot * partitionSlotUs)
+	next := w.now + partitionSlotUs
+	if down := pl.down(w.now); down && !broken {
+		broken = true
+		w.injected[NetPartition]++
+		w.emit(Event{Node: NodeRegionA, Kind: KindPartition, Peer: NodeRegionB, Fault: NetPartition.String(),
+			Note: "the link between " + NodeRegionA + " and " + NodeRegionB + " broke"})
 	}
+	if broken {
+		pl.decideUpTo(next)
+		win := pl.windows[sort.Search(len(pl.windows), func(i int) bool { return pl.windows[i].start > w.now })-1]
+		if win.end <= next { // no slot still undecided can extend it
+			broken = false
+			w.schedule(win.end, true, func() {
+				w.emit(Event{Node: NodeRegionA, Kind: KindHeal, Peer: NodeRegionB,
+					Note: "the link between the regions works again after " + msToString(win.end-win.start)})
+			})
+		}
+	}
+	w.schedule(next, true, func() { w.watchLink(broken) })
 }
 
 // checkPartition merges both regions' debits, as the regions do once the
