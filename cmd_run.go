@@ -109,17 +109,13 @@ func writeSummary(w io.Writer, sc sim.Scenario, r sim.Report) error {
 		}
 	}
 	fmt.Fprintf(w, "  %s\n  %s\n", strings.Join(counters, ", "), strings.Join(invariants, ", "))
-	held := "the payments database and the ledger agree"
-	if !slices.Equal(d.Invariants, sim.Violations) {
-		held = "every invariant held"
+	held, broken := "every invariant held", "an invariant is violated"
+	if slices.Equal(d.Invariants, sim.Violations) {
+		held, broken = "the payments database and the ledger agree", "the payments database and the ledger disagree"
 	}
 	if r.Converged {
 		fmt.Fprintf(w, "  converged: %s (%d events, %d ms virtual, stopped: %s)\n", held, r.Events, r.EndMs, r.Stopped)
 		return nil
-	}
-	broken := "the payments database and the ledger disagree"
-	if !slices.Equal(d.Invariants, sim.Violations) {
-		broken = "an invariant is violated"
 	}
 	fmt.Fprintf(w, "  NOT converged: %s (%d events, %d ms virtual, stopped: %s)\n", broken, r.Events, r.EndMs, r.Stopped)
 	for _, k := range d.Invariants {
