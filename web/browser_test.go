@@ -227,6 +227,38 @@ func TestBrowserShareLinkPlaysToTheReportOfRunJSON(t *testing.T) {
 	}
 }
 
+// TestBrowserHomeStartsTheExampleInOneClick is the issue's "done when" as
+// a new user meets it: one click from the front page plays dual write
+// against the outbox under 10% publish failures, and only dual write loses
+// payments.
+func TestBrowserHomeStartsTheExampleInOneClick(t *testing.T) {
+	b := newBrowser(t)
+	b.do(t, "open the front page and click the example",
+		chromedp.Navigate(b.base+"/"), chromedp.Click(chromedp.ID("start")), waitState("done"))
+	lost := func(design string) string {
+		t.Helper()
+		s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(`[data-design="`+design+`"] [data-metric="lost"]`)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if n := lost("dual-write"); n == "0" || n == "" {
+		t.Errorf("dual write lost %q payments in the handbook's example; it should lose some", n)
+	}
+	if n := lost("outbox-idempotent"); n != "0" {
+		t.Errorf("the outbox lost %q payments; it should lose none", n)
+	}
+	summary, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.ID("summary")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(summary, "dual-write: "+lost("dual-write")+" of 200 payments lost") {
+		t.Errorf("the live summary says %q", summary)
+	}
+	b.noConsoleErrors(t)
+}
+
 func TestBrowserKeyboardStepsMoveTheSelection(t *testing.T) {
 	b := newBrowser(t)
 	selected := func(id int) chromedp.Action[chromedp.Void] {
