@@ -151,7 +151,7 @@ func (v *viewer) collect() []frame {
 	for _, m := range v.queue {
 		out = append(out, frame{msg: m})
 	}
-	v.queue = v.queue[:0]
+	v.queue = nil // an idle viewer holds no old messages
 	pb := v.pb
 	if pb == nil {
 		return out

@@ -249,8 +249,6 @@ func TestANewRunReplacesThePlayingOne(t *testing.T) {
 			t.Fatalf("the slow first run finished (%s) instead of being replaced", m.Type)
 		}
 	}
-	p := played{}
-	_ = p
 	// The rest of the new run plays to its end.
 	var n int
 	for {
