@@ -46,6 +46,9 @@ const socket = new RunSocket(onMessage, (s) => {
 });
 
 function setRunState(s) {
+  // The selected event is read out when the reader steps, not 60 times a
+  // second while the run plays.
+  ui.details.setAttribute("aria-live", s === "playing" ? "off" : "polite");
   if (root.dataset.runState === s) return;
   root.dataset.runState = s;
   // A mark per state, so load time can be measured from the page itself.
@@ -97,6 +100,7 @@ function onMessage(m) {
 }
 
 function onMeta(m) {
+  document.title = `${m.runs.map((r) => r.design).join(" vs ")} · Partial Truth playground`;
   state.sides = m.runs.map((r) => new Side(r));
   state.done = false;
   state.playing = false;

@@ -100,3 +100,16 @@ func Title(name string) string {
 	}
 	return strings.ToUpper(name[:1]) + strings.ReplaceAll(name[1:], "-", " ")
 }
+
+// Title is the page's title: the designs it shows, so a tab or a shared
+// link says what run it holds.
+func (f PlayForm) Title() string {
+	t := f.Values["design"]
+	if c := f.Values["compare"]; c != "" {
+		t += " vs " + c
+	}
+	if t == "" {
+		return "Playground · Partial Truth"
+	}
+	return t + " · Partial Truth playground"
+}
