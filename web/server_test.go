@@ -88,3 +88,16 @@ func TestPanicBecomes500(t *testing.T) {
 		t.Fatalf("panic gave %d %q, want 500 without the panic's detail", res.StatusCode, body)
 	}
 }
+
+func TestNewNeedsADatabasePath(t *testing.T) {
+	if _, err := New(Config{}); err == nil || !strings.Contains(err.Error(), "DBPath") {
+		t.Fatalf("New without a DBPath: %v, want an error naming DBPath", err)
+	}
+}
+
+func TestNewReportsADatabaseItCannotOpen(t *testing.T) {
+	bad := t.TempDir() + "/no/such/dir/app.db"
+	if _, err := New(Config{DBPath: bad}); err == nil || !strings.Contains(err.Error(), bad) {
+		t.Fatalf("New with DBPath %s: %v, want an error naming the path", bad, err)
+	}
+}
