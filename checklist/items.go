@@ -345,7 +345,7 @@ region.Debit(account, amount)`,
 		TurnOn:     []string{"net.partition"},
 		Costs:      []string{"rejected"},
 		Demos: []Demo{
-			{Bad: "partition-ap", Good: "partition-cp", Faults: "net.partition=0.2", Seed: 42, Payments: 200},
+			{Bad: "partition-ap", Good: "partition-cp", Faults: "net.partition=0.5", Seed: 42, Payments: 500},
 		},
 	},
 	{

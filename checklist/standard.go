@@ -7,14 +7,16 @@ import "partialtruth/sim"
 // a rate that fires it a few times in a few hundred payments, so that every
 // item the simulator can demonstrate is exercised and every design meets
 // the same failures at the same business steps. net.partition's rate is per
-// virtual second, and a run lasts a fraction of one.
+// virtual second and a run of 300 payments lasts about one, so it is set
+// high enough that on this seed the regions split while debits are flowing:
+// partition-cp refuses some and partition-ap overdraws.
 const StandardFaults = "net.drop=0.02,net.dup=0.02,bus.publish.fail=0.05,bus.ack.lost=0.05,bus.redeliver=0.02," +
-	"db.fail=0.02,crash.service=0.01,crash.relay=0.01,crash.consumer=0.005,net.partition=0.2"
+	"db.fail=0.02,crash.service=0.01,crash.relay=0.01,crash.consumer=0.005,net.partition=0.5"
 
 // StandardSeed and StandardPayments complete the compare matrix's scenario.
 const (
 	StandardSeed     = 42
-	StandardPayments = 200
+	StandardPayments = 300
 )
 
 // StandardScenario is the compare matrix's scenario for design.
