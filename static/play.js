@@ -42,7 +42,11 @@ const state = {
 const socket = new RunSocket(onMessage, (s) => {
   ui.conn.dataset.state = s;
   ui.conn.textContent = s === "open" ? "" : "Disconnected from the server: press Run to reconnect.";
-  if (s === "closed" && !state.done && state.sides.length) setRunState(state.playing ? "paused" : runState());
+  if (s === "closed") {
+    state.playing = false;
+    setRunState(runState());
+    schedule();
+  }
 });
 
 function setRunState(s) {
@@ -87,6 +91,7 @@ function onMessage(m) {
       state.done = true;
       state.playing = false;
       for (const s of state.sides) s.shown = Math.max(s.shown, s.events.length);
+      state.atUs = Math.max(state.atUs, ...state.sides.map((s) => s.nowUs));
       if (!state.pinned) followCursor();
       render();
       setRunState(runState());
@@ -190,7 +195,12 @@ function schedule() {
 }
 
 function render() {
-  const yMax = Math.max(1, ...state.sides.map((s) => s.meta.scenario?.payments || 1));
+  // One scale for both sides: the payments, or more if a counter (retried
+  // charges, say) outgrows them.
+  const yMax = Math.max(1, ...state.sides.flatMap((s, i) => [
+    s.meta.scenario?.payments || 1,
+    ...state.views[i].series.map((k) => s.counted(k, s.events.length) ?? 0),
+  ]));
   const selAt = state.sel ? state.sides[state.sel.side]?.events[state.sel.i]?.at_us : undefined;
   state.sides.forEach((side, s) => {
     const v = state.views[s];
