@@ -42,40 +42,16 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return writeRun(sc, *asJSON, *eventsFile, stdout)
 }
 
-// writeRun runs sc, streaming events to eventsFile if set, and prints the
+// writeRun runs sc, writes its events to eventsFile if set, and prints the
 // report.
-func writeRun(sc sim.Scenario, asJSON bool, eventsFile string, stdout io.Writer) (err error) {
-	var sink func(*sim.Event)
-	var f *os.File
-	var bw *bufio.Writer
-	var enc *json.Encoder
-	if eventsFile != "" {
-		if f, err = os.Create(eventsFile); err != nil {
-			return err
-		}
-		defer func() {
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-		}()
-		bw = bufio.NewWriterSize(f, 1<<16)
-		enc = json.NewEncoder(bw)
-		sink = func(ev *sim.Event) {
-			if err == nil {
-				err = enc.Encode(ev)
-			}
-		}
-	}
-	res, runErr := sim.Run(sc, sink)
-	if runErr != nil {
-		return runErr
-	}
+func writeRun(sc sim.Scenario, asJSON bool, eventsFile string, stdout io.Writer) error {
+	res, err := sim.Run(sc, nil)
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", eventsFile, err)
+		return err
 	}
-	if bw != nil {
-		if err := bw.Flush(); err != nil {
-			return fmt.Errorf("writing %s: %w", eventsFile, err)
+	if eventsFile != "" {
+		if err := writeEvents(sc, res.Marks, eventsFile); err != nil {
+			return err
 		}
 	}
 	out := checklist.NewReport(res.Report)
@@ -88,6 +64,46 @@ func writeRun(sc sim.Scenario, asJSON bool, eventsFile string, stdout io.Writer)
 		return err
 	}
 	return writeSummary(stdout, sc, res.Report)
+}
+
+// writeEvents writes every event of sc as JSON lines, each carrying the
+// violation it is evidence of. The checker only knows those at the end of a
+// run, and holding a large run's events in memory to mark them would cost
+// hundreds of megabytes; a run is deterministic, so running it a second
+// time and marking the events as they stream costs time, not memory.
+func writeEvents(sc sim.Scenario, marks []sim.Mark, path string) (err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("writing %s: %w", path, cerr)
+		}
+	}()
+	bw := bufio.NewWriterSize(f, 1<<16)
+	enc := json.NewEncoder(bw)
+	var writeErr error
+	next := 0
+	_, err = sim.Run(sc, func(ev *sim.Event) {
+		if next < len(marks) && marks[next].Event == ev.ID {
+			ev.Violation = marks[next].Violation
+			next++
+		}
+		if writeErr == nil {
+			writeErr = enc.Encode(ev)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if writeErr == nil {
+		writeErr = bw.Flush()
+	}
+	if writeErr != nil {
+		return fmt.Errorf("writing %s: %w", path, writeErr)
+	}
+	return nil
 }
 
 // writeSummary prints the design's own counters, then whether its

@@ -88,11 +88,21 @@ func TestRunWritesEveryEventAsJSONLines(t *testing.T) {
 	if len(lines) != r.Events {
 		t.Fatalf("%d lines in %s, report says %d events", len(lines), path, r.Events)
 	}
+	marked := map[string]int{}
 	for i, l := range lines {
 		var ev sim.Event
 		if err := json.Unmarshal([]byte(l), &ev); err != nil || ev.ID != i+1 {
 			t.Fatalf("line %d: %q (%v)", i+1, l, err)
 		}
+		if ev.Violation != "" {
+			if marked[ev.Violation] == 0 && r.FirstViolation[ev.Violation] != ev.ID {
+				t.Errorf("first event marked %s is %d, report's first_violation is %d", ev.Violation, ev.ID, r.FirstViolation[ev.Violation])
+			}
+			marked[ev.Violation]++
+		}
+	}
+	if r.DuplicateEffects == 0 || marked["duplicate_effects"] != r.DuplicateEffects {
+		t.Errorf("%d events marked duplicate_effects, report counts %d (want > 0: outbox under bus.ack.lost)", marked["duplicate_effects"], r.DuplicateEffects)
 	}
 }
 
