@@ -315,6 +315,7 @@ function changeSpeed(dir) {
   const i = SPEEDS.indexOf(form.speed);
   const next = SPEEDS[Math.max(0, Math.min(SPEEDS.length - 1, (i < 0 ? 2 : i) + dir))];
   form.speed = next;
+  form.syncURL();
   socket.send({ type: "speed", speed: next });
 }
 

@@ -271,6 +271,14 @@ func TestBrowserKeyboardStepsMoveTheSelection(t *testing.T) {
 	b.do(t, "the diagram highlights the selected row", chromedp.WaitVisible(chromedp.CSS(`.diagram .rowhit.sel[data-i="0"]`)))
 	b.do(t, "? opens the shortcuts", chromedp.KeyEvent("?"), chromedp.WaitVisible(chromedp.CSS(`dialog#shortcuts[open]`)))
 	b.do(t, "Escape closes them", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotPresent(chromedp.CSS(`dialog#shortcuts[open]`)))
+	b.do(t, "+ plays faster", chromedp.KeyEvent("+"))
+	speed, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.getElementById("speed").value + " " + location.search`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(speed, "64 ") || !strings.Contains(speed, "speed=64") {
+		t.Errorf("after + the speed and URL are %q, want 64 ms/s in both", speed)
+	}
 	b.do(t, "Space plays the run through", chromedp.KeyEvent(" "), waitState("done"))
 	b.noConsoleErrors(t)
 }
