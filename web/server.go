@@ -35,6 +35,7 @@ type Server struct {
 	router chi.Router
 
 	clock    clock
+	pongWait time.Duration
 	recs     *recordings
 	upgrader *websocket.Upgrader
 
@@ -67,7 +68,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{log: log, db: db, clock: realClock{}, recs: newRecordings(recordingBudget),
+	s := &Server{log: log, db: db, clock: realClock{}, pongWait: defaultPongWait, recs: newRecordings(recordingBudget),
 		viewers: map[*viewer]struct{}{}}
 	s.upgrader = s.newUpgrader()
 	s.router = s.routes()

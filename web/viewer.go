@@ -18,11 +18,10 @@ const (
 	// writeWait is how long one chunk of a message may take to reach a
 	// viewer; a viewer that takes no data for that long is dropped.
 	writeWait = 10 * time.Second
-	// pongWait is how long the server waits for any sign of life.
-	pongWait = 60 * time.Second
-	// pingPeriod must be shorter than pongWait so a live viewer's pong
-	// arrives in time.
-	pingPeriod = pongWait * 9 / 10
+	// defaultPongWait is how long the server waits for any sign of life
+	// from a viewer (Server.pongWait; tests shorten it). The server pings
+	// at 9/10 of it so that a live viewer's pong arrives in time.
+	defaultPongWait = 60 * time.Second
 	// closeWait is how long a closing server waits for the viewer to
 	// answer its close frame.
 	closeWait = time.Second
@@ -188,7 +187,7 @@ func (v *viewer) collect() []frame {
 // writeLoop is the connection's only writer.
 func (v *viewer) writeLoop() {
 	defer v.wg.Done()
-	ping := time.NewTicker(pingPeriod)
+	ping := time.NewTicker(v.s.pongWait * 9 / 10)
 	defer ping.Stop()
 	for {
 		select {

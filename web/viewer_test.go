@@ -178,3 +178,12 @@ func TestNoGoroutineOutlivesItsViewers(t *testing.T) {
 	}
 	goleak.VerifyNone(t)
 }
+
+func TestAViewerThatAnswersNoPingIsDropped(t *testing.T) {
+	s, ts := startSocketServer(t)
+	s.pongWait = 50 * time.Millisecond
+	// Gorilla answers pings only while reading; this client never reads.
+	dialStuck(t, ts)
+	waitFor(t, "the server to register the viewer", func() bool { return openViewers(s) == 1 })
+	waitFor(t, "the silent viewer to be dropped", func() bool { return openViewers(s) == 0 })
+}

@@ -122,8 +122,9 @@ func (s *Server) handleRunSocket(w http.ResponseWriter, r *http.Request) {
 func (v *viewer) readLoop() error {
 	c := v.conn
 	c.SetReadLimit(maxMessageBytes)
-	c.SetReadDeadline(time.Now().Add(pongWait))
-	c.SetPongHandler(func(string) error { return c.SetReadDeadline(time.Now().Add(pongWait)) })
+	wait := v.s.pongWait
+	c.SetReadDeadline(time.Now().Add(wait))
+	c.SetPongHandler(func(string) error { return c.SetReadDeadline(time.Now().Add(wait)) })
 	for {
 		kind, r, err := c.NextReader()
 		if err != nil {
@@ -132,7 +133,7 @@ func (v *viewer) readLoop() error {
 			}
 			return fmt.Errorf("read: %w", err)
 		}
-		c.SetReadDeadline(time.Now().Add(pongWait))
+		c.SetReadDeadline(time.Now().Add(wait))
 		body, err := io.ReadAll(r)
 		if err != nil {
 			return fmt.Errorf("read: %w", err)
