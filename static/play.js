@@ -11,6 +11,7 @@ import { renderSource } from "./source.js";
 import { ScenarioForm, SPEEDS, copyLink } from "./form.js";
 import { RunSocket } from "./socket.js";
 import { renderDetails } from "./details.js";
+import { checklistPanel } from "./checklist-panel.js";
 
 const root = document.documentElement;
 const form = new ScenarioForm($("#scenario"));
@@ -149,6 +150,7 @@ function buildSides(runs) {
       if (row) select(s, Number(row.dataset.i), true);
     });
     const foot = h("div", { class: "diagram-foot" });
+    const checklist = checklistPanel(r.design, (id) => jumpToEvent(s, id));
     const el = h(
       "section",
       { class: "side", "data-design": r.design, "data-side": s, "aria-label": r.design },
@@ -158,10 +160,10 @@ function buildSides(runs) {
         h("span", {}, h("span", { class: "sw committed" }), label(series[0])),
         h("span", {}, h("span", { class: "sw ledger" }), label(series[1])))),
       h("div", { class: "diagram-box" }, diagram, foot),
-      renderSource(r, runs.length === 1),
+      h("div", { class: "side-notes" }, renderSource(r, runs.length === 1), checklist.el),
     );
     ui.sides.append(el);
-    return { el, values, verdict, chart, diagram, foot, counters, series };
+    return { el, values, verdict, chart, diagram, foot, counters, series, checklist };
   });
 }
 
@@ -218,6 +220,7 @@ function render() {
     v.verdict.className = "verdict " + (end ? (side.report.converged ? "good" : "bad") : "");
     v.verdict.textContent = end ? (side.report.converged ? "converged" : "diverged") : "";
     drawChart(v.chart, side, v.series, state.endUs, yMax);
+    v.checklist.update(side.report, side.shown, side.finished);
     let anchor = Math.min(side.shown, side.events.length) - 1;
     if (state.sel && state.sel.side === s) anchor = state.sel.i;
     else if (state.pinned && selAt !== undefined) anchor = side.indexAt(selAt);
@@ -276,10 +279,15 @@ function select(s, i, pinned) {
 }
 
 function jumpToViolation(s, key) {
+  jumpToEvent(s, state.sides[s].firstViolation(key));
+}
+
+// jumpToEvent pauses, shows the run up to event id of side s if it is not
+// shown yet, and selects it.
+function jumpToEvent(s, id) {
   const side = state.sides[s];
-  const id = side.firstViolation(key);
-  if (!id || !side.byId(id)) return;
-  const ev = side.byId(id);
+  const ev = side && id && side.byId(id);
+  if (!ev) return;
   if (state.playing) socket.send({ type: "pause" });
   if (id > side.shown) socket.send({ type: "seek", at_us: ev.at_us });
   select(s, id - 1, true);

@@ -307,6 +307,11 @@ func TestBrowserViolationCounterJumpsToTheFirstViolation(t *testing.T) {
 	if !strings.Contains(detail, "publish-fail") || !strings.Contains(detail, "bus.publish.fail") {
 		t.Errorf("the first lost payment's evidence should be the failed publish; details say %q", detail)
 	}
+	b.do(t, "step away from it", chromedp.KeyEvent(kb.ArrowLeft),
+		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#details:not([data-selected-event="%d"])`, id))))
+	b.do(t, "the checklist's failing atomic-publish item shows the same event",
+		chromedp.Click(chromedp.CSS(`[data-design="dual-write"] .ck-panel-item[data-item="atomic-publish"][data-verdict="fail"] .ck-panel-jump`)),
+		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#details[data-selected-event="%d"]`, id))))
 	b.noConsoleErrors(t)
 }
 
