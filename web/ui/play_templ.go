@@ -970,7 +970,7 @@ func transport(f PlayForm) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 85, "</select></div><button id=\"show-shortcuts\" class=\"btn icon\" type=\"button\" aria-label=\"Keyboard shortcuts\" aria-keyshortcuts=\"?\">?</button> <span id=\"conn\" class=\"conn\" role=\"status\"></span></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 85, "</select></div><button id=\"show-shortcuts\" class=\"btn icon\" type=\"button\" aria-label=\"Keyboard shortcuts\" aria-keyshortcuts=\"?\">?</button> <a class=\"btn to-form\" href=\"#scenario-title\">Scenario ↓</a> <span id=\"conn\" class=\"conn\" role=\"status\"></span></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
