@@ -15,14 +15,15 @@ const FAULTY = new Set(["publish-fail", "ack-lost", "error", "timeout", "rollbac
 const ARRIVALS = new Set(["deliver", "duplicate", "drop", "down"]);
 
 /**
- * windowOf picks the rows to draw: the anchor (the selected event) and the
- * events before it, plus a few after it when it is not the newest shown.
+ * windowOf picks the rows to draw around the anchor (the selected event):
+ * centred on it when later events are shown, ending on it when it is the
+ * newest.
  */
 export function windowOf(side, anchor) {
   const last = Math.min(side.shown, side.events.length) - 1;
   if (last < 0) return [0, -1];
   anchor = Math.max(0, Math.min(anchor, last));
-  const after = Math.min(6, last - anchor);
+  const after = Math.min(Math.floor(ROWS / 2) - 1, last - anchor);
   let end = anchor + after;
   let start = Math.max(0, end - ROWS + 1);
   end = Math.min(last, start + ROWS - 1);
@@ -52,10 +53,14 @@ export function draw(svg, side, anchor, selected) {
   const y = (i) => HEADER + (i - start) * ROW_H + ROW_H / 2;
   const out = [];
 
+  // Rows of the selected event's payment are tinted, so its path through
+  // the lanes stands out.
+  const samePayment = selected >= 0 ? side.events[selected]?.payment || 0 : 0;
   for (let i = start; i <= end; i++) {
     const ev = side.events[i];
     const tip = `#${ev.id} ${ev.node} ${ev.kind}${ev.payment ? " p" + ev.payment : ""}: ${ev.note || ""}`;
-    out.push(`<rect class="rowhit${i === selected ? " sel" : ""}" data-i="${i}" x="0" y="${HEADER + (i - start) * ROW_H}" width="${width}" height="${ROW_H}"><title>${esc(tip)}</title></rect>`);
+    const cls = i === selected ? " sel" : samePayment && ev.payment === samePayment ? " same" : "";
+    out.push(`<rect class="rowhit${cls}" data-i="${i}" x="0" y="${HEADER + (i - start) * ROW_H}" width="${width}" height="${ROW_H}"><title>${esc(tip)}</title></rect>`);
   }
   nodes.forEach((n, k) => {
     const x = laneX.get(n);
