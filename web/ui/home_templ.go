@@ -40,95 +40,103 @@ func HomePage(h Home) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<main class=\"home\" id=\"main\"><p class=\"eyebrow\">A playground for distributed state</p><h1>Once state lives in more than one place, you are building a distributed system.</h1><p class=\"lead\">Networks fail and lag. Messages duplicate and reorder. Two places can disagree about the truth. Watch it happen to a payment system, message by message, under the faults you choose, and see which design still converges.</p><div class=\"cta-row\"><a class=\"btn primary big\" id=\"start\" href=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<main class=\"home\" id=\"main\"><div class=\"hero\"><div><p class=\"eyebrow\">A playground for distributed state</p><h1>Once state lives in more than one place, you are building a distributed system.</h1><p class=\"lead\">Networks fail and lag. Messages duplicate and reorder. Two places can disagree about the truth. Watch it happen to a payment system, message by message, under the faults you choose, and see which design still converges.</p><div class=\"cta-row\"><a class=\"btn primary big\" id=\"start\" href=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var3 string
 			templ_7745c5c3_Var3, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(h.ExampleURL)).ResolveURL(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/ui/home.templ`, Line: 16, Col: 76}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/ui/home.templ`, Line: 18, Col: 78}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var3)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "\">Watch dual write lose payments →</a> <a class=\"btn big\" href=\"/play\">Open the playground</a> <span class=\"note\">Dual write against the outbox, same seed, same faults: 10% of publishes fail.</span></div><div class=\"versus\"><section class=\"card\" aria-labelledby=\"bad-title\"><span class=\"tag bad\">loses payments</span><h2 id=\"bad-title\">Dual write</h2><p>Two writes, no plan for a failure between them. A blip after the save and the ledger never hears of the payment: the systems disagree forever.</p><pre><code>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "\">Watch dual write lose payments →</a> <a class=\"btn big\" href=\"/play\">Open the playground</a> <span class=\"note\">Dual write against the outbox, same seed, same faults: 10% of publishes fail.</span></div></div>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = heroDiagram().Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "</div><div class=\"versus\"><section class=\"card\" aria-labelledby=\"bad-title\"><span class=\"tag bad\">loses payments</span><h2 id=\"bad-title\">Dual write</h2><p>Two writes, no plan for a failure between them. A blip after the save and the ledger never hears of the payment: the systems disagree forever.</p><pre><code>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var4 string
 			templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(dualWriteCode)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/ui/home.templ`, Line: 25, Col: 31}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/ui/home.templ`, Line: 30, Col: 31}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "</code></pre></section><section class=\"card\" aria-labelledby=\"good-title\"><span class=\"tag good\">converges</span><h2 id=\"good-title\">Outbox and an idempotent consumer</h2><p>Save the payment and an outbox event in one transaction; a relay publishes it afterwards. The consumer remembers each event id, so a duplicate moves no money.</p><pre><code>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "</code></pre></section><section class=\"card\" aria-labelledby=\"good-title\"><span class=\"tag good\">converges</span><h2 id=\"good-title\">Outbox and an idempotent consumer</h2><p>Save the payment and an outbox event in one transaction; a relay publishes it afterwards. The consumer remembers each event id, so a duplicate moves no money.</p><pre><code>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var5 string
 			templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(outboxCode)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/ui/home.templ`, Line: 31, Col: 28}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/ui/home.templ`, Line: 36, Col: 28}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "</code></pre></section></div><h2 class=\"section\">Designs you can run</h2><ul class=\"design-list\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "</code></pre></section></div><h2 class=\"section\">Designs you can run</h2><ul class=\"design-list\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			for _, d := range h.Designs {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<li><a class=\"card\" href=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<li><a class=\"card\" href=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var6 string
 				templ_7745c5c3_Var6, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL("/play?design=" + d.Name)).ResolveURL(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/ui/home.templ`, Line: 38, Col: 68}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/ui/home.templ`, Line: 43, Col: 68}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var6)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "\"><code>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "\"><code>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var7 string
 				templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(d.Name)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/ui/home.templ`, Line: 39, Col: 21}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/ui/home.templ`, Line: 44, Col: 21}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "</code><p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</code><p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var8 string
 				templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinStringErrs(d.Summary)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/ui/home.templ`, Line: 40, Col: 21}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/ui/home.templ`, Line: 45, Col: 21}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var8))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</p></a></li>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "</p></a></li>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "</ul><h2 class=\"section\">Why it matters</h2><div class=\"why\"><p>Most outages and data-integrity bugs come from dual writes that diverge, retries that double-charge, and stale reads treated as truth.</p><p>You cannot have consistency, availability and partition tolerance at once; most systems accept eventual consistency. For money and anti-money-laundering decisions, choosing where strong consistency is needed and where eventual is fine is a critical design call.</p><p>The common mistakes: assuming a call always succeeds instantly, that everyone sees the same data at the same moment, that two systems can be updated atomically without a plan.</p><p>Every run here is a deterministic simulation on real SQLite databases. The code you see beside a run is the code that runs, and a link replays the very same run for anyone.</p></div></main>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "</ul><h2 class=\"section\">Why it matters</h2><div class=\"why\"><p>Most outages and data-integrity bugs come from dual writes that diverge, retries that double-charge, and stale reads treated as truth.</p><p>You cannot have consistency, availability and partition tolerance at once; most systems accept eventual consistency. For money and anti-money-laundering decisions, choosing where strong consistency is needed and where eventual is fine is a critical design call.</p><p>The common mistakes: assuming a call always succeeds instantly, that everyone sees the same data at the same moment, that two systems can be updated atomically without a plan.</p><p>Every run here is a deterministic simulation on real SQLite databases. The code you see beside a run is the code that runs, and a link replays the very same run for anyone.</p></div></main>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -153,5 +161,33 @@ tx.Commit() // both rows, or neither
 // relay: publish unsent rows, at least once
 // ledger: skip event ids it has already posted`
 )
+
+// heroDiagram is the handbook's bad example as a tiny sequence diagram: the
+// save reaches the database, the publish never reaches the bus, and the
+// ledger is left not knowing.
+func heroDiagram() templ.Component {
+	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
+			return templ_7745c5c3_CtxErr
+		}
+		templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+		if !templ_7745c5c3_IsBuffer {
+			defer func() {
+				templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err == nil {
+					templ_7745c5c3_Err = templ_7745c5c3_BufErr
+				}
+			}()
+		}
+		ctx = templ.InitializeContext(ctx)
+		ctx = templ.ClearChildren(ctx)
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<figure class=\"hero-figure\"><svg class=\"diagram hero-diagram\" viewBox=\"0 0 360 250\" role=\"img\" aria-label=\"The payment is saved in the database; the publish to the bus is lost; the ledger never hears of it\"><text class=\"lane-name\" x=\"50\" y=\"20\">service</text> <text class=\"lane-name db\" x=\"140\" y=\"20\">service.db</text> <text class=\"lane-name\" x=\"230\" y=\"20\">bus</text> <text class=\"lane-name\" x=\"310\" y=\"20\">ledger</text> <line class=\"lane\" x1=\"50\" y1=\"30\" x2=\"50\" y2=\"240\"></line> <line class=\"lane\" x1=\"140\" y1=\"30\" x2=\"140\" y2=\"240\"></line> <line class=\"lane\" x1=\"230\" y1=\"30\" x2=\"230\" y2=\"240\"></line> <line class=\"lane\" x1=\"310\" y1=\"30\" x2=\"310\" y2=\"240\"></line> <line class=\"arrow dbcall\" x1=\"50\" y1=\"60\" x2=\"140\" y2=\"60\"></line> <rect class=\"dot db\" x=\"136\" y=\"56\" width=\"8\" height=\"8\" rx=\"1\"></rect> <text class=\"note\" x=\"150\" y=\"64\">INSERT payment</text> <line class=\"arrow dbcall\" x1=\"50\" y1=\"90\" x2=\"140\" y2=\"90\"></line> <rect class=\"dot dbok\" x=\"136\" y=\"86\" width=\"8\" height=\"8\" rx=\"1\"></rect> <text class=\"note\" x=\"150\" y=\"94\">COMMIT</text> <circle class=\"dot msg\" cx=\"50\" cy=\"125\" r=\"4\"></circle> <line class=\"arrow dropped\" x1=\"50\" y1=\"125\" x2=\"230\" y2=\"170\"></line> <line class=\"x\" x1=\"224\" y1=\"164\" x2=\"236\" y2=\"176\"></line> <line class=\"x\" x1=\"224\" y1=\"176\" x2=\"236\" y2=\"164\"></line> <text class=\"note fault\" x=\"60\" y=\"118\">publish: lost</text> <circle class=\"viol\" cx=\"310\" cy=\"215\" r=\"9\"></circle> <text class=\"badge\" x=\"250\" y=\"236\">never hears of it</text></svg><figcaption>Saved in one place, missing in the other: for good.</figcaption></figure>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		return nil
+	})
+}
 
 var _ = templruntime.GeneratedTemplate
