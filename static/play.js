@@ -38,6 +38,7 @@ const state = {
   sel: null, // {side, i}: the selected event
   pinned: false, // true when the reader chose the selection; false follows the cursor
   summaryAt: 0,
+  scrubbing: false, // the reader is dragging the timeline
 };
 
 const socket = new RunSocket(onMessage, (s) => {
@@ -229,7 +230,7 @@ function render() {
     v.foot.textContent = b >= a ? `events ${a + 1}–${b + 1} of ${side.shown} shown (${side.total} in the run)` : "no events yet: press Play or →";
   });
   renderDetails(ui.details, state, (s, id) => select(s, id - 1, true));
-  ui.timeline.value = String(state.atUs);
+  if (!state.scrubbing) ui.timeline.value = String(state.atUs);
   ui.time.textContent = `${ms(state.atUs)} / ${ms(state.endUs)}`;
   const atEnd = state.sides.length && state.sides.every((x) => x.finished);
   ui.play.textContent = state.playing ? "Pause" : atEnd ? "Replay" : "Play";
@@ -340,6 +341,15 @@ form.field("speed").addEventListener("change", () => {
 ui.play.addEventListener("click", togglePlay);
 ui.back.addEventListener("click", () => step(-1));
 ui.fwd.addEventListener("click", () => step(1));
+// While the reader drags the timeline, the server's cursor does not move
+// the thumb under their pointer.
+ui.timeline.addEventListener("pointerdown", () => (state.scrubbing = true));
+window.addEventListener("pointerup", () => {
+  if (state.scrubbing) {
+    state.scrubbing = false;
+    schedule();
+  }
+});
 let seekTimer = 0;
 ui.timeline.addEventListener("input", () => {
   state.pinned = false;

@@ -367,6 +367,58 @@ func TestBrowserFormErrorShowsBesideTheFieldAndTheSocketStaysUsable(t *testing.T
 	b.noConsoleErrors(t)
 }
 
+// TestBrowserScrubbingShowsTheCountsAtThatTime drags the timeline back to
+// mid-run and checks the counters against the simulator's own events up to
+// that virtual time.
+func TestBrowserScrubbingShowsTheCountsAtThatTime(t *testing.T) {
+	b := newBrowser(t)
+	query := "design=dual-write&seed=42&payments=200&faults=bus.publish.fail=0.1,net.dup=0.05&speed=0&autoplay=1"
+	q, _ := url.ParseQuery(query)
+	sc, err := sim.FromParams(q.Get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, _, err := sim.Record(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := events[len(events)/2].AtUs
+	want := map[string]int{}
+	for _, ev := range events {
+		if ev.AtUs > at {
+			break
+		}
+		switch {
+		case ev.Node == sim.NodeBus && ev.Kind == sim.KindPublish:
+			want["published"]++
+		case ev.Node == sim.NodeLedger && ev.Kind == sim.KindEffect:
+			want["ledger_entries"]++
+		}
+		if ev.Violation != "" {
+			want[ev.Violation]++
+		}
+	}
+	b.do(t, "play the run, then drag the timeline back to mid-run",
+		chromedp.Navigate(b.base+"/play?"+query), waitState("done"),
+		chromedp.SetValue(chromedp.ID("timeline"), fmt.Sprint(at)), waitState("paused"))
+	for _, key := range []string{"published", "ledger_entries", "lost", "duplicate_effects"} {
+		sel := `[data-design="dual-write"] [data-metric="` + key + `"]`
+		// The cursor message may trail the state change by a frame: wait for the value.
+		if err := chromedp.Do(b.ctx, chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`%s[data-counted="%d"]`, sel, want[key])))); err != nil {
+			got, _ := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel)))
+			t.Errorf("%s at %d µs shows %q, want %d: %v", key, at, got, want[key], err)
+			continue
+		}
+		if got, _ := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel))); got != fmt.Sprint(want[key]) {
+			t.Errorf("%s at %d µs shows %q though it counted %d", key, at, got, want[key])
+		}
+	}
+	if want["lost"] == 0 || want["published"] == 0 {
+		t.Fatalf("mid-run at %d µs has nothing to compare (%v); pick another scenario", at, want)
+	}
+	b.noConsoleErrors(t)
+}
+
 // TestBrowserPlayLoadsOnlyFromItsOrigin checks that no request leaves the
 // server's origin, and logs how long the page took to become interactive
 // (the numbers the README quotes; not asserted, since they are wall-clock).
