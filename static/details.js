@@ -12,7 +12,7 @@ export function renderDetails(box, state, goTo) {
   const sel = state.sel;
   const side = sel && state.sides[sel.side];
   const ev = side && side.events[sel.i];
-  const key = ev ? `${sel.side}:${ev.id}` : "";
+  const key = ev ? `${state.run}:${sel.side}:${ev.id}` : "";
   if (box.dataset.key === key) return;
   box.dataset.key = key;
   if (!ev) {

@@ -39,6 +39,7 @@ const state = {
   pinned: false, // true when the reader chose the selection; false follows the cursor
   summaryAt: 0,
   scrubbing: false, // the reader is dragging the timeline
+  run: 0, // counts runs, so views cached per event know a new run from the last
 };
 
 const socket = new RunSocket(onMessage, (s) => {
@@ -108,6 +109,7 @@ function onMessage(m) {
 
 function onMeta(m) {
   document.title = `${m.runs.map((r) => r.design).join(" vs ")} · Partial Truth playground`;
+  state.run++;
   state.sides = m.runs.map((r) => new Side(r));
   state.done = false;
   state.playing = false;
