@@ -1,14 +1,17 @@
 package web
 
 import (
+	"context"
 	"io"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 
 	"partialtruth/static"
+	"partialtruth/web/ui"
 )
 
 func body(t *testing.T, res *http.Response) string {
@@ -174,4 +177,29 @@ func staticFiles(t *testing.T) []string {
 		t.Fatalf("static files: %v %v", names, err)
 	}
 	return names
+}
+
+// FuzzPlayForm feeds /play arbitrary query strings: the form must render,
+// never panic, and never let a value out of its attribute.
+func FuzzPlayForm(f *testing.F) {
+	for _, q := range []string{
+		"",
+		"design=dual-write&compare=outbox-idempotent&faults=bus.publish.fail=0.1,net.drop=0.02&speed=4&autoplay=1",
+		"payments=abc&seed=-1&latency=fast",
+		"faults=net.drop=2&speed=-3",
+		`design="><script>alert(1)</script>`,
+		"client-timeout=1h&deadline=0s",
+	} {
+		f.Add(q)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, _ := url.ParseQuery(raw)
+		var b strings.Builder
+		if err := ui.PlayPage(playForm(q)).Render(context.Background(), &b); err != nil {
+			t.Fatalf("render %q: %v", raw, err)
+		}
+		if strings.Count(b.String(), "<script") != 1 {
+			t.Fatalf("query %q changed the page's scripts", raw)
+		}
+	})
 }
