@@ -35,6 +35,7 @@ type Server struct {
 	router chi.Router
 
 	clock    clock
+	assets   map[string]staticFile // embedded CSS and JS, with ETags
 	pongWait time.Duration
 	recs     *recordings
 	upgrader *websocket.Upgrader
@@ -70,6 +71,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{log: log, db: db, clock: realClock{}, pongWait: defaultPongWait, recs: newRecordings(recordingBudget),
 		viewers: map[*viewer]struct{}{}}
+	if s.assets, err = loadStatic(static.FS); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("web: reading embedded static files: %w", err)
+	}
 	s.upgrader = s.newUpgrader()
 	s.router = s.routes()
 	return s, nil
@@ -96,7 +101,7 @@ func (s *Server) routes() chi.Router {
 	r.Get("/checklist.md", s.handleChecklistMarkdown)
 	r.Get("/compare", s.handleCompare)
 	r.Get("/healthz", s.handleHealthz)
-	r.Handle("/static/*", http.StripPrefix("/static/", http.FileServerFS(static.FS)))
+	r.Get("/static/*", s.handleStatic)
 	r.Get("/ws/run", s.handleRunSocket)
 	return r
 }
