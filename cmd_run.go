@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"partialtruth/checklist"
 	"partialtruth/sim"
@@ -134,12 +135,38 @@ func writeSummary(w io.Writer, sc sim.Scenario, r sim.Report) error {
 		return nil
 	}
 	fmt.Fprintf(w, "  NOT converged: %s (%d events, %d ms virtual, stopped: %s)\n", broken, r.Events, r.EndMs, r.Stopped)
+	evidence, err := firstViolations(sc, r)
+	if err != nil {
+		return err
+	}
 	for _, k := range d.Invariants {
-		if id, ok := r.FirstViolation[k]; ok {
-			fmt.Fprintf(w, "  first %s: event %d (see it with -events FILE)\n", strings.ReplaceAll(k, "_", " "), id)
+		if ev, ok := evidence[k]; ok {
+			fmt.Fprintf(w, "  first %s: event %d at %s on %s, payment %d: %s\n",
+				strings.ReplaceAll(k, "_", " "), ev.ID, time.Duration(ev.AtUs)*time.Microsecond, ev.Node, ev.Payment, ev.Note)
 		}
 	}
+	fmt.Fprintln(w, "  (every event: -events FILE)")
 	return nil
+}
+
+// firstViolations returns, per violated key, the event the report names as
+// its first violation. The report holds only the ids; the run is
+// deterministic, so running it again yields the very same events to pick
+// them from, without keeping the whole stream in memory.
+func firstViolations(sc sim.Scenario, r sim.Report) (map[string]sim.Event, error) {
+	want := map[int]string{}
+	for k, id := range r.FirstViolation {
+		want[id] = k
+	}
+	out := map[string]sim.Event{}
+	_, err := sim.Run(sc, func(ev *sim.Event) {
+		if k, ok := want[ev.ID]; ok {
+			e := *ev
+			e.Args = slices.Clone(e.Args) // the sink's event is reused after the call
+			out[k] = e
+		}
+	})
+	return out, err
 }
 
 // runDesigns is `partialtruth designs`.

@@ -68,6 +68,11 @@ func TestRunSummaryNamesTheFirstViolatingEvent(t *testing.T) {
 	if !strings.Contains(out, "NOT converged") || !strings.Contains(out, "first lost: event ") {
 		t.Errorf("summary does not name the first lost event:\n%s", out)
 	}
+	// Under bus.publish.fail alone the first loss is a failed publish, and
+	// the summary says so in the event's own words.
+	if !strings.Contains(out, "on service, payment ") || !strings.Contains(out, "failed: the broker never got it") {
+		t.Errorf("summary does not describe the first lost event:\n%s", out)
+	}
 }
 
 func TestRunWritesEveryEventAsJSONLines(t *testing.T) {
