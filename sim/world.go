@@ -1,17 +1,12 @@
 package sim
 
-import (
-	"container/heap"
-	"iter"
-)
+import "iter"
 
 // The scheduler. Virtual time only moves when the next item is taken off the
 // queue; items are ordered by (time, sequence), so two items due at the same
 // instant run in the order they were scheduled, on every machine.
 
 type item struct {
-	at  int64 // virtual µs
-	seq uint64
 	// fn runs the item; when it is nil the item resumes process p if p is
 	// still waiting on token, handing it v. Most items are such resumes,
 	// and keeping them closure-free saves an allocation each.
@@ -26,23 +21,67 @@ type item struct {
 	epoch      uint64
 }
 
-type itemHeap []*item
+// queue is the scheduler's priority queue: a 4-ary min-heap on (at, seq).
+// A run pushes and pops dozens of items per payment, so it is written out
+// rather than built on container/heap: entries carry their keys by value,
+// comparing two never follows a pointer or calls through an interface, and
+// four children per node make the heap half as deep as a binary one.
+type queue []queued
 
-func (h itemHeap) Len() int { return len(h) }
-func (h itemHeap) Less(i, j int) bool {
-	if h[i].at != h[j].at {
-		return h[i].at < h[j].at
-	}
-	return h[i].seq < h[j].seq
+type queued struct {
+	at  int64 // virtual µs
+	seq uint64
+	it  *item
 }
-func (h itemHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *itemHeap) Push(x any)   { *h = append(*h, x.(*item)) }
-func (h *itemHeap) Pop() any {
-	old := *h
-	it := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	return it
+
+func (a queued) before(b queued) bool {
+	return a.at < b.at || a.at == b.at && a.seq < b.seq
+}
+
+func (q *queue) push(e queued) {
+	h := append(*q, e)
+	i := len(h) - 1
+	for i > 0 {
+		parent := (i - 1) / 4
+		if !e.before(h[parent]) {
+			break
+		}
+		h[i] = h[parent]
+		i = parent
+	}
+	h[i] = e
+	*q = h
+}
+
+// pop removes the first entry; the queue must not be empty.
+func (q *queue) pop() {
+	h := *q
+	n := len(h) - 1
+	last := h[n]
+	h[n] = queued{}
+	h = h[:n]
+	if n > 0 {
+		i := 0
+		for {
+			first := 4*i + 1
+			if first >= n {
+				break
+			}
+			least := first
+			for c := first + 1; c < min(first+4, n); c++ {
+				if h[c].before(h[least]) {
+					least = c
+				}
+			}
+			if !h[least].before(last) {
+				break
+			}
+			h[i] = h[least]
+			i = least
+		}
+		h[i] = last
+	}
+	*q = h
 }
 
 // world is one run in progress.
@@ -51,7 +90,7 @@ type world struct {
 	design *Design
 	now    int64
 	seq    uint64
-	queue  itemHeap
+	queue  queue
 	free   []*item // recycled items
 	// foreground counts queued items that are not background; fgEpoch
 	// counts foreground items run so far.
@@ -136,8 +175,8 @@ func (w *world) push(at int64, background bool) *item {
 	} else {
 		it = new(item)
 	}
-	it.at, it.seq, it.background, it.epoch = at, w.seq, background, w.fgEpoch
-	heap.Push(&w.queue, it)
+	it.background, it.epoch = background, w.fgEpoch
+	w.queue.push(queued{at, w.seq, it})
 	return it
 }
 
@@ -146,12 +185,12 @@ func (w *world) push(at int64, background bool) *item {
 func (w *world) loop() {
 	deadline := int64(w.sc.Deadline) / 1000
 	for len(w.queue) > 0 {
-		next := w.queue[0]
+		at, next := w.queue[0].at, w.queue[0].it
 		if w.foreground == 0 && next.epoch == w.fgEpoch {
 			w.stopped = "quiet"
 			return
 		}
-		if next.at > deadline {
+		if at > deadline {
 			w.now = deadline
 			w.stopped = "deadline"
 			return
@@ -160,8 +199,8 @@ func (w *world) loop() {
 			w.stopped = "event-limit"
 			return
 		}
-		heap.Pop(&w.queue)
-		w.now = next.at
+		w.queue.pop()
+		w.now = at
 		if !next.background {
 			w.foreground--
 			w.fgEpoch++
