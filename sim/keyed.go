@@ -40,12 +40,27 @@ const (
 	tagRefund
 )
 
-// rollKey identifies one business step that a fault can hit: which fault,
-// which place (a channel or node), which payment.
-type rollKey struct {
-	fault   Fault
-	scope   uint32
-	payment int32
+// counters are one payment's occurrence counters: how often each fault was
+// rolled for it in each scope (a channel or a database), and how many
+// messages of each channel it sent. A run keeps them in a slice indexed by
+// payment rather than in maps keyed by (fault, scope, payment): it counts
+// on nearly every step, and a map lookup there cost more than the keyed
+// hash itself.
+type counters struct {
+	rolls [numScopes][numFaults]uint32
+	msgs  [len(channelNotes)]uint32
+}
+
+// numScopes bounds a roll's scope: 0, or a database's db.fail scope
+// (openDB's scope argument, 1 to 6 today).
+const numScopes = 8
+
+// countersOf returns payment's counters.
+func (w *world) countersOf(payment int) *counters {
+	if payment >= len(w.counters) { // payments are 0 to sc.Payments; this is a guard
+		w.counters = append(w.counters, make([]counters, payment+1-len(w.counters))...)
+	}
+	return &w.counters[payment]
 }
 
 // roll decides whether fault f hits the next occurrence of (scope, payment)
@@ -57,9 +72,9 @@ func (w *world) roll(f Fault, scope uint32, payment int) bool {
 	if p == 0 {
 		return false
 	}
-	k := rollKey{f, scope, int32(payment)}
-	n := w.occurrences[k]
-	w.occurrences[k] = n + 1
+	c := &w.countersOf(payment).rolls[scope][f]
+	n := *c
+	*c++
 	if uniform(w.sc.Seed, uint64(f)+1, uint64(scope), uint64(payment), uint64(n)) < p {
 		w.injected[f]++
 		return true

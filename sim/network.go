@@ -37,11 +37,6 @@ func init() {
 	}
 }
 
-type msgKey struct {
-	ch      channel
-	payment int32
-}
-
 // delayUs is the keyed one-way delay of a message: uniform over
 // latency ± jitter, never negative.
 func (w *world) delayUs(ch channel, payment int, n uint32, copy uint64) int64 {
@@ -69,9 +64,9 @@ func (w *world) netFault(f Fault, ch channel, payment int, n uint32) bool {
 // KindSend), then later a delivery, a drop, or a delivery and a duplicate.
 // arrive runs on each delivery to a node that is up.
 func (w *world) send(from, to *node, ch channel, payment int, kind, note string, arrive func()) {
-	k := msgKey{ch, int32(payment)}
-	n := w.msgCount[k]
-	w.msgCount[k] = n + 1
+	c := &w.countersOf(payment).msgs[ch]
+	n := *c
+	*c++
 	w.msgSeq++
 	msg := w.msgSeq
 	sent := w.emit(Event{Node: from.name, Kind: kind, Payment: payment, Msg: msg, Peer: to.name, Note: note})

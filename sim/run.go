@@ -44,12 +44,11 @@ func Run(sc Scenario, sink func(*Event)) (Result, error) {
 	}
 	d, _ := lookupDesign(sc.Design)
 	w := &world{
-		sc:          sc,
-		design:      d,
-		sink:        sink,
-		occurrences: map[rollKey]uint32{},
-		msgCount:    map[msgKey]uint32{},
-		payments:    make([]paymentTrack, sc.Payments+1),
+		sc:       sc,
+		design:   d,
+		sink:     sink,
+		counters: make([]counters, sc.Payments+1),
+		payments: make([]paymentTrack, sc.Payments+1),
 	}
 	fam := d.family
 	if fam == nil {

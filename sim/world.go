@@ -105,10 +105,9 @@ type world struct {
 	stopped  string
 	finished bool // the run is over: stopping processes emits nothing
 
-	occurrences map[rollKey]uint32
-	injected    [numFaults]int
-	msgSeq      int
-	msgCount    map[msgKey]uint32
+	counters []counters // per payment, from 0
+	injected [numFaults]int
+	msgSeq   int
 
 	client, service, relay, bus, ledger *node
 	serviceDB, busDB, ledgerDB          *database
