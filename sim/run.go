@@ -39,6 +39,12 @@ type Mark struct {
 // event as it happens; the pointer is only valid during the call. The same
 // scenario always gives the same events and the same Result.
 func Run(sc Scenario, sink func(*Event)) (Result, error) {
+	return run(sc, sink, nil)
+}
+
+// run is Run; keep, if not nil, sees the finished world after the check and
+// before its databases close (Snapshot copies them out there).
+func run(sc Scenario, sink func(*Event), keep func(w *world) error) (Result, error) {
 	if err := sc.Validate(); err != nil {
 		return Result{}, err
 	}
@@ -79,7 +85,11 @@ func Run(sc Scenario, sink func(*Event)) (Result, error) {
 	}
 	w.loop()
 	w.stopAll()
-	return w.check(fam)
+	res, err := w.check(fam)
+	if err != nil || keep == nil {
+		return res, err
+	}
+	return res, keep(w)
 }
 
 // family is what a group of designs shares besides their code: the nodes
@@ -138,8 +148,13 @@ func (w *world) openDB(name string, scope uint32, schema string, watch map[strin
 // Record runs sc and returns every event with its Violation set from the
 // checker's marks, and the report.
 func Record(sc Scenario) ([]Event, Report, error) {
+	return record(sc, nil)
+}
+
+// record is Record with run's keep hook.
+func record(sc Scenario, keep func(w *world) error) ([]Event, Report, error) {
 	var events []Event
-	res, err := Run(sc, func(ev *Event) { events = append(events, *ev) })
+	res, err := run(sc, func(ev *Event) { events = append(events, *ev) }, keep)
 	if err != nil {
 		return nil, Report{}, err
 	}
