@@ -135,8 +135,11 @@ func (b *broker) store(from *node, m Message, ack func()) {
 	if w.sink != nil {
 		args = []any{m.ID, m.Payment, m.Account, m.AmountCents}
 	}
-	w.emit(Event{Node: NodeBus, Kind: KindPublish, Payment: m.Payment, Peer: from.name, SQL: q, Args: args,
-		Note: w.note3("stored ", m.ID, " at offset "+strconv.FormatInt(off, 10))})
+	var note string
+	if w.sink != nil {
+		note = "stored " + m.ID + " at offset " + strconv.FormatInt(off, 10)
+	}
+	w.emit(Event{Node: NodeBus, Kind: KindPublish, Payment: m.Payment, Peer: from.name, SQL: q, Args: args, Note: note})
 	if ackLost {
 		w.emit(Event{Node: NodeBus, Kind: KindAckLost, Payment: m.Payment, Peer: from.name, Fault: BusAckLost.String(),
 			Note: "stored " + m.ID + " but the ack never left: the publisher cannot know"})
@@ -170,7 +173,7 @@ func (b *broker) consumerAck(d *delivery) {
 		return
 	}
 	d.acked = true
-	w.emit(Event{Node: NodeBus, Kind: KindAck, Payment: d.m.Payment, Peer: w.ledger.name, Note: w.ledger.name + " acknowledged " + d.m.ID})
+	w.emit(Event{Node: NodeBus, Kind: KindAck, Payment: d.m.Payment, Peer: w.ledger.name, Note: w.note3(w.ledger.name, " acknowledged ", d.m.ID)})
 	if w.roll(BusRedeliver, 0, d.m.Payment) {
 		w.emit(Event{Node: NodeBus, Kind: KindRedeliver, Payment: d.m.Payment, Fault: BusRedeliver.String(),
 			Note: "delivering " + d.m.ID + " again although it was acknowledged"})

@@ -147,6 +147,7 @@ type Tx struct {
 	p       *proc
 	done    bool
 	pending []watched
+	buf     [2]watched // pending's first rows, in place
 }
 
 type watched struct {
@@ -160,7 +161,9 @@ func (db DB) Begin() *Tx {
 	p.step()
 	db.d.acquire(p)
 	db.d.mustExec("BEGIN")
-	tx := &Tx{d: db.d, p: p}
+	tx := p.newTx()
+	*tx = Tx{d: db.d, p: p}
+	tx.pending = tx.buf[:0]
 	p.tx = tx
 	p.w.emit(Event{Node: db.d.name, Kind: KindBegin, Payment: p.payment, Peer: p.node.name, SQL: "BEGIN", Note: "transaction opened"})
 	p.sleep(stmtCostUs)
@@ -268,25 +271,29 @@ func (db DB) Query(q string, args ...any) *Rows {
 	if err != nil {
 		panic(fmt.Sprintf("sim: %s: %s: %v", db.d.name, q, err))
 	}
-	out := &Rows{}
 	cols, _ := rows.Columns()
+	out := &Rows{cols: len(cols)}
+	ptrs := make([]any, len(cols))
 	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
+		// Every row's values go in one slice; ptrs point at the new row's.
+		out.vals = append(out.vals, make([]any, len(cols))...)
+		row := out.vals[len(out.vals)-len(cols):]
+		for i := range row {
+			ptrs[i] = &row[i]
 		}
 		if err := rows.Scan(ptrs...); err != nil {
 			panic(fmt.Sprintf("sim: %s: %s: %v", db.d.name, q, err))
 		}
-		out.rows = append(out.rows, vals)
 	}
 	rows.Close()
 	if p.tx == nil {
 		db.d.release()
 	}
-	id := p.w.emit(Event{Node: db.d.name, Kind: KindQuery, Payment: p.payment, Peer: p.node.name, SQL: q, Args: args,
-		Note: p.w.note2(strconv.Itoa(len(out.rows)), " rows read")})
+	var note string
+	if p.w.sink != nil {
+		note = strconv.Itoa(out.Len()) + " rows read"
+	}
+	id := p.w.emit(Event{Node: db.d.name, Kind: KindQuery, Payment: p.payment, Peer: p.node.name, SQL: q, Args: args, Note: note})
 	if db.d.onQuery != nil {
 		db.d.onQuery(p, id)
 	}
@@ -304,23 +311,29 @@ func (tx *Tx) Query(q string, args ...any) *Rows {
 // Rows holds the result of a Query, read with Next and Scan like
 // database/sql's.
 type Rows struct {
-	rows [][]any
+	vals []any // row after row, cols values each
+	cols int
 	at   int
 }
 
 // Len is the number of rows.
-func (r *Rows) Len() int { return len(r.rows) }
+func (r *Rows) Len() int {
+	if r.cols == 0 {
+		return 0
+	}
+	return len(r.vals) / r.cols
+}
 
 // Next moves to the next row; it returns false after the last.
 func (r *Rows) Next() bool {
 	r.at++
-	return r.at <= len(r.rows)
+	return r.at <= r.Len()
 }
 
 // Scan copies the current row into dest, which may hold *int, *int64 and
 // *string.
 func (r *Rows) Scan(dest ...any) {
-	row := r.rows[r.at-1]
+	row := r.vals[(r.at-1)*r.cols : r.at*r.cols]
 	for i, d := range dest {
 		switch d := d.(type) {
 		case *int:

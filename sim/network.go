@@ -85,22 +85,38 @@ func (w *world) send(from, to *node, ch channel, payment int, kind, note string,
 		})
 		return
 	}
-	w.schedule(at, false, func() { w.arrive(from, to, payment, msg, sent, KindDeliver, "", ch, arrivedNotes[ch], arrive) })
+	a := arrival{from: from, to: to, ch: ch, payment: payment, msg: msg, sent: sent, arrive: arrive}
+	w.push(at, false).arrival = a
 	if w.netFault(NetDup, ch, payment, n) {
-		w.schedule(w.now+w.delayUs(ch, payment, n, 1), false, func() {
-			w.arrive(from, to, payment, msg, sent, KindDuplicate, NetDup.String(), ch, duplicateNotes[ch], arrive)
-		})
+		a.dup = true
+		w.push(w.now+w.delayUs(ch, payment, n, 1), false).arrival = a
 	}
 }
 
-func (w *world) arrive(from, to *node, payment, msg, sent int, kind, fault string, ch channel, note string, arrive func()) {
-	if to.down {
-		w.emit(Event{Node: to.name, Kind: KindDown, Payment: payment, Msg: msg, Peer: from.name, Cause: sent, Fault: fault,
-			Note: channelNotes[ch] + " reached " + to.name + " while it was down"})
+// arrival is a message on its way to a node. The queue item due when it
+// lands holds it by value (item.arrival), so that sending a message, which
+// a run does thousands of times, allocates no closure.
+type arrival struct {
+	from, to           *node
+	ch                 channel
+	dup                bool // the copy net.dup added
+	payment, msg, sent int  // sent is the id of the send event
+	arrive             func()
+}
+
+// arrive delivers a, unless its receiver is down.
+func (w *world) arrive(a arrival) {
+	kind, fault, note := KindDeliver, "", arrivedNotes[a.ch]
+	if a.dup {
+		kind, fault, note = KindDuplicate, NetDup.String(), duplicateNotes[a.ch]
+	}
+	if a.to.down {
+		w.emit(Event{Node: a.to.name, Kind: KindDown, Payment: a.payment, Msg: a.msg, Peer: a.from.name, Cause: a.sent, Fault: fault,
+			Note: channelNotes[a.ch] + " reached " + a.to.name + " while it was down"})
 		return
 	}
-	w.emit(Event{Node: to.name, Kind: kind, Payment: payment, Msg: msg, Peer: from.name, Cause: sent, Fault: fault, Note: note})
-	arrive()
+	w.emit(Event{Node: a.to.name, Kind: kind, Payment: a.payment, Msg: a.msg, Peer: a.from.name, Cause: a.sent, Fault: fault, Note: note})
+	a.arrive()
 }
 
 func msToString(us int64) string {

@@ -91,7 +91,7 @@ type Consumer struct {
 // processed.
 func (c *Consumer) Skip(m Message) {
 	c.p.w.emit(Event{Node: c.p.node.name, Kind: KindDedupSkip, Payment: m.Payment,
-		Note: m.ID + " already processed: skipped, no money moved"})
+		Note: c.p.w.note2(m.ID, " already processed: skipped, no money moved")})
 }
 
 // workload: payment i is requested at i × requestIntervalUs.

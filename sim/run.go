@@ -212,8 +212,8 @@ func checkPayments(w *world, r *Report, mark func(ev int, key string)) error {
 	if err != nil {
 		return fmt.Errorf("check payments: %w", err)
 	}
+	var id, n int // outside the loops: Scan's pointers would move each to the heap
 	for rows.Next() {
-		var id int
 		if err := rows.Scan(&id); err != nil {
 			rows.Close()
 			return err
@@ -230,7 +230,6 @@ func checkPayments(w *world, r *Report, mark func(ev int, key string)) error {
 		return fmt.Errorf("check ledger: %w", err)
 	}
 	for rows.Next() {
-		var id, n int
 		if err := rows.Scan(&id, &n); err != nil {
 			rows.Close()
 			return err

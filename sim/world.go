@@ -7,13 +7,15 @@ import "iter"
 // instant run in the order they were scheduled, on every machine.
 
 type item struct {
-	// fn runs the item; when it is nil the item resumes process p if p is
-	// still waiting on token, handing it v. Most items are such resumes,
-	// and keeping them closure-free saves an allocation each.
-	fn    func()
-	p     *proc
-	token int
-	v     any
+	// fn runs the item; when it is nil the item delivers arrival if it has
+	// one, or else resumes process p if p is still waiting on token,
+	// handing it v. Most items are such deliveries and resumes, and keeping
+	// them closure-free saves an allocation each.
+	fn      func()
+	arrival arrival
+	p       *proc
+	token   int
+	v       any
 	// background items (an idle relay's next poll) do not keep a run
 	// alive: when only they are left and none has run since the last real
 	// work, the run is quiet.
@@ -204,9 +206,12 @@ func (w *world) loop() {
 			w.foreground--
 			w.fgEpoch++
 		}
-		if next.fn != nil {
+		switch {
+		case next.fn != nil:
 			next.fn()
-		} else {
+		case next.arrival.to != nil:
+			w.arrive(next.arrival)
+		default:
 			w.resume(next.p, next.token, next.v)
 		}
 		*next = item{}
@@ -288,6 +293,19 @@ type proc struct {
 	token   int
 	woke    any
 	tx      *Tx
+	// first is the process's first transaction, in place: most processes
+	// run exactly one, and a run starts thousands.
+	first    Tx
+	hasBegun bool
+}
+
+// newTx returns room for a new transaction of p.
+func (p *proc) newTx() *Tx {
+	if !p.hasBegun {
+		p.hasBegun = true
+		return &p.first
+	}
+	return new(Tx)
 }
 
 // worker is a coroutine that runs one process after another. Reusing
