@@ -267,6 +267,7 @@ type node struct {
 	canCrash   bool
 	down       bool
 	procs      []*proc
+	ended      int // processes in procs that have finished
 	// onRestart runs after a restart (the relay starts polling again).
 	onRestart func()
 	// linked marks the two ends of the link between regions, which
@@ -339,6 +340,7 @@ func (w *world) newWorker() *worker {
 func (w *world) runProc(p *proc) {
 	defer func() {
 		p.done = true
+		p.node.ended++
 		w.releaseHeld(p)
 		if r := recover(); r != nil {
 			if _, ok := r.(crashSignal); !ok {
@@ -379,8 +381,13 @@ func (w *world) releaseHeld(p *proc) {
 	}
 }
 
-// reap forgets processes that have finished.
+// reap forgets processes that have finished. It runs after every step, so
+// it returns at once when none has.
 func (n *node) reap() {
+	if n.ended == 0 {
+		return
+	}
+	n.ended = 0
 	live := n.procs[:0]
 	for _, p := range n.procs {
 		if !p.done {
