@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -199,8 +200,12 @@ func (s *Snapshot) Databases() []Database {
 	return out
 }
 
-// Size is about how many bytes the snapshot holds, for a cache's budget.
+// Size is about how many bytes the snapshot holds, for a cache's budget;
+// 0 for a nil Snapshot.
 func (s *Snapshot) Size() int {
+	if s == nil {
+		return 0
+	}
 	n := 0
 	for _, d := range s.dbs {
 		n += len(d.image) + 512*len(d.info.Tables)
@@ -410,7 +415,13 @@ const maxExactInt = 1 << 53
 // cell turns a value SQLite returned into one JSON carries faithfully.
 func cell(v any) any {
 	switch v := v.(type) {
-	case nil, float64, string:
+	case nil, string:
+		return v
+	case float64:
+		// JSON has no infinities (SQLite turns NaN into NULL itself).
+		if math.IsInf(v, 0) {
+			return strconv.FormatFloat(v, 'g', -1, 64)
+		}
 		return v
 	case int64:
 		if v > maxExactInt || v < -maxExactInt {

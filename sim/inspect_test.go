@@ -239,9 +239,9 @@ func TestQueryAcceptsReadsAsWritten(t *testing.T) {
 
 func TestQueryWritesValuesAsJSONCarriesThem(t *testing.T) {
 	_, snap := snapshotOf(t, scenario("outbox", 1, 5, Faults{}))
-	tab := mustQuery(t, snap, "bus.db", "SELECT NULL, 1.5, 42, x'00FF', 'text', 9007199254740993, zeroblob(40)")
+	tab := mustQuery(t, snap, "bus.db", "SELECT NULL, 1.5, 42, x'00FF', 'text', 9007199254740993, zeroblob(40), 1e999, -1e999")
 	want := []any{nil, 1.5, int64(42), "x'00FF'", "text", "9007199254740993",
-		"x'" + strings.Repeat("00", 32) + "…' (40 bytes)"}
+		"x'" + strings.Repeat("00", 32) + "…' (40 bytes)", "+Inf", "-Inf"}
 	if !reflect.DeepEqual(tab.Rows[0], want) {
 		t.Errorf("got %#v\nwant %#v", tab.Rows[0], want)
 	}
