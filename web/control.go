@@ -143,12 +143,9 @@ func parseRun(raw map[string]any, compare string) ([]sim.Scenario, error) {
 		}
 		params[name] = v
 	}
-	sc, err := sim.FromParams(func(name string) string { return params[name] })
+	sc, err := webScenario(func(name string) string { return params[name] })
 	if err != nil {
 		return nil, err
-	}
-	if sc.Payments > MaxWebPayments {
-		return nil, &sim.InputError{Field: "payments", Msg: fmt.Sprintf("payments %d is out of range; allowed: %d to %d", sc.Payments, sim.MinPayments, MaxWebPayments)}
 	}
 	out := []sim.Scenario{sc}
 	if compare != "" {
@@ -164,4 +161,16 @@ func parseRun(raw map[string]any, compare string) ([]sim.Scenario, error) {
 		out = append(out, other)
 	}
 	return out, nil
+}
+
+// webScenario is sim.FromParams with the server's own payments limit.
+func webScenario(get func(name string) string) (sim.Scenario, error) {
+	sc, err := sim.FromParams(get)
+	if err != nil {
+		return sim.Scenario{}, err
+	}
+	if sc.Payments > MaxWebPayments {
+		return sim.Scenario{}, &sim.InputError{Field: "payments", Msg: fmt.Sprintf("payments %d is out of range; allowed: %d to %d", sc.Payments, sim.MinPayments, MaxWebPayments)}
+	}
+	return sc, nil
 }

@@ -1,9 +1,11 @@
 package web
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"partialtruth/sim"
 )
@@ -36,12 +38,43 @@ func statusOf(err error) (int, string) {
 	return http.StatusInternalServerError, "internal error; the server log has the details"
 }
 
-// fail writes err as a plain-text HTTP error. Handlers call it instead of
-// http.Error so that every error maps to a status the same way.
+// fail writes err as a plain-text HTTP error, or as JSON under /api/.
+// Handlers call it instead of http.Error so that every error maps to a
+// status the same way.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status, msg := statusOf(err)
 	if status >= 500 {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		var ie *sim.InputError
+		field := ""
+		if status < 500 && errors.As(err, &ie) {
+			field = ie.Field
+		}
+		writeJSON(w, status, apiError{Error: msg, Field: field})
+		return
+	}
 	http.Error(w, msg, status)
+}
+
+// apiError is how /api/ answers a refused request: the message the user
+// sees and the input at fault ("" when it is none in particular).
+type apiError struct {
+	Error string `json:"error"`
+	Field string `json:"field,omitempty"`
+}
+
+// writeJSON writes v as a JSON response that is never cached: answers
+// depend on the server's version as much as on the URL.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":"internal error: the answer could not be encoded"}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
 }

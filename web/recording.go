@@ -27,11 +27,13 @@ type recording struct {
 	offsets []int
 	// report is checklist.NewReport's JSON, what `run -json` prints.
 	report []byte
+	// tables is every node database as the run left it, for /api/tables.
+	tables *sim.Snapshot
 }
 
-// record simulates sc with sim.Record and encodes the result.
+// record simulates sc with sim.RecordSnapshot and encodes the result.
 func record(sc sim.Scenario) (*recording, error) {
-	events, rep, err := sim.Record(sc)
+	events, rep, tables, err := sim.RecordSnapshot(sc)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +46,7 @@ func record(sc sim.Scenario) (*recording, error) {
 		return nil, err
 	}
 	rec := &recording{
-		scenario: sc, query: canonicalQuery(sc), design: d, source: src,
+		scenario: sc, query: canonicalQuery(sc), design: d, source: src, tables: tables,
 		atUs:    make([]int64, len(events)),
 		offsets: make([]int, len(events)+1),
 	}
@@ -84,7 +86,7 @@ func (r *recording) eventsJSON(from, to int) []byte {
 
 // size approximates the bytes the recording holds, for the cache's budget.
 func (r *recording) size() int {
-	return len(r.data) + 16*len(r.atUs) + len(r.report) + len(r.query) + 256
+	return len(r.data) + 16*len(r.atUs) + len(r.report) + len(r.query) + r.tables.Size() + 256
 }
 
 // meta describes the recording as side side of a run.

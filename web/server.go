@@ -103,6 +103,7 @@ func (s *Server) routes() chi.Router {
 	r.Get("/healthz", s.handleHealthz)
 	r.Get("/static/*", s.handleStatic)
 	r.Get("/ws/run", s.handleRunSocket)
+	r.Get("/api/tables", s.handleTables)
 	return r
 }
 

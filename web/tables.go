@@ -1,0 +1,98 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"partialtruth/sim"
+)
+
+// tablesList is /api/tables's answer without sql: each node database of
+// the run and its tables.
+type tablesList struct {
+	Query     string         `json:"query"`
+	Databases []sim.Database `json:"databases"`
+}
+
+// tablesAnswer is /api/tables's answer to a query.
+type tablesAnswer struct {
+	DB string `json:"db"`
+	sim.Table
+	MaxRows int `json:"max_rows"`
+}
+
+// handleTables is GET /api/tables?<scenario>[&db=…&sql=…]: a finished
+// run's node databases, as each node left its own. With the scenario's
+// parameters alone it lists each database's tables and schemas; with db
+// and sql it runs one read-only query there (sim.Snapshot.Query bounds
+// and guards it). The run comes from the recordings cache the stream
+// plays from, so the page that just played it costs no new simulation.
+func (s *Server) handleTables(w http.ResponseWriter, r *http.Request) {
+	sc, db, sql, hasSQL, err := parseTablesQuery(r.URL.Query())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	recs, err := s.recs.get(ctx, sc)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.fail(w, r, fmt.Errorf("the run of %s failed: %w", canonicalQuery(sc), err))
+		}
+		return
+	}
+	tables := recs[0].tables
+	if !hasSQL {
+		writeJSON(w, http.StatusOK, tablesList{Query: recs[0].query, Databases: tables.Databases()})
+		return
+	}
+	// A query takes a simulation's slot: a burst of queries cannot starve
+	// the server any more than a burst of runs.
+	release, err := s.recs.slot(ctx)
+	if err != nil {
+		return
+	}
+	t, err := tables.Query(ctx, db, sql)
+	release()
+	if err != nil {
+		if ctx.Err() == nil {
+			s.fail(w, r, err)
+		}
+		return
+	}
+	writeJSON(w, http.StatusOK, tablesAnswer{DB: db, Table: t, MaxRows: sim.MaxQueryRows})
+}
+
+// slot waits for one of the simulation slots and returns its release.
+func (c *recordings) slot(ctx context.Context) (func(), error) {
+	select {
+	case c.slots <- struct{}{}:
+		return func() { <-c.slots }, nil
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	}
+}
+
+// parseTablesQuery reads /api/tables's query: the scenario as in a share
+// link (limited as on the socket), and db and sql. Errors are
+// *sim.InputError naming the field.
+func parseTablesQuery(q url.Values) (sc sim.Scenario, db, sql string, hasSQL bool, err error) {
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		if name != "db" && name != "sql" && !slices.Contains(sim.ParamNames, name) {
+			return sc, "", "", false, &sim.InputError{Field: name, Msg: fmt.Sprintf("parameter %q is unknown; allowed: db, sql and the scenario's %s", name, strings.Join(sim.ParamNames, ", "))}
+		}
+		if len(q[name]) > 1 {
+			return sc, "", "", false, &sim.InputError{Field: name, Msg: fmt.Sprintf("parameter %q is given %d times; allowed: once", name, len(q[name]))}
+		}
+	}
+	sc, err = webScenario(q.Get)
+	if err != nil {
+		return sc, "", "", false, err
+	}
+	return sc, q.Get("db"), q.Get("sql"), q.Has("sql"), nil
+}
