@@ -12,6 +12,7 @@ import { ScenarioForm, SPEEDS, copyLink } from "./form.js";
 import { RunSocket } from "./socket.js";
 import { renderDetails } from "./details.js";
 import { checklistPanel } from "./checklist-panel.js";
+import { tablesPanel } from "./tables.js";
 
 const root = document.documentElement;
 const form = new ScenarioForm($("#scenario"));
@@ -154,6 +155,7 @@ function buildSides(runs) {
     });
     const foot = h("div", { class: "diagram-foot" });
     const checklist = checklistPanel(r.design, (id) => jumpToEvent(s, id));
+    const tables = tablesPanel(r, s);
     const el = h(
       "section",
       { class: "side", "data-design": r.design, "data-side": s, "aria-label": r.design },
@@ -164,9 +166,10 @@ function buildSides(runs) {
         h("span", {}, h("span", { class: "sw ledger" }), label(series[1])))),
       h("div", { class: "diagram-box" }, diagram, foot),
       h("div", { class: "side-notes" }, renderSource(r, runs.length === 1), checklist.el),
+      tables.el,
     );
     ui.sides.append(el);
-    return { el, values, verdict, chart, diagram, foot, counters, series, checklist };
+    return { el, values, verdict, chart, diagram, foot, counters, series, checklist, tables };
   });
 }
 
@@ -224,6 +227,7 @@ function render() {
     v.verdict.textContent = end ? (side.report.converged ? "converged" : "diverged") : "";
     drawChart(v.chart, side, v.series, state.endUs, yMax);
     v.checklist.update(side.report, side.shown, side.finished);
+    v.tables.update(state.done && side.finished);
     let anchor = Math.min(side.shown, side.events.length) - 1;
     if (state.sel && state.sel.side === s) anchor = state.sel.i;
     else if (state.pinned && selAt !== undefined) anchor = side.indexAt(selAt);
