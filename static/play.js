@@ -227,7 +227,7 @@ function render() {
     v.verdict.textContent = end ? (side.report.converged ? "converged" : "diverged") : "";
     drawChart(v.chart, side, v.series, state.endUs, yMax);
     v.checklist.update(side.report, side.shown, side.finished);
-    v.tables.update(state.done && side.finished);
+    v.tables.update(state.done); // the final state: it stays open when the reader scrubs back
     let anchor = Math.min(side.shown, side.events.length) - 1;
     if (state.sel && state.sel.side === s) anchor = state.sel.i;
     else if (state.pinned && selAt !== undefined) anchor = side.indexAt(selAt);

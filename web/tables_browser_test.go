@@ -12,8 +12,9 @@ import (
 
 // After a run, the tables panel queries a node's database: the starter
 // query for duplicate ledger entries lists the payments the checker counted
-// as duplicate effects, all by keyboard; a write is refused beside the box;
-// typing ? in the box types it.
+// as duplicate effects, all by keyboard; the panel stays open when the
+// reader steps back; a write is refused beside the box; typing ? in the
+// box types it.
 func TestBrowserTablesPanelQueriesANodeAfterTheRun(t *testing.T) {
 	const query = "design=outbox&compare=outbox-idempotent&seed=7&payments=300&faults=bus.ack.lost=0.2&speed=0&autoplay=1"
 	sc := sim.DefaultScenario()
@@ -59,6 +60,9 @@ func TestBrowserTablesPanelQueriesANodeAfterTheRun(t *testing.T) {
 		t.Errorf("the rows add up to %d extra ledger entries; the report counts %d duplicate effects", extra, res.Report.DuplicateEffects)
 	}
 
+	b.do(t, "step back from the end: the tables are the run's final state and stay open",
+		chromedp.Click(chromedp.ID("step-back")), waitState("paused"),
+		chromedp.WaitVisible(css(".tb-result tbody tr")), chromedp.WaitVisible(css(".tb-sql")))
 	b.do(t, "type a write and run it with Ctrl+Enter",
 		chromedp.Focus(css(".tb-sql")), chromedp.KeyEvent("a", chromedp.KeyModifiers(chromedp.ModifierCtrl)),
 		chromedp.KeyEvent("DELETE FROM ledger_entries -- ?"),
