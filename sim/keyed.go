@@ -41,18 +41,18 @@ const (
 )
 
 // counters are one payment's occurrence counters: how often each fault was
-// rolled for it in each scope (a channel or a database), and how many
-// messages of each channel it sent. A run keeps them in a slice indexed by
-// payment rather than in maps keyed by (fault, scope, payment): it counts
-// on nearly every step, and a map lookup there cost more than the keyed
-// hash itself.
+// rolled for it (db.fail per database), and how many messages of each
+// channel it sent. A run keeps them in a slice indexed by payment rather
+// than in maps keyed by (fault, scope, payment): it counts on nearly every
+// step, and a map lookup there cost more than the keyed hash itself.
 type counters struct {
-	rolls [numScopes][numFaults]uint32
-	msgs  [len(channelNotes)]uint32
+	rolls   [numFaults]uint32 // scope 0
+	dbRolls [numScopes]uint32 // db.fail, by the database's scope
+	msgs    [len(channelNotes)]uint32
 }
 
-// numScopes bounds a roll's scope: 0, or a database's db.fail scope
-// (openDB's scope argument, 1 to 6 today).
+// numScopes bounds a roll's scope: 0, or, for db.fail only, a database's
+// scope (openDB's scope argument, 1 to 6 today).
 const numScopes = 8
 
 // countersOf returns payment's counters.
@@ -72,7 +72,14 @@ func (w *world) roll(f Fault, scope uint32, payment int) bool {
 	if p == 0 {
 		return false
 	}
-	c := &w.countersOf(payment).rolls[scope][f]
+	cs := w.countersOf(payment)
+	c := &cs.rolls[f]
+	if scope != 0 {
+		if f != DBFail {
+			panic("sim: only db.fail rolls per database scope")
+		}
+		c = &cs.dbRolls[scope]
+	}
 	n := *c
 	*c++
 	if uniform(w.sc.Seed, uint64(f)+1, uint64(scope), uint64(payment), uint64(n)) < p {
