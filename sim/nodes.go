@@ -114,9 +114,30 @@ func (w *world) payment(i int) Payment {
 	return Payment{ID: i, Account: "A-" + strconv.Itoa(account), AmountCents: amount}
 }
 
-// startClient sends payment pay once and waits for the answer.
+// startClient sends payment pay once to the payment service and waits for
+// the answer. It is Client.Call written as callbacks rather than as a
+// process: whichever of the answer and the timeout comes first settles the
+// call, at the instant and in the order Call's process would wake. A run
+// starts one per payment, and a client that never crashes gained nothing
+// from a coroutine of its own and the switches to and from it.
 func (w *world) startClient(pay Payment) {
-	w.spawn(w.client, pay.ID, func(p *proc) { (&Client{p: p}).Call(pay) })
+	settled := false
+	w.send(w.client, w.service, chRequest, pay.ID, KindRequest, w.requestNote(pay, 1), func() {
+		w.serve(pay, func(result string, err error) {
+			w.schedule(w.now, false, func() {
+				if !settled {
+					settled = true
+					w.clientAnswered(pay, w.service, answer{result, err})
+				}
+			})
+		})
+	})
+	w.schedule(w.now+w.clientTimeoutUs(), false, func() {
+		if !settled {
+			settled = true
+			w.clientTimedOut(pay, w.service)
+		}
+	})
 }
 
 // serve runs the design's handler for one request in a new process on the

@@ -58,32 +58,48 @@ func (c *Client) Call(pay Payment) error {
 		to, serve = w.service, w.serve
 	}
 	token := p.waitFor()
-	var note string
-	if w.sink != nil { // notes are built only when someone reads the events
-		note = "charge " + cents(pay.AmountCents) + " to " + pay.Account
-		if pay.Key != "" {
-			note += ", key " + pay.Key
-		}
-		if c.calls > 1 {
-			note += " (attempt " + strconv.Itoa(c.calls) + ")"
-		}
-	}
-	w.send(w.client, to, chRequest, pay.ID, KindRequest, note, func() {
+	w.send(w.client, to, chRequest, pay.ID, KindRequest, w.requestNote(pay, c.calls), func() {
 		serve(pay, func(result string, err error) { w.wake(p, token, answer{result, err}, false) })
 	})
 	w.scheduleResume(w.now+w.clientTimeoutUs(), false, p, token, nil)
 	v := p.park()
 	if v == nil {
-		w.emit(Event{Node: p.node.name, Kind: KindTimeout, Payment: pay.ID, Peer: to.name,
-			Note: w.note3("no answer within ", msToString(w.clientTimeoutUs()), ": outcome unknown")})
+		w.clientTimedOut(pay, to)
 		return ErrTimeout
 	}
 	a := v.(answer)
-	w.emit(Event{Node: p.node.name, Kind: KindResponse, Payment: pay.ID, Peer: to.name, Note: w.note3(to.name, " answered: ", a.text)})
+	w.clientAnswered(pay, to, a)
 	if a.err != nil {
 		return errors.New(a.text)
 	}
 	return nil
+}
+
+// requestNote is the note of a client's request; attempt is 1 for the
+// first.
+func (w *world) requestNote(pay Payment, attempt int) string {
+	if w.sink == nil { // notes are built only when someone reads the events
+		return ""
+	}
+	note := "charge " + cents(pay.AmountCents) + " to " + pay.Account
+	if pay.Key != "" {
+		note += ", key " + pay.Key
+	}
+	if attempt > 1 {
+		note += " (attempt " + strconv.Itoa(attempt) + ")"
+	}
+	return note
+}
+
+// clientTimedOut is a client giving up on its call to node to.
+func (w *world) clientTimedOut(pay Payment, to *node) {
+	w.emit(Event{Node: w.client.name, Kind: KindTimeout, Payment: pay.ID, Peer: to.name,
+		Note: w.note3("no answer within ", msToString(w.clientTimeoutUs()), ": outcome unknown")})
+}
+
+// clientAnswered is a client hearing node to's answer a.
+func (w *world) clientAnswered(pay Payment, to *node, a answer) {
+	w.emit(Event{Node: w.client.name, Kind: KindResponse, Payment: pay.ID, Peer: to.name, Note: w.note3(to.name, " answered: ", a.text)})
 }
 
 // answer is what a caller hears back: the words, and the handler's error.
