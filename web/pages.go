@@ -63,8 +63,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 	}
 }
 
-// playForm reads a scenario from the query through sim.FromParams, the
-// parser the CLI uses too, and keeps every value as typed.
+// playForm reads a scenario from the query through webScenario (the CLI's
+// parser with the server's payments limit, as the socket applies it) and
+// keeps every value as typed.
 func playForm(q url.Values) ui.PlayForm {
 	f := ui.PlayForm{
 		Values:  map[string]string{"faults": "", "compare": "", "speed": formSpeed},
@@ -73,9 +74,12 @@ func playForm(q url.Values) ui.PlayForm {
 		Help:    map[string]string{},
 	}
 	f.Defaults = map[string]string{}
-	for _, kv := range sim.DefaultScenario().Params() {
-		f.Values[kv[0]] = kv[1]
-		f.Defaults[kv[0]] = kv[1]
+	def := sim.DefaultScenario()
+	for _, name := range sim.ParamNames {
+		// Param, not Params: Params leaves out the later families'
+		// parameters at their defaults, and their fields would show blank.
+		f.Values[name] = def.Param(name)
+		f.Defaults[name] = def.Param(name)
 	}
 	f.Params = sim.ParamNames
 	for _, name := range sim.ParamNames {
@@ -89,7 +93,7 @@ func playForm(q url.Values) ui.PlayForm {
 		}
 		f.Help[name] = sim.ParamHelp(name)
 	}
-	sc, err := sim.FromParams(q.Get)
+	sc, err := webScenario(q.Get) // the limits the socket will apply
 	if err != nil {
 		f.ErrField, f.ErrMsg = "form", err.Error()
 		if ie := (*sim.InputError)(nil); errors.As(err, &ie) {

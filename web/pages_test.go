@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"partialtruth/sim"
 	"partialtruth/static"
 	"partialtruth/web/ui"
 )
@@ -202,4 +204,25 @@ func FuzzPlayForm(f *testing.F) {
 			t.Fatalf("query %q changed the page's scripts", raw)
 		}
 	})
+}
+
+func TestPlayFormShowsEveryParametersDefaultAndTheWebLimit(t *testing.T) {
+	h := newTestServer(t).Handler()
+	res := get(t, h, "/play?design=retry-naive")
+	body, _ := io.ReadAll(res.Body)
+	def := sim.DefaultScenario()
+	for _, name := range sim.ParamNames {
+		if name == "faults" {
+			continue
+		}
+		want := `value="` + def.Param(name) + `"`
+		if !strings.Contains(string(body), `id="`+name+`"`) || !strings.Contains(string(body), want) {
+			t.Errorf("/play: field %s does not show its default %s", name, want)
+		}
+	}
+	res = get(t, h, fmt.Sprintf("/play?payments=%d", MaxWebPayments+1))
+	body, _ = io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), fmt.Sprintf("allowed: 1 to %d", MaxWebPayments)) {
+		t.Errorf("/play?payments=%d = %d, want 400 naming the web limit", MaxWebPayments+1, res.StatusCode)
+	}
 }
