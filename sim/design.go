@@ -38,6 +38,11 @@ type Design struct {
 	// Client is the client's code, for designs where what the client does
 	// is the point (retries); nil means the client sends each payment once.
 	Client func(c *Client, pay Payment)
+	// Faults lists, in canonical order, the faults that can fire in this
+	// design's runs; the others have nothing to act on (a design with no
+	// bus has no publish to fail), so the UI can say so instead of leaving
+	// a learner to wonder why a slider did nothing.
+	Faults []Fault
 
 	// family is the topology, workload and checker the design runs in; nil
 	// is the dual-write and outbox family.
@@ -170,7 +175,34 @@ func init() {
 			d.Metrics = []string{"committed", "published", "delivered", "ledger_entries", ViolationLost, ViolationPhantom, ViolationDuplicate}
 			d.Invariants = Violations
 		}
+		d.Faults = faultsOf(d)
 	}
+}
+
+// faultsOf derives which faults can touch d from its topology: every family
+// has a network, a database and a service that can crash; the families with
+// a message bus add its faults and a consumer that can crash; a relay can
+// crash only where there is one; only the two-region family has a link that
+// can partition. TestDesignFaultsAreExactlyTheFaultsThatFire holds this to
+// what runs actually do.
+func faultsOf(d *Design) []Fault {
+	can := map[Fault]bool{NetDrop: true, NetDup: true, DBFail: true, CrashService: true}
+	switch d.family {
+	case nil, paymentFamily, reorderFamily:
+		can[BusPublishFail], can[BusAckLost], can[BusRedeliver], can[CrashConsumer] = true, true, true, true
+	case partitionFamily:
+		can[NetPartition] = true
+	}
+	if d.Relay != nil {
+		can[CrashRelay] = true
+	}
+	var out []Fault
+	for _, f := range AllFaults() {
+		if can[f] {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // Designs lists every design in teaching order.
