@@ -20,12 +20,32 @@ export class ScenarioForm {
       input.addEventListener("input", () => this.faultChanged(input));
     }
     this.faultsText.addEventListener("input", () => this.faultsTextChanged());
+    for (const name of ["design", "compare"]) {
+      this.field(name)?.addEventListener("change", () => this.markFaults());
+    }
     $("#new-seed")?.addEventListener("click", () => {
       const a = new Uint32Array(1);
       crypto.getRandomValues(a);
       this.field("seed").value = String(a[0]);
       this.form.dispatchEvent(new Event("input", { bubbles: true }));
     });
+  }
+
+  /**
+   * markFaults dims the faults that none of the chosen designs can be
+   * touched by (a design with no bus has no publish to fail) and says so,
+   * in the words the server renders (web/pages.go noEffect).
+   */
+  markFaults() {
+    const chosen = [this.value("design"), this.compare].filter(Boolean);
+    for (const row of $$(".fault[data-designs]", this.form)) {
+      const can = row.dataset.designs.split(" ");
+      const none = chosen.length > 0 && chosen.every((d) => !can.includes(d));
+      row.classList.toggle("na", none);
+      const note = $(".fault-na", row);
+      note.textContent = none ? `no effect on ${chosen.join(" or ")}: nothing there for it to act on` : "";
+      note.hidden = !none;
+    }
   }
 
   /** field returns the control named name (the speed select lives outside the form element). */

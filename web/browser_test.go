@@ -467,3 +467,20 @@ func keys[V any](m map[string]V) []string {
 	}
 	return out
 }
+
+func TestBrowserFaultsWithNoEffectFollowTheChosenDesign(t *testing.T) {
+	b := newBrowser(t)
+	choose := func(id, design string) chromedp.Action[chromedp.Void] {
+		return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const s = document.getElementById(%q); s.value = %q;
+			s.dispatchEvent(new Event("change", { bubbles: true })); })()`, id, design))
+	}
+	na := func(fault string) string { return `.fault.na input[data-fault="` + fault + `"]` }
+	b.do(t, "open the outbox", chromedp.Navigate(b.base+"/play?design=outbox&payments=5"), waitState("paused"),
+		chromedp.WaitNotPresent(chromedp.CSS(na("bus.ack.lost"))), chromedp.WaitVisible(chromedp.CSS(`.fault.na`)))
+	b.do(t, "retry-naive has no bus: its faults say they have no effect", choose("design", "retry-naive"),
+		chromedp.WaitVisible(chromedp.CSS(na("bus.ack.lost"))), chromedp.WaitVisible(chromedp.CSS(`[id="fault-na-bus.ack.lost"]`)),
+		chromedp.WaitNotPresent(chromedp.CSS(na("net.drop"))))
+	b.do(t, "comparing with the outbox brings the bus faults back", choose("compare", "outbox"),
+		chromedp.WaitNotPresent(chromedp.CSS(na("bus.ack.lost"))), chromedp.WaitVisible(chromedp.CSS(na("net.partition"))))
+	b.noConsoleErrors(t)
+}

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/a-h/templ"
 
@@ -115,9 +116,11 @@ func playForm(q url.Values) ui.PlayForm {
 	}
 	for _, fault := range sim.AllFaults() {
 		f.Faults = append(f.Faults, ui.FaultField{
-			Name:    fault.String(),
-			Summary: fault.Summary(),
-			Value:   strconv.FormatFloat(faults[fault], 'g', -1, 64),
+			Name:     fault.String(),
+			Summary:  fault.Summary(),
+			Value:    strconv.FormatFloat(faults[fault], 'g', -1, 64),
+			Designs:  strings.Join(designsTouchedBy(fault), " "),
+			NoEffect: noEffect(fault, f.Values["design"], f.Values["compare"]),
 		})
 	}
 	return f
@@ -130,4 +133,36 @@ func designOptions() []ui.DesignOption {
 		out = append(out, ui.DesignOption{Name: d.Name, Summary: d.Summary})
 	}
 	return out
+}
+
+// designsTouchedBy lists the designs fault can fire in.
+func designsTouchedBy(fault sim.Fault) []string {
+	var out []string
+	for _, d := range sim.Designs() {
+		if slices.Contains(d.Faults, fault) {
+			out = append(out, d.Name)
+		}
+	}
+	return out
+}
+
+// noEffect says, when none of the chosen designs can be touched by fault,
+// that the slider will do nothing; static/form.js writes the same words when
+// the choice changes.
+func noEffect(fault sim.Fault, chosen ...string) string {
+	var names []string
+	for _, name := range chosen {
+		d, ok := sim.LookupDesign(name)
+		if !ok {
+			continue
+		}
+		if slices.Contains(d.Faults, fault) {
+			return ""
+		}
+		names = append(names, name)
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return "no effect on " + strings.Join(names, " or ") + ": nothing there for it to act on"
 }

@@ -226,3 +226,39 @@ func TestPlayFormShowsEveryParametersDefaultAndTheWebLimit(t *testing.T) {
 		t.Errorf("/play?payments=%d = %d, want 400 naming the web limit", MaxWebPayments+1, res.StatusCode)
 	}
 }
+
+func TestPlayFormSaysWhichFaultsCannotTouchTheChosenDesigns(t *testing.T) {
+	h := newTestServer(t).Handler()
+	page := func(q string) string {
+		res := get(t, h, "/play?"+q)
+		b, _ := io.ReadAll(res.Body)
+		return string(b)
+	}
+	noEffect := func(html, fault string) bool {
+		re := regexp.MustCompile(`<span class="fault-na" id="fault-na-` + regexp.QuoteMeta(fault) + `"( hidden)?>([^<]*)</span>`)
+		m := re.FindStringSubmatch(html)
+		if m == nil {
+			t.Fatalf("no fault-na note for %s", fault)
+		}
+		return m[1] == "" && strings.Contains(m[2], "no effect on")
+	}
+	retry := page("design=retry-naive")
+	for _, f := range []string{"bus.publish.fail", "bus.ack.lost", "bus.redeliver", "crash.relay", "crash.consumer", "net.partition"} {
+		if !noEffect(retry, f) {
+			t.Errorf("design=retry-naive: %s is not marked as having no effect", f)
+		}
+	}
+	for _, f := range []string{"net.drop", "net.dup", "db.fail", "crash.service"} {
+		if noEffect(retry, f) {
+			t.Errorf("design=retry-naive: %s is marked as having no effect, but it can fire", f)
+		}
+	}
+	// In compare mode a fault counts if either design can meet it.
+	both := page("design=dual-write&compare=outbox-idempotent")
+	if noEffect(both, "crash.relay") {
+		t.Errorf("dual-write vs outbox-idempotent: crash.relay marked as having no effect, but the outbox has a relay")
+	}
+	if !noEffect(both, "net.partition") {
+		t.Errorf("dual-write vs outbox-idempotent: net.partition not marked as having no effect")
+	}
+}

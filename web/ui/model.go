@@ -18,6 +18,12 @@ type FaultField struct {
 	Name    string
 	Summary string
 	Value   string
+	// Designs names, space-separated, the designs this fault can touch
+	// (sim's Design.Faults), so the form can say when it has no effect.
+	Designs string
+	// NoEffect, when set, says that none of the chosen designs has
+	// anything for this fault to act on.
+	NoEffect string
 }
 
 // SpeedOption is one playback speed in virtual milliseconds per real
