@@ -143,7 +143,17 @@ func parseRun(raw map[string]any, compare string) ([]sim.Scenario, error) {
 		}
 		params[name] = v
 	}
-	sc, err := webScenario(func(name string) string { return params[name] })
+	return webScenarios(func(name string) string { return params[name] }, compare)
+}
+
+// webScenarios is the scenario a page or a socket asks for, and its compare
+// partner if compare names one (the same scenario with the design
+// replaced). The playground page and the socket both parse through here, so
+// a link the page accepts is one the socket runs, with the same messages.
+// When only the compare partner is bad, the scenario itself still comes
+// back with the error, so a form can keep showing what was asked for.
+func webScenarios(get func(name string) string, compare string) ([]sim.Scenario, error) {
+	sc, err := webScenario(get)
 	if err != nil {
 		return nil, err
 	}
@@ -154,9 +164,9 @@ func parseRun(raw map[string]any, compare string) ([]sim.Scenario, error) {
 		if err := other.Validate(); err != nil {
 			var ie *sim.InputError
 			if errors.As(err, &ie) && ie.Field == "design" {
-				return nil, &sim.InputError{Field: "compare", Msg: "compare " + ie.Msg}
+				return out, &sim.InputError{Field: "compare", Msg: "compare " + ie.Msg}
 			}
-			return nil, err
+			return out, err
 		}
 		out = append(out, other)
 	}

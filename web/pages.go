@@ -94,15 +94,15 @@ func playForm(q url.Values) ui.PlayForm {
 		}
 		f.Help[name] = sim.ParamHelp(name)
 	}
-	sc, err := webScenario(q.Get) // the limits the socket will apply
+	var sc sim.Scenario
+	scs, err := webScenarios(q.Get, f.Values["compare"]) // as the socket will parse it
+	if len(scs) > 0 {
+		sc = scs[0]
+	}
 	if err != nil {
 		f.ErrField, f.ErrMsg = "form", err.Error()
 		if ie := (*sim.InputError)(nil); errors.As(err, &ie) {
 			f.ErrField = ie.Field
-		}
-	} else if c := f.Values["compare"]; c != "" {
-		if _, ok := sim.LookupDesign(c); !ok {
-			f.ErrField, f.ErrMsg = "compare", "compare design "+strconv.Quote(c)+" is unknown; allowed: one of the designs, or nothing"
 		}
 	}
 	if sp, err := strconv.ParseFloat(f.Values["speed"], 64); err != nil || sp < 0 {
