@@ -1,0 +1,518 @@
+// The player: a run (or two designs side by side on one playhead) drawn
+// from a source of runs, with its playback bar, counters, chart, sequence
+// diagram, the selected event's details, the design's source, its checklist
+// and tables. The server owns time; a player shows the first `shown` events
+// of each side at the server's cursor.
+//
+// Importing this module does nothing. mountPlayer does the work, once per
+// player, and keeps everything it needs in that call, so a page can hold a
+// player (the playground, a lesson step, a room) or several.
+//
+// ## Mounting one
+//
+// The markup is the templ component ui.Player (web/ui/player.templ); render
+// it with an id prefix of its own when the page holds more than one. A
+// lesson step that shows one design on a fixed scenario:
+//
+//   <div id="step-3">@ui.Player(ui.PlayerView{ID: "step-3-", Speeds: …, Speed: "16"})</div>
+//
+//   import { mountPlayer } from "./player.js";
+//   import { RunSocket } from "./socket.js";
+//
+//   const step = document.getElementById("step-3");
+//   const player = mountPlayer(step.querySelector("[data-player]"), {
+//     source: new RunSocket(),   // one source per player
+//     stateEl: step,             // carries data-run-state for this player
+//   });
+//   player.run({ params: { design: "dual-write", seed: "42", payments: "200",
+//     faults: "bus.publish.fail=0.1" } });
+//
+// run's params are the playground's URL parameters as strings (the same
+// parser reads them); add compare: "outbox-idempotent" for two sides, and
+// autoplay: true to play at once. Keyboard shortcuts work while focus is
+// inside the player unless `keys` says otherwise.
+//
+// ## Options
+//
+//   source      required: a source of runs (socket.js RunSocket, or anything
+//               with send(msg) and listen(onMessage, onState) → unlisten)
+//   stateEl     the element whose data-run-state says idle, paused, playing
+//               or done (default: the page's <html>)
+//   keys        where to listen for shortcut keys (default: el; the
+//               playground passes document)
+//   summaryOf   design → its one-line summary, shown under its name
+//   start       (autoplay) → called when Play is pressed before any run
+//               has loaded (default: send the last run again)
+//   onMeta      (runs) → called when a run starts, with meta.runs
+//   onError     (field, message) → a run the server refused
+//   onSpeed     (speed) → the reader changed the speed
+//
+// ## What it returns
+//
+//   run(msg)            start a run: {params, compare?, speed?, autoplay?}
+//   togglePlay(), step(delta), seek(atUs), jumpToEvent(side, id)
+//   state               the player's state (sides, selection, playhead), read only
+//   destroy()           stop listening to the source, the window and the keys
+
+import { $$, h, ms, label } from "./dom.js";
+import { Side } from "./run.js";
+import { draw } from "./diagram.js";
+import { drawChart } from "./chart.js";
+import { renderSource } from "./source.js";
+import { renderDetails } from "./details.js";
+import { checklistPanel } from "./checklist-panel.js";
+import { tablesPanel } from "./tables.js";
+
+/** mountPlayer draws the runs source sends into el (a ui.Player's [data-player]); see the top of this file. */
+export function mountPlayer(el, opts) {
+  const source = opts.source;
+  const stateEl = opts.stateEl || document.documentElement;
+  const keys = opts.keys || el;
+  const summaryOf = opts.summaryOf || (() => "");
+  const part = (name) => el.querySelector(`[data-part="${name}"]`);
+  const ui = {
+    sides: part("sides"),
+    details: part("details"),
+    summary: part("summary"),
+    play: part("play"),
+    back: part("step-back"),
+    fwd: part("step-fwd"),
+    timeline: part("timeline"),
+    time: part("time"),
+    speed: part("speed"),
+    conn: part("conn"),
+    help: part("shortcuts"),
+    showHelp: part("show-shortcuts"),
+  };
+  // Element ids this player makes (the tables panel's) carry its prefix.
+  const idPrefix = (ui.play.id || "").replace(/play$/, "");
+
+  const state = {
+    sides: [],
+    views: [],
+    atUs: 0,
+    endUs: 0,
+    playing: false,
+    done: false,
+    sel: null, // {side, i}: the selected event
+    pinned: false, // true when the reader chose the selection; false follows the cursor
+    summaryAt: 0,
+    scrubbing: false, // the reader is dragging the timeline
+    run: 0, // counts runs, so views cached per event know a new run from the last
+  };
+  let lastRun = null; // the last run message sent, for start's default
+
+  const unlisten = source.listen(onMessage, (s) => {
+    ui.conn.dataset.state = s;
+    ui.conn.textContent = s === "open" ? "" : "Disconnected from the server: press Run to reconnect.";
+    if (s === "closed") {
+      state.playing = false;
+      setRunState(runState());
+      schedule();
+    }
+  });
+
+  function setRunState(s) {
+    // The selected event is read out when the reader steps, not 60 times a
+    // second while the run plays.
+    ui.details.setAttribute("aria-live", s === "playing" ? "off" : "polite");
+    if (stateEl.dataset.runState === s) return;
+    stateEl.dataset.runState = s;
+    // A mark per state, so load time can be measured from the page itself.
+    performance.mark(`run-state-${s}`);
+  }
+
+  function runState() {
+    if (!state.sides.length) return "idle";
+    if (state.done && state.sides.every((x) => x.finished)) return "done";
+    return state.playing ? "playing" : "paused";
+  }
+
+  // ---------- speed ----------
+
+  function speedOf() {
+    const n = Number(ui.speed.value);
+    return Number.isFinite(n) ? n : 16;
+  }
+
+  function setSpeed(v) {
+    if ([...ui.speed.options].some((o) => Number(o.value) === v)) ui.speed.value = String(v);
+  }
+
+  // ---------- messages from the server ----------
+
+  function onMessage(m) {
+    switch (m.type) {
+      case "meta":
+        return onMeta(m);
+      case "events": {
+        const side = state.sides[m.side];
+        if (side) side.add(m.events || []);
+        return schedule();
+      }
+      case "cursor":
+        state.atUs = m.at_us;
+        state.playing = !!m.playing;
+        (m.shown || []).forEach((n, i) => state.sides[i] && (state.sides[i].shown = n));
+        if (typeof m.speed === "number") setSpeed(m.speed);
+        if (!state.pinned) followCursor();
+        setRunState(runState());
+        return schedule();
+      case "report":
+        if (state.sides[m.side]) state.sides[m.side].report = m.report;
+        return schedule();
+      case "done":
+        state.done = true;
+        state.playing = false;
+        for (const s of state.sides) s.shown = Math.max(s.shown, s.events.length);
+        state.atUs = Math.max(state.atUs, ...state.sides.map((s) => s.nowUs));
+        if (!state.pinned) followCursor();
+        render();
+        setRunState(runState());
+        return;
+      case "error":
+        opts.onError?.(m.field || "form", m.message || "the server could not run this scenario");
+        ui.summary.replaceChildren(h("span", { class: "bad", text: "This scenario cannot run: " }), m.message || "");
+        if (!state.sides.length) setRunState("idle");
+        return;
+    }
+  }
+
+  function onMeta(m) {
+    opts.onMeta?.(m.runs);
+    state.run++;
+    state.sides = m.runs.map((r) => new Side(r));
+    state.done = false;
+    state.playing = false;
+    state.sel = null;
+    state.pinned = false;
+    state.atUs = 0;
+    state.endUs = Math.max(1, ...m.runs.map((r) => r.end_us));
+    ui.timeline.max = String(state.endUs);
+    ui.timeline.disabled = false;
+    buildSides(m.runs);
+    setRunState("paused");
+    schedule();
+  }
+
+  // ---------- building and drawing ----------
+
+  function buildSides(runs) {
+    ui.sides.replaceChildren();
+    ui.sides.className = runs.length > 1 ? "sides compare" : "sides single";
+    state.views = runs.map((r, s) => {
+      const summary = summaryOf(r.design) || "";
+      const verdict = h("span", { class: "verdict" });
+      const counters = h("div", { class: "counters", role: "group", "aria-label": `Counters for ${r.design}` });
+      const values = {};
+      for (const key of r.metrics) {
+        const value = h("span", { class: "value", "data-metric": key, text: "0" });
+        values[key] = value;
+        const name = h("span", { class: "name", text: label(key) });
+        const isViolation = (r.invariants || []).includes(key);
+        const box = isViolation
+          ? h("button", { type: "button", class: "counter violation", "data-key": key, "data-hot": "false", title: `Jump to the first ${label(key)} event` }, name, value)
+          : h("div", { class: "counter" }, name, value);
+        if (isViolation) box.addEventListener("click", () => jumpToViolation(s, key));
+        counters.append(box);
+      }
+      const series = chartSeries(state.sides[s]);
+      const chart = svgEl("chart", `${label(series[0])} and ${label(series[1])} over virtual time for ${r.design}`);
+      const diagram = svgEl("diagram", `Sequence diagram of ${r.design}: one lane per node, time flows down`);
+      diagram.addEventListener("click", (e) => {
+        const row = e.target.closest("[data-i]");
+        if (row) select(s, Number(row.dataset.i), true);
+      });
+      const foot = h("div", { class: "diagram-foot" });
+      const checklist = checklistPanel(r.design, (id) => jumpToEvent(s, id));
+      const tables = tablesPanel(r, `${idPrefix}${s}`);
+      const sideEl = h(
+        "section",
+        { class: "side", "data-design": r.design, "data-side": s, "aria-label": r.design },
+        h("header", { class: "side-head" }, h("h2", {}, r.design, verdict), summary ? h("p", { text: summary }) : null),
+        counters,
+        h("div", { class: "chart-box" }, chart, h("div", { class: "chart-legend" },
+          h("span", {}, h("span", { class: "sw committed" }), label(series[0])),
+          h("span", {}, h("span", { class: "sw ledger" }), label(series[1])))),
+        h("div", { class: "diagram-box" }, diagram, foot),
+        h("div", { class: "side-notes" }, renderSource(r, runs.length === 1), checklist.el),
+        tables.el,
+      );
+      ui.sides.append(sideEl);
+      return { el: sideEl, values, verdict, chart, diagram, foot, counters, series, checklist, tables };
+    });
+  }
+
+  let frame = 0;
+  function schedule() {
+    if (!frame) frame = requestAnimationFrame(() => {
+      frame = 0;
+      render();
+    });
+  }
+
+  function render() {
+    // One scale for both sides: the payments, or more if a counter (retried
+    // charges, say) outgrows them.
+    const yMax = Math.max(1, ...state.sides.flatMap((s, i) => [
+      s.meta.scenario?.payments || 1,
+      ...state.views[i].series.map((k) => s.counted(k, s.events.length) ?? 0),
+    ]));
+    const selAt = state.sel ? state.sides[state.sel.side]?.events[state.sel.i]?.at_us : undefined;
+    state.sides.forEach((side, s) => {
+      const v = state.views[s];
+      for (const [key, valueEl] of Object.entries(v.values)) {
+        const value = side.value(key);
+        const n = value == null ? "–" : String(value);
+        if (valueEl.textContent !== n) valueEl.textContent = n;
+        // What the events alone say ("" when they cannot tell), kept beside
+        // the shown value so a test can check the stream agrees with the report.
+        const counted = side.counted(key);
+        valueEl.dataset.counted = counted == null ? "" : String(counted);
+      }
+      for (const b of $$(".counter.violation", v.counters)) b.dataset.hot = String((side.value(b.dataset.key) ?? 0) > 0);
+      const end = side.finished && side.report;
+      v.verdict.className = "verdict " + (end ? (side.report.converged ? "good" : "bad") : "");
+      v.verdict.textContent = end ? (side.report.converged ? "converged" : "diverged") : "";
+      drawChart(v.chart, side, v.series, state.endUs, yMax);
+      v.checklist.update(side.report, side.shown, side.finished);
+      v.tables.update(state.done); // the final state: it stays open when the reader scrubs back
+      let anchor = Math.min(side.shown, side.events.length) - 1;
+      if (state.sel && state.sel.side === s) anchor = state.sel.i;
+      else if (state.pinned && selAt !== undefined) anchor = side.indexAt(selAt);
+      const selected = state.sel && state.sel.side === s ? state.sel.i : -1;
+      const [a, b] = draw(v.diagram, side, anchor, selected);
+      v.foot.textContent = b >= a ? `events ${a + 1}–${b + 1} of ${side.shown} shown (${side.total} in the run)` : "no events yet: press Play or →";
+    });
+    renderDetails(ui.details, state, (s, id) => select(s, id - 1, true));
+    if (!state.scrubbing) ui.timeline.value = String(state.atUs);
+    ui.time.textContent = `${ms(state.atUs)} / ${ms(state.endUs)}`;
+    const atEnd = state.sides.length && state.sides.every((x) => x.finished);
+    ui.play.textContent = state.playing ? "Pause" : atEnd ? "Replay" : "Play";
+    ui.play.setAttribute("aria-pressed", String(state.playing));
+    renderSummary();
+  }
+
+  function renderSummary() {
+    if (!state.sides.length) return;
+    const now = performance.now();
+    const settled = !state.playing;
+    if (!settled && now - state.summaryAt < 1500) return;
+    state.summaryAt = now;
+    const parts = state.sides.map((side) => {
+      const pays = side.meta.scenario?.payments ?? side.report?.payments ?? "?";
+      const soFar = side.finished ? "" : " so far";
+      const bits = [];
+      for (const key of side.meta.invariants || []) {
+        const n = side.value(key) ?? 0;
+        if (key === "lost") bits.push(`${n} of ${pays} payments lost${soFar}`);
+        else if (n > 0 || bits.length === 0) bits.push(`${label(key)} ${n}${soFar}`);
+      }
+      return `${side.meta.design}: ${bits.join(", ")}`;
+    });
+    const text = parts.join(" · ") + ".";
+    if (ui.summary.textContent !== text) ui.summary.textContent = text;
+  }
+
+  // ---------- selection ----------
+
+  function followCursor() {
+    let best = null;
+    state.sides.forEach((side, s) => {
+      const i = Math.min(side.shown, side.events.length) - 1;
+      if (i < 0) return;
+      if (!best || side.atUs[i] > state.sides[best.side].atUs[best.i]) best = { side: s, i };
+    });
+    state.sel = best;
+  }
+
+  function select(s, i, pinned) {
+    const side = state.sides[s];
+    if (!side || i < 0 || i >= side.events.length) return;
+    state.sel = { side: s, i };
+    state.pinned = pinned;
+    schedule();
+  }
+
+  function jumpToViolation(s, key) {
+    jumpToEvent(s, state.sides[s].firstViolation(key));
+  }
+
+  // jumpToEvent pauses, shows the run up to event id of side s if it is not
+  // shown yet, and selects it.
+  function jumpToEvent(s, id) {
+    const side = state.sides[s];
+    const ev = side && id && side.byId(id);
+    if (!ev) return;
+    if (state.playing) source.send({ type: "pause" });
+    if (id > side.shown) source.send({ type: "seek", at_us: ev.at_us });
+    select(s, id - 1, true);
+  }
+
+  // ---------- controls ----------
+
+  function run(msg) {
+    lastRun = { ...msg, type: "run", speed: msg.speed ?? speedOf() };
+    if (!lastRun.compare) delete lastRun.compare;
+    state.done = false;
+    setRunState(state.sides.length ? "paused" : "idle");
+    source.send(lastRun);
+  }
+
+  function togglePlay() {
+    if (!state.sides.length) {
+      if (opts.start) opts.start(true);
+      else if (lastRun) run({ ...lastRun, autoplay: true });
+      return;
+    }
+    state.pinned = false;
+    if (state.playing) return source.send({ type: "pause" });
+    if (state.sides.every((x) => x.finished)) source.send({ type: "seek", at_us: 0 });
+    source.send({ type: "play" });
+  }
+
+  function step(delta) {
+    if (!state.sides.length) return;
+    state.pinned = false;
+    source.send({ type: "step", delta });
+  }
+
+  function seek(atUs) {
+    if (!state.sides.length) return;
+    state.pinned = false;
+    source.send({ type: "seek", at_us: atUs });
+  }
+
+  function sendSpeed() {
+    opts.onSpeed?.(speedOf());
+    source.send({ type: "speed", speed: speedOf() });
+  }
+
+  function changeSpeed(dir) {
+    const speeds = [...ui.speed.options].map((o) => Number(o.value));
+    const i = speeds.indexOf(speedOf());
+    setSpeed(speeds[Math.max(0, Math.min(speeds.length - 1, (i < 0 ? 2 : i) + dir))]);
+    sendSpeed();
+  }
+
+  // Every listener is added through on, so destroy can take them all off.
+  const offs = [];
+  function on(target, type, fn) {
+    target.addEventListener(type, fn);
+    offs.push(() => target.removeEventListener(type, fn));
+  }
+
+  on(ui.speed, "change", sendSpeed);
+  on(ui.play, "click", togglePlay);
+  on(ui.back, "click", () => step(-1));
+  on(ui.fwd, "click", () => step(1));
+  // While the reader drags the timeline, the server's cursor does not move
+  // the thumb under their pointer.
+  on(ui.timeline, "pointerdown", () => (state.scrubbing = true));
+  on(window, "pointerup", () => {
+    if (state.scrubbing) {
+      state.scrubbing = false;
+      schedule();
+    }
+  });
+  let seekTimer = 0;
+  on(ui.timeline, "input", () => {
+    state.pinned = false;
+    clearTimeout(seekTimer);
+    seekTimer = setTimeout(() => source.send({ type: "seek", at_us: Number(ui.timeline.value) }), 30);
+  });
+  // The shortcuts dialog gives focus back where it was, so Space and the
+  // arrows keep driving playback after it closes.
+  let beforeHelp = null;
+  function openHelp() {
+    beforeHelp = document.activeElement;
+    ui.help.showModal();
+  }
+  on(ui.help, "close", () => {
+    if (beforeHelp && beforeHelp !== document.body && beforeHelp.isConnected) beforeHelp.focus();
+    else if (ui.help.contains(document.activeElement)) document.activeElement.blur();
+  });
+  on(ui.showHelp, "click", openHelp);
+
+  on(keys, "keydown", (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey || ui.help.open) return;
+    const t = e.target;
+    const typing = t instanceof HTMLInputElement || t instanceof HTMLSelectElement || t instanceof HTMLTextAreaElement;
+    if (e.key === "?" && !(typing && t.type === "text")) {
+      e.preventDefault();
+      openHelp();
+      return;
+    }
+    if (typing) return;
+    switch (e.key) {
+      case " ":
+        if (t instanceof HTMLButtonElement || t instanceof HTMLAnchorElement || t instanceof HTMLElement && t.tagName === "SUMMARY") return;
+        e.preventDefault();
+        togglePlay();
+        break;
+      case "ArrowRight":
+        e.preventDefault();
+        step(1);
+        break;
+      case "ArrowLeft":
+        e.preventDefault();
+        step(-1);
+        break;
+      case "+":
+      case "=":
+        changeSpeed(1);
+        break;
+      case "-":
+      case "_":
+        changeSpeed(-1);
+        break;
+    }
+  });
+
+  let resizeFrame = 0;
+  on(window, "resize", () => {
+    cancelAnimationFrame(resizeFrame);
+    resizeFrame = requestAnimationFrame(render);
+  });
+
+  setRunState("idle");
+
+  return {
+    run,
+    togglePlay,
+    step,
+    seek,
+    jumpToEvent,
+    get state() {
+      return state;
+    },
+    destroy() {
+      unlisten();
+      for (const off of offs.splice(0)) off();
+      cancelAnimationFrame(frame);
+      cancelAnimationFrame(resizeFrame);
+      clearTimeout(seekTimer);
+    },
+  };
+}
+
+// chartSeries picks the two counters the chart compares: committed
+// payments against ledger entries where the design has both (the two
+// places that must agree), else its first counter against its first
+// invariant.
+function chartSeries(side) {
+  const m = side.keys;
+  if (m.includes("committed") && m.includes("ledger_entries")) return ["committed", "ledger_entries"];
+  const live = m.filter((k) => side.countable.has(k));
+  const inv = live.find((k) => side.invariants.has(k)) || m.find((k) => side.invariants.has(k)) || m[1];
+  const first = live.find((k) => k !== inv) || m.find((k) => k !== inv) || m[0];
+  return [first, inv || first];
+}
+
+function svgEl(cls, name) {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("class", cls);
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", name);
+  return svg;
+}
