@@ -139,7 +139,7 @@ func (b *broker) store(from *node, m Message, ack func()) {
 	if w.sink != nil {
 		note = "stored " + m.ID + " at offset " + strconv.FormatInt(off, 10)
 	}
-	w.emit(Event{Node: NodeBus, Kind: KindPublish, Payment: m.Payment, Peer: from.name, SQL: q, Args: args, Note: note})
+	w.emit(Event{Node: NodeBus, Kind: KindPublish, Payment: m.Payment, Peer: from.name, SQL: q, Args: args, Note: note, Moves: movesPublished})
 	if ackLost {
 		w.emit(Event{Node: NodeBus, Kind: KindAckLost, Payment: m.Payment, Peer: from.name, Fault: BusAckLost.String(),
 			Note: "stored " + m.ID + " but the ack never left: the publisher cannot know"})

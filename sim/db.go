@@ -220,7 +220,8 @@ func (tx *Tx) Commit() error {
 	tx.d.mustExec("COMMIT")
 	pending := tx.pending
 	tx.finish()
-	id := w.emit(Event{Node: tx.d.name, Kind: KindCommit, Payment: p.payment, Peer: p.node.name, SQL: "COMMIT", Note: "transaction committed"})
+	id := w.emit(Event{Node: tx.d.name, Kind: KindCommit, Payment: p.payment, Peer: p.node.name, SQL: "COMMIT", Note: "transaction committed",
+		Moves: w.commitMoves(pending)})
 	for _, wt := range pending {
 		w.watchCommitted(tx.d, wt, id)
 	}

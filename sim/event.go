@@ -94,4 +94,12 @@ type Event struct {
 	// ("lost", "phantom", "duplicate_effects", "double_charges", …); set
 	// by the checker.
 	Violation string `json:"violation,omitempty"`
+	// Moves lists the report keys this event adds one to ("committed",
+	// "published", "delivered", "accepted", "applied", …), a key twice
+	// when it adds two, so that a viewer can keep every counter live by
+	// adding and never has to recount. Summed over a run's events, with
+	// one more per event's Violation, it gives the report's count of every
+	// key in Design.Metrics. It is not part of the JSON: the key is implied
+	// by the event, and the event streams stay as they were.
+	Moves []string `json:"-"`
 }

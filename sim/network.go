@@ -64,12 +64,17 @@ func (w *world) netFault(f Fault, ch channel, payment int, n uint32) bool {
 // KindSend), then later a delivery, a drop, or a delivery and a duplicate.
 // arrive runs on each delivery to a node that is up.
 func (w *world) send(from, to *node, ch channel, payment int, kind, note string, arrive func()) {
+	w.sendMoving(from, to, ch, payment, kind, note, nil, arrive)
+}
+
+// sendMoving is send whose send event moves the report keys moves.
+func (w *world) sendMoving(from, to *node, ch channel, payment int, kind, note string, moves []string, arrive func()) {
 	c := &w.countersOf(payment).msgs[ch]
 	n := *c
 	*c++
 	w.msgSeq++
 	msg := w.msgSeq
-	sent := w.emit(Event{Node: from.name, Kind: kind, Payment: payment, Msg: msg, Peer: to.name, Note: note})
+	sent := w.emit(Event{Node: from.name, Kind: kind, Payment: payment, Msg: msg, Peer: to.name, Note: note, Moves: moves})
 	at := w.now + w.delayUs(ch, payment, n, 0)
 	if w.cut(from, to, at) {
 		w.schedule(at, false, func() {
@@ -115,7 +120,12 @@ func (w *world) arrive(a arrival) {
 			Note: channelNotes[a.ch] + " reached " + a.to.name + " while it was down"})
 		return
 	}
-	w.emit(Event{Node: a.to.name, Kind: kind, Payment: a.payment, Msg: a.msg, Peer: a.from.name, Cause: a.sent, Fault: fault, Note: note})
+	// A delivery that reaches the consumer is counted as it arrives.
+	var moves []string
+	if a.ch == chDeliver {
+		moves = movesDelivered
+	}
+	w.emit(Event{Node: a.to.name, Kind: kind, Payment: a.payment, Msg: a.msg, Peer: a.from.name, Cause: a.sent, Fault: fault, Note: note, Moves: moves})
 	a.arrive()
 }
 

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 )
 
@@ -167,16 +168,20 @@ func (w *world) serveAt(n, from *node, pay Payment, open func(p *proc) *Service,
 			switch {
 			case errors.Is(err, ErrDeclined):
 				result = err.Error()
+				var moves []string
 				if !forwarded {
 					w.declined++
+					moves = movesDeclined
 				}
-				w.emit(Event{Node: n.name, Kind: KindDecline, Payment: pay.ID, Note: result})
+				w.emit(Event{Node: n.name, Kind: KindDecline, Payment: pay.ID, Note: result, Moves: moves})
 			case errors.Is(err, ErrUnavailable):
 				result = err.Error()
+				var moves []string
 				if !forwarded {
 					w.rejected++
+					moves = movesRejected
 				}
-				w.emit(Event{Node: n.name, Kind: KindReject, Payment: pay.ID, Note: result})
+				w.emit(Event{Node: n.name, Kind: KindReject, Payment: pay.ID, Note: result, Moves: moves})
 			default:
 				w.emit(Event{Node: n.name, Kind: KindError, Payment: pay.ID, Note: "handler returned " + result})
 			}
@@ -222,6 +227,34 @@ func (w *world) startRelay() {
 	})
 }
 
+// commitMoves is what the commit of a transaction with these watched
+// inserts moves: the first commit that saves a payment counts it
+// (committed, or accepted where a decision is the point), and a status
+// written downstream counts as applied. Effects move their keys on their
+// own events.
+func (w *world) commitMoves(pending []watched) []string {
+	var moves []string
+	for _, wt := range pending {
+		var m []string
+		switch wt.kind {
+		case watchSaved:
+			if wt.payment > 0 && wt.payment < len(w.payments) && w.payments[wt.payment].committed == 0 {
+				m = w.savedMoves
+			}
+		case watchStatus:
+			m = movesApplied
+		}
+		switch {
+		case m == nil:
+		case moves == nil:
+			moves = m
+		default:
+			moves = append(slices.Clip(moves), m...)
+		}
+	}
+	return moves
+}
+
 // watchCommitted records what a committed watched insert into d means.
 func (w *world) watchCommitted(d *database, wt watched, commitEvent int) {
 	if wt.payment <= 0 || wt.payment >= len(w.payments) {
@@ -237,14 +270,14 @@ func (w *world) watchCommitted(d *database, wt watched, commitEvent int) {
 			d.onSaved(wt.payment, commitEvent)
 		}
 	case watchEffect:
-		id := w.emit(Event{Node: NodeLedger, Kind: KindEffect, Payment: wt.payment, Note: "money moved: ledger entry posted"})
+		id := w.emit(Event{Node: NodeLedger, Kind: KindEffect, Payment: wt.payment, Note: "money moved: ledger entry posted", Moves: movesLedgerEntries})
 		t.effects = append(t.effects, id)
 	case watchStatus:
 		t.statusWrite = commitEvent
 		w.applied++
 	case watchCharge:
 		pay := w.payment(wt.payment)
-		id := w.emit(Event{Node: d.name, Kind: KindEffect, Payment: wt.payment,
+		id := w.emit(Event{Node: d.name, Kind: KindEffect, Payment: wt.payment, Moves: movesCharges,
 			Note: "money moved: " + pay.Account + " charged " + cents(pay.AmountCents)})
 		t.effects = append(t.effects, id)
 	}

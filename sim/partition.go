@@ -57,6 +57,7 @@ var partitionFamily = &family{
 func setupPartition(w *world) error {
 	w.client = &node{w: w, name: NodeClient}
 	w.nodes = []*node{w.client}
+	w.savedMoves = movesAccepted
 	for i, name := range []string{NodeRegionA, NodeRegionB} {
 		n := &node{w: w, name: name, crashFault: CrashService, canCrash: true, linked: true}
 		d, err := w.openDB(name+".db", 5+uint32(i), partitionSchema, map[string]string{"debits": watchSaved})

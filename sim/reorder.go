@@ -70,7 +70,7 @@ func (s *Service) StatusChanges(pay Payment) []Message {
 func (c *Consumer) Ignore(m Message, have int) {
 	w := c.p.w
 	w.ignored++
-	w.emit(Event{Node: c.p.node.name, Kind: KindIgnore, Payment: m.Payment,
+	w.emit(Event{Node: c.p.node.name, Kind: KindIgnore, Payment: m.Payment, Moves: movesIgnored,
 		Note: w.note3(m.ID+" is version "+strconv.Itoa(m.Version), ", older than version ", strconv.Itoa(have)+" already applied: ignored")})
 }
 

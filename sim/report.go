@@ -151,3 +151,19 @@ func (r Report) count(key string) (int, bool) {
 	}
 	return *p, true
 }
+
+// One-key Moves, shared by every event that moves that key so that setting
+// Event.Moves allocates nothing.
+var (
+	movesCommitted     = []string{"committed"}
+	movesPublished     = []string{"published"}
+	movesDelivered     = []string{"delivered"}
+	movesLedgerEntries = []string{"ledger_entries"}
+	movesCharges       = []string{"charges"}
+	movesRetries       = []string{"retries"}
+	movesAccepted      = []string{"accepted"}
+	movesDeclined      = []string{"declined"}
+	movesRejected      = []string{"rejected"}
+	movesApplied       = []string{"applied"}
+	movesIgnored       = []string{"ignored"}
+)

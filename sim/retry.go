@@ -50,15 +50,17 @@ func (c *Client) Call(pay Payment) error {
 	p := c.p
 	p.step()
 	w := p.w
+	var moves []string
 	if c.calls++; c.calls > 1 {
 		w.retries++
+		moves = movesRetries
 	}
 	to, serve := c.to, c.serve
 	if to == nil {
 		to, serve = w.service, w.serve
 	}
 	token := p.waitFor()
-	w.send(w.client, to, chRequest, pay.ID, KindRequest, w.requestNote(pay, c.calls), func() {
+	w.sendMoving(w.client, to, chRequest, pay.ID, KindRequest, w.requestNote(pay, c.calls), moves, func() {
 		serve(pay, func(result string, err error) { w.wake(p, token, answer{result, err}, false) })
 	})
 	w.scheduleResume(w.now+w.clientTimeoutUs(), false, p, token, nil)

@@ -121,6 +121,7 @@ func setupPayments(w *world) error {
 	w.bus = &node{w: w, name: NodeBus}
 	w.ledger = &node{w: w, name: NodeLedger, crashFault: CrashConsumer, canCrash: true}
 	w.nodes = []*node{w.client, w.service, w.relay, w.bus, w.ledger}
+	w.savedMoves = movesCommitted
 	w.broker = &broker{w: w}
 	var err error
 	if w.serviceDB, err = w.openDB(NodeServiceDB, 1, serviceSchema, map[string]string{"payments": watchSaved}); err != nil {

@@ -29,6 +29,7 @@ func setupStale(w *world) error {
 	w.client = &node{w: w, name: NodeClient}
 	w.service = &node{w: w, name: NodeService, crashFault: CrashService, canCrash: true}
 	w.nodes = []*node{w.client, w.service}
+	w.savedMoves = movesAccepted
 	var err error
 	if w.serviceDB, err = w.openDB(NodeServiceDB, 1, staleSchema, map[string]string{"payments": watchSaved}); err != nil {
 		return err

@@ -119,6 +119,8 @@ type world struct {
 	broker                              *broker
 	payments                            []paymentTrack
 	published, delivered                int
+	// savedMoves is what a payment's first saved commit moves.
+	savedMoves []string
 
 	// nodes and dbs list every node and database of this run's topology,
 	// in the order they are stopped and closed.
