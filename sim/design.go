@@ -43,10 +43,29 @@ type Design struct {
 	// bus has no publish to fail), so the UI can say so instead of leaving
 	// a learner to wonder why a slider did nothing.
 	Faults []Fault
+	// Databases lists the databases this design's runs keep, in lane
+	// order, each with starter queries for the Tables panel.
+	Databases []DatabaseInfo
 
 	// family is the topology, workload and checker the design runs in; nil
 	// is the dual-write and outbox family.
 	family *family
+}
+
+// DatabaseInfo is one database a design's runs keep: its name, as the
+// Tables panel and sim.Inspect know it, and queries worth asking of it.
+type DatabaseInfo struct {
+	Name     string    `json:"name"`
+	Starters []Starter `json:"starters"`
+}
+
+// Starter is a query worth asking of one database after a run: what the
+// checker compares, asked of one node at a time.
+type Starter struct {
+	// Label says in a few words what the query finds.
+	Label string `json:"label"`
+	// SQL is one read-only statement.
+	SQL string `json:"sql"`
 }
 
 // designs in the order they are listed and taught.
@@ -176,6 +195,11 @@ func init() {
 			d.Invariants = Violations
 		}
 		d.Faults = faultsOf(d)
+		fam := d.family
+		if fam == nil {
+			fam = paymentFamily
+		}
+		d.Databases = fam.databases
 	}
 }
 

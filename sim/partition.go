@@ -52,6 +52,17 @@ var partitionFamily = &family{
 	},
 	start: func(w *world) { w.watchLink(false) },
 	check: checkPartition,
+	databases: []DatabaseInfo{
+		{NodeRegionADB, regionStarters},
+		{NodeRegionBDB, regionStarters},
+	},
+}
+
+// regionStarters are the Tables panel's starters for either region's
+// database.
+var regionStarters = []Starter{
+	{"Accounts below zero", "SELECT * FROM balances WHERE balance_cents < 0 ORDER BY balance_cents"},
+	{"Debits", "SELECT COUNT(*), SUM(amount_cents) FROM debits"},
 }
 
 func setupPartition(w *world) error {

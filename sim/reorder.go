@@ -47,6 +47,11 @@ var reorderFamily = &family{
 	},
 	client: (*world).startClient,
 	check:  checkReorder,
+	databases: []DatabaseInfo{
+		{NodeServiceDB, []Starter{{"Payments saved", "SELECT COUNT(*) FROM payments"}}},
+		busDatabase,
+		{NodeOrdersDB, []Starter{{"Payments by status", "SELECT status, COUNT(*) FROM payment_status GROUP BY status"}}},
+	},
 }
 
 // StatusChanges lists the status events of pay's life, oldest first, each

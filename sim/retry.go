@@ -30,6 +30,10 @@ var retryFamily = &family{
 		w.spawn(w.client, pay.ID, func(p *proc) { w.design.Client(&Client{p: p}, pay) })
 	},
 	check: checkRetries,
+	databases: []DatabaseInfo{{NodeServiceDB, []Starter{
+		{"Charges", "SELECT COUNT(*), SUM(amount_cents) FROM charges"},
+		{"Idempotency keys", "SELECT * FROM idempotency_keys LIMIT 20"},
+	}}},
 }
 
 // Client is what a design's client code runs against: calls to the payment

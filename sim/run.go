@@ -108,11 +108,32 @@ type family struct {
 	// check counts the family's report keys from the databases and
 	// marks the evidence events.
 	check func(w *world, r *Report, mark func(ev int, key string)) error
+	// databases lists the databases setup opens, in lane order, with
+	// their starter queries.
+	databases []DatabaseInfo
 }
 
 // paymentFamily is the dual-write and outbox topology: client, payment
 // service and its database, outbox relay, bus, ledger and its database.
-var paymentFamily = &family{setup: setupPayments, client: (*world).startClient, check: checkPayments}
+var paymentFamily = &family{setup: setupPayments, client: (*world).startClient, check: checkPayments,
+	databases: []DatabaseInfo{
+		{NodeServiceDB, []Starter{
+			{"Payments saved", "SELECT COUNT(*) FROM payments"},
+			{"Outbox rows never sent", "SELECT * FROM outbox WHERE sent_us IS NULL"},
+		}},
+		busDatabase,
+		{NodeLedgerDB, []Starter{
+			{"Payments posted more than once", "SELECT payment_id, COUNT(*) FROM ledger_entries GROUP BY payment_id HAVING COUNT(*) > 1"},
+			{"Ledger entries", "SELECT COUNT(*) FROM ledger_entries"},
+			{"Events recorded as processed", "SELECT COUNT(*) FROM processed_events"},
+		}},
+	},
+}
+
+// busDatabase is the broker's log, in every family with a bus.
+var busDatabase = DatabaseInfo{"bus.db", []Starter{
+	{"Events on the bus more than once", "SELECT payment_id, COUNT(*) FROM messages GROUP BY payment_id HAVING COUNT(*) > 1"},
+}}
 
 func setupPayments(w *world) error {
 	w.client = &node{w: w, name: NodeClient}

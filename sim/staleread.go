@@ -14,7 +14,12 @@ const staleSchema = `
 CREATE TABLE payments (id INTEGER PRIMARY KEY, account TEXT NOT NULL, amount_cents INTEGER NOT NULL);
 CREATE INDEX payments_account ON payments (account);`
 
-var staleFamily = &family{setup: setupStale, client: (*world).startClient, check: checkStale}
+var staleFamily = &family{setup: setupStale, client: (*world).startClient, check: checkStale,
+	databases: []DatabaseInfo{
+		{NodeServiceDB, []Starter{{"Payments saved", "SELECT COUNT(*) FROM payments"}}},
+		{NodeReplicaDB, []Starter{{"Payments saved", "SELECT COUNT(*) FROM payments"}}},
+	},
+}
 
 // staleState is what the checker follows per customer: how many of their
 // payments each copy holds, and the commit that first took them over their
