@@ -101,6 +101,7 @@ export function mountPlayer(el, opts) {
     run: 0, // counts runs, so views cached per event know a new run from the last
   };
   let lastRun = null; // the last run message sent, for start's default
+  let seekTo = null; // {atUs, sent}: the reader's seek, until the server's cursor answers it
 
   const unlisten = source.listen(onMessage, (s) => {
     ui.conn.dataset.state = s;
@@ -151,6 +152,7 @@ export function mountPlayer(el, opts) {
         return schedule();
       }
       case "cursor":
+        if (seekTo?.sent) seekTo = null;
         state.atUs = m.at_us;
         state.playing = !!m.playing;
         (m.shown || []).forEach((n, i) => state.sides[i] && (state.sides[i].shown = n));
@@ -181,6 +183,7 @@ export function mountPlayer(el, opts) {
   function onMeta(m) {
     opts.onMeta?.(m.runs);
     state.run++;
+    seekTo = null;
     state.sides = m.runs.map((r) => new Side(r));
     state.done = false;
     state.playing = false;
@@ -285,7 +288,7 @@ export function mountPlayer(el, opts) {
       v.foot.textContent = b >= a ? `events ${a + 1}–${b + 1} of ${side.shown} shown (${side.total} in the run)` : "no events yet: press Play or →";
     });
     renderDetails(ui.details, state, (s, id) => select(s, id - 1, true));
-    if (!state.scrubbing) ui.timeline.value = String(state.atUs);
+    if (!state.scrubbing) ui.timeline.value = String(seekTo ? seekTo.atUs : state.atUs);
     ui.time.textContent = `${ms(state.atUs)} / ${ms(state.endUs)}`;
     const atEnd = state.sides.length && state.sides.every((x) => x.finished);
     ui.play.textContent = state.playing ? "Pause" : atEnd ? "Replay" : "Play";
@@ -415,11 +418,18 @@ export function mountPlayer(el, opts) {
       schedule();
     }
   });
+  // A seek waits for the reader to pause on the timeline for 30 ms. Until
+  // the server's cursor answers it, the thumb stays where the reader put
+  // it, whatever renders in between (events still streaming in, say).
   let seekTimer = 0;
   on(ui.timeline, "input", () => {
     state.pinned = false;
+    const to = (seekTo = { atUs: Number(ui.timeline.value), sent: false });
     clearTimeout(seekTimer);
-    seekTimer = setTimeout(() => source.send({ type: "seek", at_us: Number(ui.timeline.value) }), 30);
+    seekTimer = setTimeout(() => {
+      to.sent = true;
+      source.send({ type: "seek", at_us: to.atUs });
+    }, 30);
   });
   // The shortcuts dialog gives focus back where it was, so Space and the
   // arrows keep driving playback after it closes.
