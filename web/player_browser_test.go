@@ -63,7 +63,7 @@ func TestBrowserASecondPlayerMountsOnAnySourceOfRuns(t *testing.T) {
   let feed = null;
   const source = { send: (m) => sent.push(m.type), listen: (onMessage) => ((feed = onMessage), () => (feed = null)) };
   const player = mountPlayer(copy, { source, stateEl: box });
-  for (const m of ` + msgs + `) feed(m);
+  for (const m of `+msgs+`) feed(m);
   await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
 
   const counters = Object.fromEntries([...box.querySelectorAll("[data-metric]")].map((e) => [e.dataset.metric, e.textContent]));
