@@ -11,76 +11,59 @@ import (
 )
 
 // MaxWebPayments caps payments per run on the socket, below sim's own
-// limit, because the server keeps a viewer's whole run in memory to pace
-// it: 10,000 payments is about 220,000 events, some 35 MB per side.
+// limit, because a session keeps its whole run in memory to pace it:
+// 10,000 payments is about 220,000 events, some 35 MB per side.
 const MaxWebPayments = 10_000
 
 // maxStep caps one step message's |delta|.
 const maxStep = 100_000
 
-// handle applies one client message. Bad input is answered with an error
-// message naming the field; the socket stays usable.
+// handle applies one client message to the viewer's session. Bad input
+// is answered with an error message naming the field; the socket stays
+// usable.
 func (v *viewer) handle(m clientMsg) {
+	var err error
 	switch m.Type {
 	case msgRun:
 		v.handleRun(m)
 		return
-	case msgPlay, msgPause, msgStep, msgSeek, msgSpeed:
+	case msgPlay:
+		err = v.sess.play()
+	case msgPause:
+		err = v.sess.pause()
+	case msgStep:
+		err = v.sess.step(m.Delta)
+	case msgSeek:
+		if m.AtUs == nil {
+			v.refuse("at_us", "seek at_us (missing) is not valid; allowed: a virtual time in microseconds, 0 or more")
+			return
+		}
+		err = v.sess.seek(*m.AtUs)
+	case msgSpeed:
+		if m.Speed == nil {
+			v.refuse("speed", "speed is missing; allowed: 0.25 to 100000 virtual ms per real second, or 0 for as fast as possible")
+			return
+		}
+		err = v.sess.setSpeed(*m.Speed)
 	default:
 		v.refuse("", fmt.Sprintf("message type %q is unknown; allowed: run, play, pause, step, seek, speed", m.Type))
 		return
 	}
-	var speed float64
+	var ie *sim.InputError
 	switch {
-	case m.Type == msgStep && (m.Delta == 0 || m.Delta > maxStep || m.Delta < -maxStep):
-		v.refuse("delta", fmt.Sprintf("step delta %d is out of range; allowed: -%d to %d, not 0", m.Delta, maxStep, maxStep))
-		return
-	case m.Type == msgSeek && (m.AtUs == nil || *m.AtUs < 0):
-		v.refuse("at_us", fmt.Sprintf("seek at_us %s is not valid; allowed: a virtual time in microseconds, 0 or more", optional(m.AtUs)))
-		return
-	case m.Type == msgSpeed && m.Speed == nil:
-		v.refuse("speed", "speed is missing; allowed: 0.25 to 100000 virtual ms per real second, or 0 for as fast as possible")
-		return
-	case m.Type == msgSpeed:
-		var err error
-		if speed, err = checkSpeed(*m.Speed); err != nil {
-			v.refuse("speed", err.Error())
-			return
-		}
+	case err == nil:
+	case errors.Is(err, errNoRun):
+		v.refuse("", fmt.Sprintf("%s needs a run; send a run message first", m.Type))
+	case errors.As(err, &ie):
+		v.refuse(ie.Field, ie.Msg)
+	default:
+		v.refuse("", err.Error())
 	}
-	v.mu.Lock()
-	defer v.poke()
-	defer v.mu.Unlock()
-	pb := v.pb
-	if pb == nil {
-		v.enqueueLocked(errorMsg{Type: msgError, Field: "", Message: fmt.Sprintf("%s needs a run; send a run message first", m.Type)})
-		return
-	}
-	now := v.s.clock.Now()
-	switch m.Type {
-	case msgPlay:
-		pb.play(now)
-	case msgPause:
-		pb.pause()
-	case msgStep:
-		pb.step(m.Delta)
-	case msgSeek:
-		pb.seek(*m.AtUs, now)
-	case msgSpeed:
-		pb.setSpeed(speed, now)
-	}
-	v.pacePlaybackLocked()
 }
 
-func optional(p *int64) string {
-	if p == nil {
-		return "(missing)"
-	}
-	return fmt.Sprint(*p)
-}
-
-// handleRun validates a run message, simulates its sides (or takes them
-// from the cache) and makes it the current run, replacing any other.
+// handleRun validates a run message and has the session simulate its
+// sides (or take them from the cache) and make it the current run,
+// replacing any other.
 func (v *viewer) handleRun(m clientMsg) {
 	speed := float64(defaultSpeed)
 	if m.Speed != nil {
@@ -91,41 +74,22 @@ func (v *viewer) handleRun(m clientMsg) {
 		}
 	}
 	scenarios, err := parseRun(m.Params, m.Compare)
-	if err != nil {
-		var ie *sim.InputError
-		if errors.As(err, &ie) {
-			v.refuse(ie.Field, ie.Msg)
-		} else {
-			v.refuse("", err.Error())
-		}
+	var ie *sim.InputError
+	switch {
+	case errors.As(err, &ie):
+		v.refuse(ie.Field, ie.Msg)
+		return
+	case err != nil:
+		v.refuse("", err.Error())
 		return
 	}
-	recs, err := v.s.recs.get(v.ctx, scenarios...)
-	if err != nil {
-		if v.ctx.Err() == nil {
-			q := canonicalQuery(scenarios[0])
-			v.s.log.Error("run failed", "query", q, "compare", m.Compare, "err", err)
-			v.refuse("", fmt.Sprintf("the run of %s failed; the server log has the details", q))
-		}
-		return
+	switch err := v.sess.start(v.ctx, scenarios, speed, m.Autoplay); {
+	case err == nil:
+	case v.ctx.Err() == nil:
+		q := canonicalQuery(scenarios[0])
+		v.s.log.Error("run failed", "query", q, "compare", m.Compare, "err", err)
+		v.refuse("", fmt.Sprintf("the run of %s failed; the server log has the details", q))
 	}
-	v.mu.Lock()
-	defer v.poke()
-	defer v.mu.Unlock()
-	v.stopPacerLocked()
-	v.queue = slices.DeleteFunc(v.queue, func(q any) bool { _, stale := q.(metaMsg); return stale })
-	meta := metaMsg{Type: msgMeta, Runs: make([]runMeta, len(recs))}
-	for i, r := range recs {
-		meta.Runs[i] = r.meta(i)
-	}
-	v.enqueueLocked(meta)
-	v.pb = newPlayback(recs, speed)
-	v.sent, v.reported = make([]int, len(recs)), make([]bool, len(recs))
-	v.doneSent, v.cursorSent = false, false
-	if m.Autoplay {
-		v.pb.play(v.s.clock.Now())
-	}
-	v.pacePlaybackLocked()
 }
 
 // parseRun turns a run message's params into one scenario, or two in

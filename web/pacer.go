@@ -1,56 +1,55 @@
 package web
 
-// pacePlaybackLocked starts a pacer when the run plays at a finite speed
-// and stops it otherwise. v.mu is held.
-func (v *viewer) pacePlaybackLocked() {
-	if !v.pb.playing || v.pb.speed == 0 {
-		v.stopPacerLocked()
+// paceLocked starts a pacer when the session's run plays at a finite speed
+// and stops it otherwise. ss.mu is held.
+func (ss *session) paceLocked() {
+	if !ss.pb.playing || ss.pb.speed == 0 || ss.closed {
+		ss.stopPacerLocked()
 		return
 	}
-	if v.pacerStop != nil {
+	if ss.pacerStop != nil {
 		return
 	}
 	stop := make(chan struct{})
-	v.pacerStop = stop
-	v.wg.Add(1)
-	go v.pace(stop)
+	ss.pacerStop = stop
+	ss.wg.Add(1)
+	go ss.pace(stop)
 }
 
-// stopPacerLocked stops the running pacer, if any. v.mu is held.
-func (v *viewer) stopPacerLocked() {
-	if v.pacerStop != nil {
-		close(v.pacerStop)
-		v.pacerStop = nil
+// stopPacerLocked stops the running pacer, if any. ss.mu is held.
+func (ss *session) stopPacerLocked() {
+	if ss.pacerStop != nil {
+		close(ss.pacerStop)
+		ss.pacerStop = nil
 	}
 }
 
 // pace moves the playhead on every tick of the clock while the run plays,
-// then pokes the writer. It never touches the socket, so a viewer that
+// then wakes the followers. It never touches a socket, so a follower that
 // reads slowly only gets bigger batches; it ends when the run reaches its
-// end, is paused or replaced, or the viewer goes away.
-func (v *viewer) pace(stop chan struct{}) {
-	defer v.wg.Done()
-	t := v.s.clock.NewTicker(frameInterval)
+// end, is paused or replaced, or the session closes.
+func (ss *session) pace(stop chan struct{}) {
+	defer ss.wg.Done()
+	t := ss.clock.NewTicker(frameInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-stop:
 			return
-		case <-v.ctx.Done():
-			return
 		case now := <-t.C():
-			v.mu.Lock()
-			if v.pacerStop != stop { // stopped while the tick was pending
-				v.mu.Unlock()
+			ss.mu.Lock()
+			if ss.pacerStop != stop { // stopped while the tick was pending
+				ss.mu.Unlock()
 				return
 			}
-			v.pb.advance(now)
-			playing := v.pb.playing
-			if !playing {
-				v.pacerStop = nil
+			ss.pb.advance(now)
+			ss.changedLocked() // stops this pacer at the end
+			playing := ss.pacerStop == stop
+			followers := ss.followersLocked()
+			ss.mu.Unlock()
+			for _, f := range followers {
+				f.poke()
 			}
-			v.mu.Unlock()
-			v.poke()
 			if !playing {
 				return
 			}

@@ -28,8 +28,8 @@ func checkSpeed(speed float64) (float64, error) {
 }
 
 // playback is the playhead over one run's sides. It is plain state with no
-// goroutines or I/O, so every move is testable on its own; the viewer
-// guards it with a mutex, the pacer calls advance, the writer reads it.
+// goroutines or I/O, so every move is testable on its own; its session
+// guards it with a mutex and its pacer calls advance.
 //
 // The sides are merged by (at_us, side, index). shown[s] counts the events
 // of side s that are visible; it is always a prefix of that side.

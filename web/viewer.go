@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -29,7 +28,7 @@ const (
 	maxMessageBytes = 64 << 10
 	// frameInterval is how often the pacer moves a playing playhead.
 	frameInterval = time.Second / 30
-	// maxQueued caps the meta and error messages waiting for the writer;
+	// maxQueued caps the run starts and error messages waiting for the writer;
 	// a client that keeps sending bad messages without reading the answers
 	// is disconnected rather than allowed to grow the queue.
 	maxQueued = 32
@@ -42,16 +41,18 @@ const (
 // socket closed.
 var errViewerLeft = errors.New("the viewer closed the socket")
 
-// viewer is one open run socket: its playback state, and the goroutines
-// that serve it. The reader (the handler's goroutine) applies control
-// messages; the pacer, while a run plays, moves the playhead; the writer,
-// the only goroutine that writes to the socket, sends whatever the state
-// says the viewer has not seen yet. Neither the reader nor the pacer ever
-// waits on the socket: they change the state under mu and poke the writer
-// through wake, a channel of capacity 1, so pokes coalesce and a slow
-// viewer gets bigger batches instead of a longer queue.
+// viewer is one open run socket following a session: the connection, its
+// send queue and what it has sent. The reader (the handler's goroutine)
+// hands control messages to the session; the writer, the only goroutine
+// that writes to the socket, sends whatever the session's state holds
+// that the viewer has not been sent yet. Neither the reader nor the
+// session ever waits on the socket: the session changes its state under
+// its own lock and pokes the writer through wake, a channel of capacity
+// 1, so pokes coalesce and a slow viewer gets bigger batches instead of a
+// longer queue.
 type viewer struct {
 	s      *Server
+	sess   *session
 	conn   *websocket.Conn
 	ctx    context.Context
 	cancel context.CancelCauseFunc
@@ -59,25 +60,31 @@ type viewer struct {
 	// readerDone closes when the reader has stopped, so a closing writer
 	// knows the viewer answered its close frame.
 	readerDone chan struct{}
-	wg         sync.WaitGroup // the writer and the pacer
+	wg         sync.WaitGroup // the writer
 
 	mu        sync.Mutex
 	closeCode int // close frame to send when ctx ends; 0 for none
 	closeText string
-	queue     []any // meta and error messages, in order
-	pb        *playback
-	pacerStop chan struct{} // closes to stop the running pacer; nil when none
-	// What the writer has sent of the current run.
-	sent       []int
-	reported   []bool
-	doneSent   bool
-	cursorSent bool
-	lastCursor cursorMsg
+	queue     []queued // error messages and run starts, in order
+	// What the writer has sent of the session's run number gen.
+	gen       int
+	sent      []int
+	reported  []bool
+	doneSent  bool
+	cursorVer int
 }
 
-func newViewer(s *Server, conn *websocket.Conn) *viewer {
+// queued is one entry of a viewer's send queue: an encoded message of
+// this viewer's own (an error), or, when runGen is set, the meta of the
+// session's run number runGen.
+type queued struct {
+	msg    []byte
+	runGen int
+}
+
+func newViewer(s *Server, sess *session, conn *websocket.Conn) *viewer {
 	ctx, cancel := context.WithCancelCause(context.Background())
-	return &viewer{s: s, conn: conn, ctx: ctx, cancel: cancel,
+	return &viewer{s: s, sess: sess, conn: conn, ctx: ctx, cancel: cancel,
 		wake: make(chan struct{}, 1), readerDone: make(chan struct{})}
 }
 
@@ -85,6 +92,8 @@ func newViewer(s *Server, conn *websocket.Conn) *viewer {
 func (v *viewer) serve() {
 	v.wg.Add(1)
 	go v.writeLoop()
+	v.sess.attach(v)
+	defer v.sess.detach(v)
 	err := v.readLoop()
 	if err == nil {
 		err = errViewerLeft
@@ -113,72 +122,97 @@ func (v *viewer) poke() {
 	}
 }
 
-// enqueueLocked queues a meta or error message for the writer. v.mu is held.
-func (v *viewer) enqueueLocked(m any) {
+// newRun queues the meta of the session's run gen after whatever the
+// viewer has queued already, so the viewer sees its answers in order.
+func (v *viewer) newRun(gen int) {
+	v.mu.Lock()
+	v.enqueueLocked(queued{runGen: gen})
+	v.mu.Unlock()
+}
+
+// enqueueLocked queues a message for the writer. v.mu is held.
+func (v *viewer) enqueueLocked(q queued) {
 	if len(v.queue) >= maxQueued {
 		v.closeCode, v.closeText = websocket.ClosePolicyViolation, "too many unread messages"
 		v.cancel(fmt.Errorf("viewer did not read %d queued messages", len(v.queue)))
 		return
 	}
-	v.queue = append(v.queue, m)
+	v.queue = append(v.queue, q)
 }
 
 // refuse sends an error message; the socket stays open.
 func (v *viewer) refuse(field, msg string) {
+	b, err := json.Marshal(errorMsg{Type: msgError, Field: field, Message: msg})
+	if err != nil { // strings always encode
+		panic(err)
+	}
 	v.mu.Lock()
-	v.enqueueLocked(errorMsg{Type: msgError, Field: field, Message: msg})
+	v.enqueueLocked(queued{msg: b})
 	v.mu.Unlock()
 	v.poke()
 }
 
-// frame is one message the writer sends: a value to marshal, or, when rec
-// is set, a batch of events [from, to) of one side.
+// frame is one message the writer sends: encoded JSON, or, when rec is
+// set, a batch of events [from, to) of one side, copied from the
+// recording's own JSON.
 type frame struct {
-	msg            any
+	msg            []byte
 	rec            *recording
 	side, from, to int
 }
 
-// collect takes, under the lock, everything the viewer has not been sent,
-// and marks it sent: queued messages, then each side's newly visible
-// events, the cursor if it moved, each side's report when its last event
-// is visible, and done when every side's is.
+// doneJSON is the done message; it never changes.
+var doneJSON = []byte(`{"type":"done"}`)
+
+// collect takes everything the viewer has not been sent, and marks it
+// sent: queued messages (errors, and the meta of each run started), then
+// each side's newly visible events, the cursor if it moved, each side's
+// report when its last event is visible, and done when every side's is.
+// It never holds the viewer's lock and the session's together.
 func (v *viewer) collect() []frame {
+	v.mu.Lock()
+	q := v.queue
+	v.queue = nil // an idle viewer holds no old messages
+	v.mu.Unlock()
+	st := v.sess.snapshot()
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	var out []frame
-	for _, m := range v.queue {
-		out = append(out, frame{msg: m})
-	}
-	v.queue = nil // an idle viewer holds no old messages
-	pb := v.pb
-	if pb == nil {
-		return out
-	}
-	for s, rec := range pb.sides {
-		if pb.shown[s] > v.sent[s] {
-			out = append(out, frame{rec: rec, side: s, from: v.sent[s], to: pb.shown[s]})
-			v.sent[s] = pb.shown[s]
+	for _, m := range q {
+		switch {
+		case m.runGen == 0:
+			out = append(out, frame{msg: m.msg})
+		case m.runGen == st.gen && v.gen != st.gen: // not stale, not sent yet
+			out = append(out, frame{msg: st.meta})
+			v.gen = st.gen
+			v.sent, v.reported = make([]int, len(st.sides)), make([]bool, len(st.sides))
+			v.doneSent, v.cursorVer = false, 0
 		}
 	}
-	cur := cursorMsg{Type: msgCursor, AtUs: pb.atUs, Shown: pb.shown, Playing: pb.playing, Speed: pb.speed}
-	if !v.cursorSent || cur.AtUs != v.lastCursor.AtUs || cur.Playing != v.lastCursor.Playing ||
-		cur.Speed != v.lastCursor.Speed || !slices.Equal(cur.Shown, v.lastCursor.Shown) {
-		cur.Shown = slices.Clone(pb.shown)
-		out = append(out, frame{msg: cur})
-		v.lastCursor, v.cursorSent = cur, true
+	if st.gen == 0 || v.gen != st.gen { // the run's meta is still to come
+		return out
 	}
-	for s, rec := range pb.sides {
+	for s, rec := range st.sides {
+		if st.shown[s] > v.sent[s] {
+			out = append(out, frame{rec: rec, side: s, from: v.sent[s], to: st.shown[s]})
+			v.sent[s] = st.shown[s]
+		}
+	}
+	if v.cursorVer != st.cursorVer {
+		out = append(out, frame{msg: st.cursor})
+		v.cursorVer = st.cursorVer
+	}
+	for s, rec := range st.sides {
 		if !v.reported[s] && v.sent[s] >= rec.events() {
-			out = append(out, frame{msg: reportMsg{Type: msgReport, Side: s, Report: rec.report}})
+			out = append(out, frame{msg: st.reports[s]})
 			v.reported[s] = true
 		}
 	}
-	switch fin := pb.finished(); {
-	case fin && !v.doneSent:
-		out = append(out, frame{msg: doneMsg{Type: msgDone}})
+	switch {
+	case st.finished && !v.doneSent:
+		out = append(out, frame{msg: doneJSON})
 		v.doneSent = true
-	case !fin:
+	case !st.finished:
 		v.doneSent = false
 	}
 	return out
@@ -247,11 +281,7 @@ func (v *viewer) write(f frame) error {
 		return err
 	}
 	if f.rec == nil {
-		b, err := json.Marshal(f.msg)
-		if err != nil {
-			return fmt.Errorf("encode %T: %w", f.msg, err)
-		}
-		if _, err := w.Write(b); err != nil {
+		if _, err := w.Write(f.msg); err != nil {
 			return err
 		}
 		return w.Close()

@@ -1,6 +1,12 @@
 // The run socket, /ws/run: one WebSocket per view streams runs to the
 // browser. This comment is the protocol; the page codes against it.
 //
+// Behind the socket is a run session (session.go): the run, its playhead
+// and its pacing. On /ws/run each socket has a session of its own (the
+// playground); control messages go to the socket's session, and every
+// socket following a session receives the same messages, below, at its
+// own pace.
+//
 // Every message is one JSON object in a text frame, with a "type".
 //
 // Client → server:
@@ -95,8 +101,18 @@ func sameOrigin(r *http.Request) bool {
 	return err == nil && strings.EqualFold(u.Host, r.Host)
 }
 
-// handleRunSocket upgrades to a WebSocket and serves one viewer on it.
+// handleRunSocket upgrades to a WebSocket and serves one viewer on it,
+// following a session of its own: the playground.
 func (s *Server) handleRunSocket(w http.ResponseWriter, r *http.Request) {
+	sess := newSession(s.clock, s.recs, s.log)
+	defer sess.close()
+	s.serveViewer(w, r, sess)
+}
+
+// serveViewer upgrades to a WebSocket and serves one viewer of sess on it
+// until the socket closes or the server shuts down. The viewer's control
+// messages go to sess.
+func (s *Server) serveViewer(w http.ResponseWriter, r *http.Request, sess *session) {
 	if s.isClosing() {
 		s.fail(w, r, &StatusError{Status: http.StatusServiceUnavailable, Msg: errServerClosing.Error()})
 		return
@@ -105,7 +121,7 @@ func (s *Server) handleRunSocket(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the upgrader has answered with s.fail
 	}
-	v := newViewer(s, conn)
+	v := newViewer(s, sess, conn)
 	if !s.addViewer(v) {
 		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, shutdownText), time.Now().Add(closeWait))
 		conn.Close()
