@@ -14,9 +14,11 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-// migrations are applied in file-name order, each once, and recorded in
-// schema_migrations, so a database file from an older binary is brought up
-// to date on start.
+// migrations are applied in file-name order, each once, and recorded by
+// name in schema_migrations, so a database file from an older binary is
+// brought up to date on start. A migration is applied whenever its name is
+// missing, not only when it sorts after the last one applied: a database
+// that has 0001 and 0003 (from a branch that landed first) still gets 0002.
 //
 //go:embed migrations/*.sql
 var migrations embed.FS
@@ -40,37 +42,37 @@ func OpenDB(dbPath string) (*sql.DB, error) {
 		// connection keeps every query on the same one.
 		db.SetMaxOpenConns(1)
 	}
-	if err := migrate(context.Background(), db); err != nil {
+	if err := migrate(context.Background(), db, migrations); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate database %s: %w", dbPath, err)
 	}
 	return db, nil
 }
 
-// migrate applies, in order and each in its own transaction, the embedded
-// migrations that schema_migrations does not list yet.
-func migrate(ctx context.Context, db *sql.DB) error {
+// migrate applies, in name order and each in its own transaction, the
+// migrations/*.sql files of fsys that schema_migrations does not list yet.
+func migrate(ctx context.Context, db *sql.DB, fsys fs.FS) error {
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
   name       TEXT PRIMARY KEY,
   applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))`); err != nil {
 		return err
 	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+	names, err := fs.Glob(fsys, "migrations/*.sql")
 	if err != nil {
 		return err
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		if err := applyMigration(ctx, db, name); err != nil {
+		if err := applyMigration(ctx, db, fsys, name); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func applyMigration(ctx context.Context, db *sql.DB, file string) error {
+func applyMigration(ctx context.Context, db *sql.DB, fsys fs.FS, file string) error {
 	name := strings.TrimSuffix(path.Base(file), ".sql")
-	body, err := migrations.ReadFile(file)
+	body, err := fs.ReadFile(fsys, file)
 	if err != nil {
 		return err
 	}
