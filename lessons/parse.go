@@ -347,18 +347,28 @@ func (p *parser) steps(l *Lesson, body []byte, bodyLine int) {
 	}
 	var spans []*span
 	for n := doc.FirstChild(); n != nil; n = n.NextSibling() {
+		h, isHeading := n.(*ast.Heading)
+		if len(spans) == 0 && !(isHeading && h.Level == 2) {
+			p.problem(lineAt(nodeStart(n)), "text before the first step; every part of a lesson is in a step that starts with \"## Kind\", the kind one of %s", kindList())
+			return
+		}
 		switch n := n.(type) {
 		case *ast.Heading:
 			if n.Level != 2 {
 				continue
 			}
+			start := nodeStart(n)
 			if len(spans) >= MaxSteps {
-				p.problem(lineAt(n.Lines().At(0).Start), "lesson has more than %d steps; allowed: at most %d", MaxSteps, MaxSteps)
+				p.problem(lineAt(start), "lesson has more than %d steps; allowed: at most %d", MaxSteps, MaxSteps)
 				return
 			}
-			seg := n.Lines().At(0)
-			st := &Step{Line: lineAt(seg.Start)}
-			head := strings.TrimSpace(string(seg.Value(body)))
+			st := &Step{Line: lineAt(start)}
+			head, end := "", lineEnd(body, start)
+			if n.Lines().Len() > 0 {
+				seg := n.Lines().At(0)
+				head = strings.TrimSpace(string(seg.Value(body)))
+				end = lineEnd(body, seg.Stop)
+			}
 			kind, title, _ := strings.Cut(head, ":")
 			st.Kind = Kind(strings.ToLower(strings.TrimSpace(kind)))
 			st.Title = strings.TrimSpace(title)
@@ -366,25 +376,10 @@ func (p *parser) steps(l *Lesson, body []byte, bodyLine int) {
 				p.problem(st.Line, "step kind %q is unknown; a step's heading is \"## Kind\" or \"## Kind: title\", the kind one of %s",
 					strings.TrimSpace(kind), kindList())
 			}
-			end := seg.Stop
-			if nl := bytes.IndexByte(body[end:], '\n'); nl >= 0 {
-				end += nl + 1
-			} else {
-				end = len(body)
-			}
-			spans = append(spans, &span{step: st, from: end, headFrom: lineStart(seg.Start)})
+			spans = append(spans, &span{step: st, from: end, headFrom: lineStart(start)})
 		case *ast.FencedCodeBlock:
-			if n.Info == nil || string(n.Info.Segment.Value(body)) != stepInfo {
-				continue
-			}
-			if len(spans) == 0 {
-				continue // reported below with the text before the first step
-			}
-			spans[len(spans)-1].blocks = append(spans[len(spans)-1].blocks, n)
-		default:
-			if len(spans) == 0 && n.Lines().Len() > 0 {
-				p.problem(lineAt(n.Lines().At(0).Start), "text before the first step; every part of a lesson is in a step that starts with \"## Kind\", the kind one of %s", kindList())
-				return
+			if n.Info != nil && string(n.Info.Segment.Value(body)) == stepInfo {
+				spans[len(spans)-1].blocks = append(spans[len(spans)-1].blocks, n)
 			}
 		}
 	}
@@ -434,6 +429,26 @@ func (p *parser) steps(l *Lesson, body []byte, bodyLine int) {
 		p.settings(s.step, settings, base)
 		l.Steps = append(l.Steps, s.step)
 	}
+}
+
+// nodeStart is the byte offset where a block starts: its first line, or
+// the position the parser recorded for a block without lines (an empty
+// heading, a thematic break).
+func nodeStart(n ast.Node) int {
+	if n.Lines().Len() > 0 {
+		return n.Lines().At(0).Start
+	}
+	return max(n.Pos(), 0)
+}
+
+// lineEnd is the offset just after the line break that ends the line
+// holding off (or the end of body).
+func lineEnd(body []byte, off int) int {
+	off = min(off, len(body))
+	if nl := bytes.IndexByte(body[off:], '\n'); nl >= 0 {
+		return off + nl + 1
+	}
+	return len(body)
 }
 
 func kindList() string {
@@ -610,13 +625,14 @@ func ParseScenario(v string, compare bool) (sim.Scenario, string, error) {
 
 // bind ties each step to the run it reads: a predict step to the next run
 // step (which answers it), a reveal to the run before it and the
-// prediction before that, a read step to the run before it (or else the
-// next one), a run step and a challenge to their own.
+// prediction before that, a read step to the run or challenge before it
+// (or else the next one), a run step and a challenge to their own (a
+// challenge's is its start).
 func (p *parser) bind(l *Lesson) {
-	prevRun, lastPredict := -1, -1
-	nextRun := func(i int) int {
+	prevRun, prevRunOrChallenge, lastPredict := -1, -1, -1
+	next := func(i int, kinds ...Kind) int {
 		for j := i + 1; j < len(l.Steps); j++ {
-			if l.Steps[j].Kind == KindRun {
+			if slices.Contains(kinds, l.Steps[j].Kind) {
 				return j
 			}
 		}
@@ -627,11 +643,12 @@ func (p *parser) bind(l *Lesson) {
 		switch st.Kind {
 		case KindRun:
 			st.runAt = i
-			prevRun = i
+			prevRun, prevRunOrChallenge = i, i
 		case KindChallenge:
 			st.runAt, st.after = i, true
+			prevRunOrChallenge = i
 		case KindPredict:
-			st.runAt = nextRun(i)
+			st.runAt = next(i, KindRun)
 			if st.runAt < 0 {
 				p.problem(st.Line, "a predict step needs a run step after it, to answer it")
 			} else if st.Predict != nil && st.Predict.Max < 0 {
@@ -648,10 +665,10 @@ func (p *parser) bind(l *Lesson) {
 				lastPredict = -1
 			}
 		case KindRead:
-			if prevRun >= 0 {
-				st.runAt, st.after = prevRun, true
+			if prevRunOrChallenge >= 0 {
+				st.runAt, st.after = prevRunOrChallenge, true
 			} else {
-				st.runAt = nextRun(i)
+				st.runAt = next(i, KindRun, KindChallenge)
 			}
 		}
 	}
