@@ -82,3 +82,12 @@ type errorMsg struct {
 	Field   string `json:"field"`
 	Message string `json:"message"`
 }
+
+// wireEvent is a sim.Event as the events message carries it: its own JSON
+// (what `run -events` writes) plus "moves", the report keys it adds one
+// to, which sim leaves out of its own JSON. A recording encodes each event
+// this way once, for every viewer.
+type wireEvent struct {
+	*sim.Event
+	Moves []string `json:"moves,omitempty"`
+}

@@ -51,7 +51,7 @@ func record(sc sim.Scenario) (*recording, error) {
 		offsets: make([]int, len(events)+1),
 	}
 	for i := range events {
-		b, err := json.Marshal(&events[i])
+		b, err := json.Marshal(wireEvent{&events[i], events[i].Moves})
 		if err != nil {
 			return nil, fmt.Errorf("encode event %d of %s: %w", events[i].ID, rec.query, err)
 		}

@@ -37,9 +37,14 @@
 //	    Starts a run: one entry per side. "query" is the side's canonical
 //	    share-URL query. Everything after a meta belongs to that run.
 //	{"type":"events","side":0,"events":[...]}
-//	    sim.Event JSON with "violation" set, in order. Events are sent once:
-//	    a step back or seek back only moves the cursor, and the page hides
-//	    what lies past it; moving forward again sends only what is new.
+//	    sim.Event JSON with "violation" set, in order, each with "moves":
+//	    the report keys it adds one to, a key twice if it adds two
+//	    (["committed"], ["published","delivered"]; absent when none). A
+//	    side's counter is the sum of its shown events' moves plus one per
+//	    "violation" with that key; at the end it equals the report's.
+//	    Events are sent once: a step back or seek back only moves the
+//	    cursor, and the page hides what lies past it; moving forward again
+//	    sends only what is new.
 //	{"type":"cursor","at_us":N,"shown":[n0,n1],"playing":true,"speed":4}
 //	    The playhead: how many events of each side are visible now. Sent
 //	    after the events it reveals, whenever it moves (coalesced).

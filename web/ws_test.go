@@ -16,7 +16,8 @@ import (
 )
 
 // want is what sim and checklist say a scenario gives, encoded the way
-// `run -events` and `run -json` encode it.
+// `run -events` and `run -json` encode it; the socket adds each event's
+// "moves" at the end.
 func want(t *testing.T, params map[string]string) ([][]byte, []byte) {
 	t.Helper()
 	sc, err := sim.FromParams(func(n string) string { return params[n] })
@@ -31,6 +32,10 @@ func want(t *testing.T, params map[string]string) ([][]byte, []byte) {
 	for i := range events {
 		if out[i], err = json.Marshal(events[i]); err != nil {
 			t.Fatal(err)
+		}
+		if moves := events[i].Moves; len(moves) > 0 {
+			m, _ := json.Marshal(moves)
+			out[i] = append(append(append(out[i][:len(out[i])-1:len(out[i])-1], `,"moves":`...), m...), '}')
 		}
 	}
 	r, err := json.Marshal(checklist.NewReport(rep))
@@ -326,5 +331,52 @@ func TestUpgradeErrorsGoThroughTheOneErrorPath(t *testing.T) {
 	res := get(t, newTestServer(t).Handler(), "/ws/run")
 	if res.StatusCode != http.StatusBadRequest || res.Header.Get("Content-Security-Policy") == "" {
 		t.Fatalf("plain GET /ws/run = %d (CSP %q), want 400 with the usual headers", res.StatusCode, res.Header.Get("Content-Security-Policy"))
+	}
+}
+
+// TestEventsMovesAddUpToTheReport checks the contract the page's counters
+// stand on: summing the streamed events' "moves", plus one per
+// "violation", gives every counter of the report, on every design.
+func TestEventsMovesAddUpToTheReport(t *testing.T) {
+	_, ts := startSocketServer(t)
+	c := dial(t, ts)
+	faults := "net.drop=0.05,net.dup=0.05,bus.publish.fail=0.1,bus.ack.lost=0.1,bus.redeliver=0.1,db.fail=0.05,crash.service=0.02,crash.relay=0.02,crash.consumer=0.02,net.partition=0.5"
+	for _, d := range sim.Designs() {
+		c.send(map[string]any{"type": "run", "params": map[string]string{"design": d.Name, "seed": "4", "payments": "40", "faults": faults}, "speed": 0, "autoplay": true})
+		p := c.playToDone()
+		counts := map[string]int{}
+		moved := 0
+		for _, raw := range p.events[0] {
+			var e struct {
+				Moves     []string `json:"moves"`
+				Violation string   `json:"violation"`
+			}
+			if err := json.Unmarshal(raw, &e); err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range e.Moves {
+				counts[k]++
+			}
+			moved += len(e.Moves)
+			if e.Violation != "" {
+				counts[e.Violation]++
+			}
+		}
+		var report map[string]json.RawMessage
+		if err := json.Unmarshal(p.reports[0], &report); err != nil {
+			t.Fatal(err)
+		}
+		if moved == 0 {
+			t.Fatalf("%s: no event carries moves", d.Name)
+		}
+		for _, k := range p.meta.Runs[0].Metrics {
+			var want int
+			if err := json.Unmarshal(report[k], &want); err != nil {
+				t.Fatalf("%s: report key %s = %s: %v", d.Name, k, report[k], err)
+			}
+			if counts[k] != want {
+				t.Errorf("%s: the events' moves add up to %s %d, the report says %d", d.Name, k, counts[k], want)
+			}
+		}
 	}
 }
