@@ -6,6 +6,24 @@ import "time"
 // the bus as two separate operations, with no plan for a failure between
 // them.
 
+var dualWriteDesigns = []*Design{
+	{
+		Name:    "dual-write",
+		Summary: "save the payment, then publish the event: a failure between the two loses the event for good",
+		Handle:  saveThenPublish, Consume: postToLedger,
+	},
+	{
+		Name:    "publish-first",
+		Summary: "publish the event, then save the payment: a failed save leaves the ledger moving money that was never charged",
+		Handle:  publishThenSave, Consume: postToLedger,
+	},
+	{
+		Name:    "dual-write-retry",
+		Summary: "save, then publish with bounded retries and backoff: fewer losses, and a timeout retried becomes a duplicate",
+		Handle:  saveThenPublishWithRetry, Consume: postToLedger,
+	},
+}
+
 // insertPayment saves a payment; the primary key makes a repeated request
 // for the same payment fail instead of charging twice.
 const insertPayment = `INSERT INTO payments (id, account, amount_cents) VALUES (?, ?, ?)`

@@ -5,6 +5,19 @@ import "errors"
 // The outbox family: the payment and the intent to publish it commit in one
 // local transaction; a relay publishes afterwards, at least once.
 
+var outboxDesigns = []*Design{
+	{
+		Name:    "outbox",
+		Summary: "save the payment and an outbox row in one transaction; a relay publishes it; the consumer is not idempotent",
+		Handle:  saveWithOutbox, Relay: relayOutbox, Consume: postToLedger,
+	},
+	{
+		Name:    "outbox-idempotent",
+		Summary: "outbox, and the consumer records each event id under a unique key in the same transaction as the entry",
+		Handle:  saveWithOutbox, Relay: relayOutbox, Consume: postToLedgerOnce,
+	},
+}
+
 // saveWithOutbox saves the payment and its event in one transaction: both
 // rows commit, or neither does.
 func saveWithOutbox(s *Service, pay Payment) error {

@@ -10,6 +10,19 @@ import (
 // keep answering from its own copy (available), or refuse what it cannot
 // decide safely (consistent). It cannot have both.
 
+var partitionDesigns = []*Design{
+	{
+		Name:    "partition-ap",
+		Summary: "each region debits its own copy and merges later, through partitions too: always available, and accounts end below zero",
+		Handle:  debitAP, Consume: applyPeerDebit,
+	},
+	{
+		Name:    "partition-cp",
+		Summary: "one primary region decides every debit; the other refuses what it cannot forward: consistent, and some requests are rejected",
+		Handle:  debitCP, Consume: applyPeerDebit,
+	},
+}
+
 // primaryRegion decides every debit in the consistent design.
 const primaryRegion = NodeRegionA
 

@@ -4,6 +4,19 @@ package sim
 // refunded) are published as they happen and travel independently, with
 // jitter, redeliveries and duplicates, so a later change can arrive first.
 
+var reorderDesigns = []*Design{
+	{
+		Name:    "consumer-naive",
+		Summary: "the consumer applies each status event as it arrives: a late \"created\" turns a refunded payment back into a new one",
+		Handle:  publishStatuses, Consume: applyEveryStatus,
+	},
+	{
+		Name:    "consumer-versioned",
+		Summary: "status events carry a per-payment version; the consumer ignores any event older than what it holds",
+		Handle:  publishStatuses, Consume: applyNewerStatus,
+	},
+}
+
 // publishStatuses records the payment and publishes its status changes.
 // They leave together, each on its own way through the network and the
 // broker: nothing makes them arrive in the order they were sent.

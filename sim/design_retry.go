@@ -9,6 +9,19 @@ import (
 // answer does not mean no charge: the charge may have committed and only
 // the answer been lost, or the answer may just be slow.
 
+var retryDesigns = []*Design{
+	{
+		Name:    "retry-naive",
+		Summary: "the client retries a charge it heard nothing back about; the service charges every request it gets, so a lost answer charges twice",
+		Client:  payWithRetries, Handle: chargeEveryRequest,
+	},
+	{
+		Name:    "retry-idempotency-key",
+		Summary: "the client sends one key with every attempt; the service claims it with the charge in one transaction and answers retries from it",
+		Client:  payWithKey, Handle: chargeOnce,
+	},
+}
+
 // clientAttempts bounds a client's tries for one payment.
 const clientAttempts = 4
 

@@ -6,9 +6,18 @@ import "fmt"
 // reads the customer's running total. Where it reads that total decides
 // whether the check means anything.
 
-// limitCents is every customer's limit on accepted payments: above it,
-// money must not move without a review.
-const limitCents = 300_000
+var staleDesigns = []*Design{
+	{
+		Name:    "decide-from-replica",
+		Summary: "the limit check reads the customer's total from a lagging replica: decisions on old totals let payments break the limit",
+		Handle:  decideFromReplica,
+	},
+	{
+		Name:    "decide-from-primary",
+		Summary: "the limit check reads the total from the primary in the transaction that records the payment: always the newest",
+		Handle:  decideFromPrimary,
+	},
+}
 
 // errOverLimit declines a payment that would take the customer over it.
 var errOverLimit = fmt.Errorf("%w: over the customer's limit", ErrDeclined)

@@ -74,8 +74,8 @@ func (b Bus) PublishAll(ms []Message) (errs []error) {
 		}
 		errs[i] = ErrTimeout
 		waiting++
-		w.send(p.node, w.bus, chPublish, m.Payment, KindSend, w.note2("publish ", m.ID), func() {
-			w.broker.store(p.node, m, func() {
+		w.send(p.node, w.bus.node, chPublish, m.Payment, KindSend, w.note2("publish ", m.ID), func() {
+			w.bus.store(p.node, m, func() {
 				if finished || errs[i] == nil {
 					return
 				}
@@ -103,10 +103,35 @@ func (b Bus) PublishAll(ms []Message) (errs []error) {
 	return errs
 }
 
+// busSchema is the broker's log.
+const busSchema = `
+CREATE TABLE messages (id INTEGER PRIMARY KEY, event_id TEXT NOT NULL, payment_id INTEGER NOT NULL,
+  account TEXT NOT NULL, amount_cents INTEGER NOT NULL);`
+
 // broker is the message bus: it stores each published message in its own
-// SQLite log and pushes it to the ledger consumer until acknowledged.
+// SQLite log and pushes it to one consumer until acknowledged.
 type broker struct {
-	w *world
+	w    *world
+	node *node
+	db   *database
+	// consumer is the node deliveries go to; consume runs there on each
+	// delivery (see consumeOn).
+	consumer *node
+	consume  func(d *delivery)
+	// onStored, if set, sees every message the broker stores.
+	onStored func(m Message)
+}
+
+// openBus adds the broker, on a node of its own with its log in bus.db, to
+// the run: the node is the bus's lane, scope keys the log's db.fail
+// decisions.
+func (w *world) openBus(scope uint32) error {
+	db, err := w.openDB("bus.db", scope, busSchema, nil)
+	if err != nil {
+		return err
+	}
+	w.bus = &broker{w: w, node: &node{w: w, name: NodeBus}, db: db}
+	return nil
 }
 
 type delivery struct {
@@ -122,14 +147,13 @@ func (b *broker) store(from *node, m Message, ack func()) {
 	w := b.w
 	ackLost := w.roll(BusAckLost, 0, m.Payment)
 	const q = "INSERT INTO messages (event_id, payment_id, account, amount_cents) VALUES (?, ?, ?, ?)"
-	res, err := w.busDB.prepare(q).stmt.Exec(m.ID, m.Payment, m.Account, m.AmountCents)
+	res, err := b.db.prepare(q).stmt.Exec(m.ID, m.Payment, m.Account, m.AmountCents)
 	if err != nil {
 		panic("sim: bus.db: " + err.Error())
 	}
 	off, _ := res.LastInsertId()
-	w.published++
-	if m.Version > 0 {
-		w.statusSent(m)
+	if b.onStored != nil {
+		b.onStored(m)
 	}
 	var args []any
 	if w.sink != nil {
@@ -139,27 +163,28 @@ func (b *broker) store(from *node, m Message, ack func()) {
 	if w.sink != nil {
 		note = "stored " + m.ID + " at offset " + strconv.FormatInt(off, 10)
 	}
-	w.emit(Event{Node: NodeBus, Kind: KindPublish, Payment: m.Payment, Peer: from.name, SQL: q, Args: args, Note: note, Moves: movesPublished})
+	w.emit(Event{Node: b.node.name, Kind: KindPublish, Payment: m.Payment, Peer: from.name, SQL: q, Args: args, Note: note, Moves: movesPublished})
 	if ackLost {
-		w.emit(Event{Node: NodeBus, Kind: KindAckLost, Payment: m.Payment, Peer: from.name, Fault: BusAckLost.String(),
+		w.emit(Event{Node: b.node.name, Kind: KindAckLost, Payment: m.Payment, Peer: from.name, Fault: BusAckLost.String(),
 			Note: "stored " + m.ID + " but the ack never left: the publisher cannot know"})
 	} else {
-		w.send(w.bus, from, chPublishAck, m.Payment, KindSend, w.note2("ack ", m.ID), ack)
+		w.send(b.node, from, chPublishAck, m.Payment, KindSend, w.note2("ack ", m.ID), ack)
 	}
 	b.deliver(&delivery{m: m, offset: off})
 }
 
-// deliver pushes d to the ledger and redelivers it if no ack comes in time.
+// deliver pushes d to the consumer and redelivers it if no ack comes in
+// time.
 func (b *broker) deliver(d *delivery) {
 	w := b.w
 	d.attempt++
 	attempt := d.attempt
-	w.send(w.bus, w.ledger, chDeliver, d.m.Payment, KindSend, w.note2("deliver ", d.m.ID), func() { w.consume(d) })
+	w.send(b.node, b.consumer, chDeliver, d.m.Payment, KindSend, w.note2("deliver ", d.m.ID), func() { b.consume(d) })
 	w.schedule(w.now+w.redeliverAfterUs(attempt), false, func() {
 		if d.acked || d.attempt != attempt {
 			return
 		}
-		w.emit(Event{Node: NodeBus, Kind: KindRedeliver, Payment: d.m.Payment,
+		w.emit(Event{Node: b.node.name, Kind: KindRedeliver, Payment: d.m.Payment,
 			Note: "no ack for " + d.m.ID + " within " + msToString(w.redeliverAfterUs(attempt)) + ": delivering again"})
 		b.deliver(d)
 	})
@@ -173,9 +198,9 @@ func (b *broker) consumerAck(d *delivery) {
 		return
 	}
 	d.acked = true
-	w.emit(Event{Node: NodeBus, Kind: KindAck, Payment: d.m.Payment, Peer: w.ledger.name, Note: w.note3(w.ledger.name, " acknowledged ", d.m.ID)})
+	w.emit(Event{Node: b.node.name, Kind: KindAck, Payment: d.m.Payment, Peer: b.consumer.name, Note: w.note3(b.consumer.name, " acknowledged ", d.m.ID)})
 	if w.roll(BusRedeliver, 0, d.m.Payment) {
-		w.emit(Event{Node: NodeBus, Kind: KindRedeliver, Payment: d.m.Payment, Fault: BusRedeliver.String(),
+		w.emit(Event{Node: b.node.name, Kind: KindRedeliver, Payment: d.m.Payment, Fault: BusRedeliver.String(),
 			Note: "delivering " + d.m.ID + " again although it was acknowledged"})
 		d.acked = false
 		b.deliver(d)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -38,29 +39,48 @@ type database struct {
 	stmts   map[string]*stmtInfo
 	holder  *proc
 	waiters []*proc
-	// watch maps a table to what an INSERT into it means to the checker.
-	watch map[string]string
+	// watch maps a table to what its family follows of the rows inserted
+	// into it.
+	watch map[string]*watch
 	// scope keys this database's db.fail decisions.
 	scope uint32
 	// onQuery, if set, sees every read a process makes here, with the id of
 	// its event: the stale-read checker notes what each decision saw.
 	onQuery func(p *proc, event int)
-	// onSaved, if set, runs when a "saved" insert commits here.
-	onSaved func(payment, commitEvent int)
+}
+
+// watch is what a family follows of the rows inserted into one table, as
+// the transactions that inserted them commit. Each insert is about the
+// payment its process works on.
+type watch struct {
+	// moves, if set, returns the report keys that committing an insert
+	// about payment moves (see Event.Moves); it runs before the commit's
+	// event.
+	moves func(payment int) []string
+	// committed, if set, runs after the commit's event, once per insert,
+	// with that event's id.
+	committed func(d *database, payment, commitEvent int)
 }
 
 type stmtInfo struct {
 	stmt  *sql.Stmt
-	watch string // "saved", "effect" or ""
+	watch *watch // of the table it inserts into, if any
 }
 
-// Watched inserts: what the checker follows as they commit.
-const (
-	watchSaved  = "saved"  // a payment is saved by the payment service
-	watchEffect = "effect" // money moved in the ledger
-)
+// openDB opens a node's database and adds it to the run's. scope keys its
+// db.fail decisions, so each database meets its own faults; watch says what
+// the family follows of the inserts into which table.
+func (w *world) openDB(name string, scope uint32, schema string, watch map[string]*watch) (*database, error) {
+	d, err := openDatabase(w, name, schema, watch)
+	if err != nil {
+		return nil, err
+	}
+	d.scope = scope
+	w.dbs = append(w.dbs, d)
+	return d, nil
+}
 
-func openDatabase(w *world, name string, schema string, watch map[string]string) (*database, error) {
+func openDatabase(w *world, name string, schema string, watch map[string]*watch) (*database, error) {
 	sqldb, err := sql.Open("sqlite", ":memory:")
 	if err != nil {
 		return nil, err
@@ -151,7 +171,7 @@ type Tx struct {
 }
 
 type watched struct {
-	kind    string
+	w       *watch
 	payment int
 }
 
@@ -195,7 +215,7 @@ func (tx *Tx) Exec(q string, args ...any) error {
 		return ErrDuplicate
 	}
 	ev.Note = "1 row written"
-	if s.watch != "" {
+	if s.watch != nil {
 		tx.pending = append(tx.pending, watched{s.watch, p.payment})
 	}
 	p.w.emit(ev)
@@ -221,12 +241,33 @@ func (tx *Tx) Commit() error {
 	pending := tx.pending
 	tx.finish()
 	id := w.emit(Event{Node: tx.d.name, Kind: KindCommit, Payment: p.payment, Peer: p.node.name, SQL: "COMMIT", Note: "transaction committed",
-		Moves: w.commitMoves(pending)})
+		Moves: commitMoves(pending)})
 	for _, wt := range pending {
-		w.watchCommitted(tx.d, wt, id)
+		if wt.w.committed != nil {
+			wt.w.committed(tx.d, wt.payment, id)
+		}
 	}
 	p.sleep(stmtCostUs)
 	return nil
+}
+
+// commitMoves is what committing these watched inserts moves, in order.
+func commitMoves(pending []watched) []string {
+	var moves []string
+	for _, wt := range pending {
+		if wt.w.moves == nil {
+			continue
+		}
+		m := wt.w.moves(wt.payment)
+		switch {
+		case len(m) == 0:
+		case moves == nil:
+			moves = m // shared, never appended to in place
+		default:
+			moves = append(slices.Clip(moves), m...)
+		}
+	}
+	return moves
 }
 
 // Rollback abandons the transaction.

@@ -76,7 +76,7 @@ func (w *world) sendMoving(from, to *node, ch channel, payment int, kind, note s
 	msg := w.msgSeq
 	sent := w.emit(Event{Node: from.name, Kind: kind, Payment: payment, Msg: msg, Peer: to.name, Note: note, Moves: moves})
 	at := w.now + w.delayUs(ch, payment, n, 0)
-	if w.cut(from, to, at) {
+	if w.cut != nil && w.cut(from, to, at) {
 		w.schedule(at, false, func() {
 			w.emit(Event{Node: to.name, Kind: KindDrop, Payment: payment, Msg: msg, Peer: from.name, Cause: sent,
 				Fault: NetPartition.String(), Note: w.note2(channelNotes[ch], " lost: the link between the regions is broken")})

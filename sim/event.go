@@ -1,31 +1,14 @@
 package sim
 
-// Node names: one lane each in the sequence diagram. A database is a node of
-// its own so that every SQL statement shows where it ran.
+// Node names every family's lanes use: one lane each in the sequence
+// diagram. A database is a node of its own so that every SQL statement
+// shows where it ran. Each family names its other nodes in its own file.
 const (
 	NodeClient    = "client"
 	NodeService   = "service"
 	NodeServiceDB = "service.db"
-	NodeRelay     = "relay"
 	NodeBus       = "bus"
-	NodeLedger    = "ledger"
-	NodeLedgerDB  = "ledger.db"
 )
-
-// Nodes of the later families.
-const (
-	NodeReplicaDB = "replica.db" // the stale-read designs' lagging copy
-	NodeRegionA   = "region-a"   // the partition designs' two regions
-	NodeRegionADB = "region-a.db"
-	NodeRegionB   = "region-b"
-	NodeRegionBDB = "region-b.db"
-	NodeOrders    = "orders" // the reordering designs' status consumer
-	NodeOrdersDB  = "orders.db"
-)
-
-// Nodes lists the dual-write and outbox designs' node names in lane order,
-// left to right; each design lists its own in Design.Nodes.
-var Nodes = []string{NodeClient, NodeService, NodeServiceDB, NodeRelay, NodeBus, NodeLedger, NodeLedgerDB}
 
 // Event kinds. Each step of a run is one event of one of these kinds.
 const (

@@ -8,7 +8,7 @@ import (
 	"strconv"
 )
 
-// The partition family's harness: two regions, each with its own copy of
+// The partition family: two regions, each with its own copy of
 // every account's balance, a link between them that net.partition breaks,
 // and clients that send each debit to one region or the other. The checker
 // merges both regions' debits and looks for accounts below zero.
@@ -24,38 +24,24 @@ const (
 	openingBalanceCents = 300_000
 )
 
-// region is one region's service node and database.
-type region struct {
-	node *node
-	db   *database
-	peer *region
-}
-
-// open makes the Service a handler in this region runs against.
-func (r *region) open(p *proc) *Service {
-	return &Service{DB: DB{r.db, p}, Region: r.node.name, p: p, region: r}
-}
+// Node names of the partition designs' two regions.
+const (
+	NodeRegionA   = "region-a"
+	NodeRegionADB = "region-a.db"
+	NodeRegionB   = "region-b"
+	NodeRegionBDB = "region-b.db"
+)
 
 var partitionFamily = &family{
-	setup: setupPartition,
-	client: func(w *world, pay Payment) {
-		r := w.regions[0]
-		if uniform(w.sc.Seed, tagRegion, uint64(pay.ID), 0, 0) >= 0.5 {
-			r = w.regions[1]
-		}
-		w.spawn(w.client, pay.ID, func(p *proc) {
-			serve := func(pay Payment, answer func(string, error)) {
-				w.serveAt(r.node, w.client, pay, r.open, false, answer)
-			}
-			(&Client{p: p, to: r.node, serve: serve}).Call(pay)
-		})
-	},
-	start: func(w *world) { w.watchLink(false) },
-	check: checkPartition,
+	nodes:      []string{NodeClient, NodeRegionA, NodeRegionADB, NodeRegionB, NodeRegionBDB},
+	metrics:    []string{"accepted", "declined", "rejected", ViolationOverdraft},
+	invariants: []string{ViolationOverdraft},
+	faults:     []Fault{NetDrop, NetDup, DBFail, CrashService, NetPartition},
 	databases: []DatabaseInfo{
 		{NodeRegionADB, regionStarters},
 		{NodeRegionBDB, regionStarters},
 	},
+	open: openPartition,
 }
 
 // regionStarters are the Tables panel's starters for either region's
@@ -65,27 +51,92 @@ var regionStarters = []Starter{
 	{"Debits", "SELECT COUNT(*), SUM(amount_cents) FROM debits"},
 }
 
-func setupPartition(w *world) error {
-	w.client = &node{w: w, name: NodeClient}
-	w.nodes = []*node{w.client}
-	w.savedMoves = movesAccepted
+// partitionRun is one run of the partition family: the client, the two
+// regions, when their link is broken, and the commit that first recorded
+// each debit.
+type partitionRun struct {
+	w         *world
+	d         *Design
+	client    *node
+	regions   [2]*region
+	plan      *partitionPlan
+	committed []int
+}
+
+// region is one region's service node and database.
+type region struct {
+	f    *partitionRun
+	node *node
+	db   *database
+	peer *region
+}
+
+// open makes the Service a handler in this region runs against.
+func (r *region) open(p *proc) *Service {
+	return &Service{DB: DB{r.db, p}, Region: r.node.name, p: p, family: r}
+}
+
+func openPartition(w *world, d *Design) (familyRun, error) {
+	f := &partitionRun{w: w, d: d, committed: make([]int, w.sc.Payments+1)}
+	f.client = &node{w: w, name: NodeClient}
+	w.nodes = []*node{f.client}
+	debits := &watch{moves: f.debitMoves, committed: f.debited}
 	for i, name := range []string{NodeRegionA, NodeRegionB} {
 		n := &node{w: w, name: name, crashFault: CrashService, canCrash: true, linked: true}
-		d, err := w.openDB(name+".db", 5+uint32(i), partitionSchema, map[string]string{"debits": watchSaved})
+		db, err := w.openDB(name+".db", 5+uint32(i), partitionSchema, map[string]*watch{"debits": debits})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for a := 1; a <= accounts; a++ {
-			if err := d.exec("INSERT INTO balances (account, balance_cents) VALUES (?, ?)", "A-"+strconv.Itoa(a), openingBalanceCents); err != nil {
-				return err
+			if err := db.exec("INSERT INTO balances (account, balance_cents) VALUES (?, ?)", "A-"+strconv.Itoa(a), openingBalanceCents); err != nil {
+				return nil, err
 			}
 		}
-		w.regions[i] = &region{node: n, db: d}
+		f.regions[i] = &region{f: f, node: n, db: db}
 		w.nodes = append(w.nodes, n)
 	}
-	w.regions[0].peer, w.regions[1].peer = w.regions[1], w.regions[0]
-	w.partitions = newPartitionPlan(w)
+	f.regions[0].peer, f.regions[1].peer = f.regions[1], f.regions[0]
+	f.plan = newPartitionPlan(w)
+	w.cut = f.cut
+	return f, nil
+}
+
+// request sends pay's debit to one region or the other, keyed on the
+// payment.
+func (f *partitionRun) request(pay Payment) {
+	w := f.w
+	r := f.regions[0]
+	if uniform(w.sc.Seed, tagRegion, uint64(pay.ID), 0, 0) >= 0.5 {
+		r = f.regions[1]
+	}
+	w.spawn(f.client, pay.ID, func(p *proc) {
+		serve := func(pay Payment, answer func(string, error)) {
+			w.serve(r.node, f.client, pay, f.d.Handle, r.open, false, answer)
+		}
+		(&Client{p: p, to: r.node, serve: serve}).Call(pay)
+	})
+}
+
+func (f *partitionRun) start() { f.watchLink(false) }
+
+func (f *partitionRun) inWorkload(payment int) bool {
+	return payment > 0 && payment < len(f.committed)
+}
+
+// debitMoves counts a debit as accepted on the commit that first records
+// it, in either region: merging it into the other region accepts nothing
+// new.
+func (f *partitionRun) debitMoves(payment int) []string {
+	if f.inWorkload(payment) && f.committed[payment] == 0 {
+		return movesAccepted
+	}
 	return nil
+}
+
+func (f *partitionRun) debited(_ *database, payment, commitEvent int) {
+	if f.inWorkload(payment) && f.committed[payment] == 0 {
+		f.committed[payment] = commitEvent
+	}
 }
 
 // Forward sends pay to the other region, which decides it, and returns its
@@ -97,10 +148,11 @@ func (s *Service) Forward(pay Payment) error {
 	p := s.p
 	p.step()
 	w := p.w
-	from, to := s.region, s.region.peer
+	from := s.family.(*region)
+	to := from.peer
 	token := p.waitFor()
 	w.send(from.node, to.node, chForward, pay.ID, KindSend, w.note3("forward: debit ", cents(pay.AmountCents), " from "+pay.Account), func() {
-		w.serveAt(to.node, from.node, pay, to.open, true, func(result string, err error) {
+		w.serve(to.node, from.node, pay, from.f.d.Handle, to.open, true, func(result string, err error) {
 			w.wake(p, token, answer{result, err}, false)
 		})
 	})
@@ -124,16 +176,18 @@ func (s *Service) Forward(pay Payment) error {
 func (s *Service) Replicate(m Message) {
 	p := s.p
 	p.step()
-	p.w.shipDebit(s.region, s.region.peer, m)
+	from := s.family.(*region)
+	from.f.shipDebit(from, from.peer, m)
 }
 
-func (w *world) shipDebit(from, to *region, m Message) {
+func (f *partitionRun) shipDebit(from, to *region, m Message) {
+	w := f.w
 	acked := false
 	var try func(attempt int)
 	try = func(attempt int) {
 		w.send(from.node, to.node, chReplicate, m.Payment, KindSend, w.note2("replicate ", m.ID), func() {
 			w.spawn(to.node, m.Payment, func(p *proc) {
-				if err := w.design.Consume(&Consumer{DB: DB{to.db, p}, p: p}, m); err != nil {
+				if err := f.d.Consume(&Consumer{DB: DB{to.db, p}, p: p}, m); err != nil {
 					w.emit(Event{Node: to.node.name, Kind: KindError, Payment: m.Payment, Note: "merge returned error: " + err.Error() + "; no ack"})
 					return
 				}
@@ -210,16 +264,16 @@ func (pl *partitionPlan) down(t int64) bool {
 // cut says whether a message between from and to, sent now and arriving at
 // at, is lost to a partition: the link was broken when it left or when it
 // would have arrived.
-func (w *world) cut(from, to *node, at int64) bool {
-	return w.partitions != nil && from.linked && to.linked && (w.partitions.down(w.now) || w.partitions.down(at))
+func (f *partitionRun) cut(from, to *node, at int64) bool {
+	return from.linked && to.linked && (f.plan.down(f.w.now) || f.plan.down(at))
 }
 
 // watchLink shows the link's partitions as events, checking it once a
 // slot while the run is alive: "broke" when a partition starts (partitions
 // start on a slot), "works again" at the instant it ends. Its checks are
 // background work, so they never keep a finished run going.
-func (w *world) watchLink(broken bool) {
-	pl := w.partitions
+func (f *partitionRun) watchLink(broken bool) {
+	w, pl := f.w, f.plan
 	if pl.pSlot == 0 {
 		return
 	}
@@ -241,19 +295,19 @@ func (w *world) watchLink(broken bool) {
 			})
 		}
 	}
-	w.schedule(next, true, func() { w.watchLink(broken) })
+	w.schedule(next, true, func() { f.watchLink(broken) })
 }
 
 // checkPartition merges both regions' debits, as the regions do once the
 // link heals, and counts the accounts the merge leaves below zero.
-func checkPartition(w *world, r *Report, mark func(ev int, key string)) error {
+func (f *partitionRun) check(r *Report, mark func(ev int, key string)) error {
 	type debit struct {
 		payment int
 		account string
 		amount  int64
 	}
 	byID := map[int]debit{}
-	for _, rg := range w.regions {
+	for _, rg := range f.regions {
 		rows, err := rg.db.conn.QueryContext(bg, "SELECT payment_id, account, amount_cents FROM debits")
 		if err != nil {
 			return fmt.Errorf("check %s: %w", rg.db.name, err)
@@ -271,7 +325,7 @@ func checkPartition(w *world, r *Report, mark func(ev int, key string)) error {
 	// Replay the debits in the order they were accepted: the one that takes
 	// an account below zero is the evidence.
 	merged := make([]debit, 0, len(byID))
-	for id := 1; id < len(w.payments); id++ {
+	for id := 1; id < len(f.committed); id++ {
 		if d, ok := byID[id]; ok {
 			merged = append(merged, d)
 		}
@@ -280,7 +334,7 @@ func checkPartition(w *world, r *Report, mark func(ev int, key string)) error {
 	if accepted != len(byID) {
 		return fmt.Errorf("check debits: %d debits for payments outside the workload", len(byID)-accepted)
 	}
-	slices.SortStableFunc(merged, func(a, b debit) int { return w.payments[a.payment].committed - w.payments[b.payment].committed })
+	slices.SortStableFunc(merged, func(a, b debit) int { return f.committed[a.payment] - f.committed[b.payment] })
 	balance := map[string]int64{}
 	overdrawn := map[string]bool{}
 	overdrafts := 0
@@ -292,10 +346,10 @@ func checkPartition(w *world, r *Report, mark func(ev int, key string)) error {
 		if balance[d.account] < 0 && !overdrawn[d.account] {
 			overdrawn[d.account] = true
 			overdrafts++
-			mark(w.payments[d.payment].committed, ViolationOverdraft)
+			mark(f.committed[d.payment], ViolationOverdraft)
 		}
 	}
-	declined, rejected := w.declined, w.rejected
+	declined, rejected := f.w.moved["declined"], f.w.moved["rejected"]
 	r.Accepted, r.Declined, r.Rejected, r.Overdrafts = &accepted, &declined, &rejected, &overdrafts
 	return nil
 }

@@ -5,7 +5,7 @@ import (
 	"strconv"
 )
 
-// The reordering family's harness: the payment service publishes each
+// The reordering family: the payment service publishes each
 // payment's status changes through the bus to an orders service, which
 // keeps the payment's current status. The checker compares the status the
 // orders service ends with to the newest one the broker was given.
@@ -17,9 +17,6 @@ CREATE TABLE payments (id INTEGER PRIMARY KEY, account TEXT NOT NULL, amount_cen
 CREATE TABLE payment_status (payment_id INTEGER PRIMARY KEY, status TEXT NOT NULL, version INTEGER NOT NULL DEFAULT 0);`
 )
 
-// watchStatus marks a write of a payment's status downstream.
-const watchStatus = "status"
-
 // statuses is a payment's life in order; a status's version is its place
 // in it, from 1.
 var statuses = []string{"created", "captured", "refunded"}
@@ -27,31 +24,78 @@ var statuses = []string{"created", "captured", "refunded"}
 // refundShare is the share of payments that are refunded.
 const refundShare = 0.3
 
+// Node names of the reordering designs' status consumer.
+const (
+	NodeOrders   = "orders"
+	NodeOrdersDB = "orders.db"
+)
+
 var reorderFamily = &family{
-	setup: func(w *world) error {
-		w.client = &node{w: w, name: NodeClient}
-		w.service = &node{w: w, name: NodeService, crashFault: CrashService, canCrash: true}
-		w.bus = &node{w: w, name: NodeBus}
-		w.ledger = &node{w: w, name: NodeOrders, crashFault: CrashConsumer, canCrash: true}
-		w.nodes = []*node{w.client, w.service, w.bus, w.ledger}
-		w.broker = &broker{w: w}
-		var err error
-		if w.serviceDB, err = w.openDB(NodeServiceDB, 1, ordersServiceSchema, nil); err != nil {
-			return err
-		}
-		if w.busDB, err = w.openDB("bus.db", 3, busSchema, nil); err != nil {
-			return err
-		}
-		w.ledgerDB, err = w.openDB(NodeOrdersDB, 2, ordersSchema, map[string]string{"payment_status": watchStatus})
-		return err
-	},
-	client: (*world).startClient,
-	check:  checkReorder,
+	nodes:      []string{NodeClient, NodeService, NodeServiceDB, NodeBus, NodeOrders, NodeOrdersDB},
+	metrics:    []string{"published", "delivered", "applied", "ignored", ViolationOutOfOrder},
+	invariants: []string{ViolationOutOfOrder},
+	faults:     []Fault{NetDrop, NetDup, BusPublishFail, BusAckLost, BusRedeliver, DBFail, CrashService, CrashConsumer},
 	databases: []DatabaseInfo{
 		{NodeServiceDB, []Starter{{"Payments saved", "SELECT COUNT(*) FROM payments"}}},
 		busDatabase,
 		{NodeOrdersDB, []Starter{{"Payments by status", "SELECT status, COUNT(*) FROM payment_status GROUP BY status"}}},
 	},
+	open: openReorder,
+}
+
+// reorderRun is one run of the reordering family: its nodes and
+// databases, and per payment the newest status version the broker stored
+// and the commit that last wrote its status downstream.
+type reorderRun struct {
+	w                  *world
+	d                  *Design
+	client, service    *node
+	orders             *node
+	serviceDB          *database
+	ordersDB           *database
+	lastSent, statusAt []int
+}
+
+func openReorder(w *world, d *Design) (familyRun, error) {
+	n := w.sc.Payments + 1
+	f := &reorderRun{w: w, d: d, lastSent: make([]int, n), statusAt: make([]int, n)}
+	f.client = &node{w: w, name: NodeClient}
+	f.service = &node{w: w, name: NodeService, crashFault: CrashService, canCrash: true}
+	f.orders = &node{w: w, name: NodeOrders, crashFault: CrashConsumer, canCrash: true}
+	var err error
+	if f.serviceDB, err = w.openDB(NodeServiceDB, 1, ordersServiceSchema, nil); err != nil {
+		return nil, err
+	}
+	if err = w.openBus(3); err != nil {
+		return nil, err
+	}
+	w.bus.onStored = f.statusSent
+	status := &watch{moves: func(int) []string { return movesApplied }, committed: f.statusWritten}
+	if f.ordersDB, err = w.openDB(NodeOrdersDB, 2, ordersSchema, map[string]*watch{"payment_status": status}); err != nil {
+		return nil, err
+	}
+	w.bus.consumeOn(f.orders, f.ordersDB, d.Consume)
+	w.nodes = []*node{f.client, f.service, w.bus.node, f.orders}
+	return f, nil
+}
+
+func (f *reorderRun) request(pay Payment) {
+	f.w.callOnce(f.client, f.service, pay, func(pay Payment, answer func(string, error)) {
+		f.w.serve(f.service, f.client, pay, f.d.Handle, func(p *proc) *Service {
+			return &Service{DB: DB{f.serviceDB, p}, Bus: Bus{p}, p: p}
+		}, false, answer)
+	})
+}
+
+func (f *reorderRun) start() {}
+
+func (f *reorderRun) inWorkload(payment int) bool { return payment > 0 && payment < len(f.lastSent) }
+
+// statusWritten notes the commit that last wrote a payment's status.
+func (f *reorderRun) statusWritten(_ *database, payment, commitEvent int) {
+	if f.inWorkload(payment) {
+		f.statusAt[payment] = commitEvent
+	}
 }
 
 // StatusChanges lists the status events of pay's life, oldest first, each
@@ -74,24 +118,22 @@ func (s *Service) StatusChanges(pay Payment) []Message {
 // status at least as new (version have).
 func (c *Consumer) Ignore(m Message, have int) {
 	w := c.p.w
-	w.ignored++
 	w.emit(Event{Node: c.p.node.name, Kind: KindIgnore, Payment: m.Payment, Moves: movesIgnored,
 		Note: w.note3(m.ID+" is version "+strconv.Itoa(m.Version), ", older than version ", strconv.Itoa(have)+" already applied: ignored")})
 }
 
 // statusSent notes the newest status version the broker has stored.
-func (w *world) statusSent(m Message) {
-	if m.Payment > 0 && m.Payment < len(w.payments) {
-		t := &w.payments[m.Payment]
-		t.lastSent = max(t.lastSent, m.Version)
+func (f *reorderRun) statusSent(m Message) {
+	if f.inWorkload(m.Payment) {
+		f.lastSent[m.Payment] = max(f.lastSent[m.Payment], m.Version)
 	}
 }
 
 // checkReorder reads each payment's final status at the orders service and
 // counts those older than the newest status sent for it. A payment with no
 // status at all applied nothing, out of order or otherwise.
-func checkReorder(w *world, r *Report, mark func(ev int, key string)) error {
-	rows, err := w.ledgerDB.conn.QueryContext(bg, "SELECT payment_id, status FROM payment_status ORDER BY payment_id")
+func (f *reorderRun) check(r *Report, mark func(ev int, key string)) error {
+	rows, err := f.ordersDB.conn.QueryContext(bg, "SELECT payment_id, status FROM payment_status ORDER BY payment_id")
 	if err != nil {
 		return fmt.Errorf("check statuses: %w", err)
 	}
@@ -103,7 +145,7 @@ func checkReorder(w *world, r *Report, mark func(ev int, key string)) error {
 			rows.Close()
 			return err
 		}
-		if id <= 0 || id >= len(w.payments) {
+		if !f.inWorkload(id) {
 			continue
 		}
 		version := 0
@@ -112,13 +154,13 @@ func checkReorder(w *world, r *Report, mark func(ev int, key string)) error {
 				version = i + 1
 			}
 		}
-		if t := &w.payments[id]; version < t.lastSent {
+		if version < f.lastSent[id] {
 			outOfOrder++
-			mark(t.statusWrite, ViolationOutOfOrder)
+			mark(f.statusAt[id], ViolationOutOfOrder)
 		}
 	}
 	rows.Close()
-	applied, ignored := w.applied, w.ignored
+	applied, ignored := f.w.moved["applied"], f.w.moved["ignored"]
 	r.Applied, r.Ignored, r.OutOfOrderApplied = &applied, &ignored, &outOfOrder
 	return nil
 }

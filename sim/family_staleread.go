@@ -5,111 +5,155 @@ import (
 	"strconv"
 )
 
-// The stale-read family's harness: the payment service's primary database
-// and a replica that applies each committed payment replica-lag later. The
-// checker follows what each decision read, so it can tell a decision made
-// on an old total from one made on the newest.
+// The stale-read family: the payment service's primary database and a
+// replica that applies each committed payment replica-lag later. Before
+// accepting a payment, a limit check reads the customer's running total
+// (design_staleread.go). The checker follows what each decision read, so
+// it can tell a decision made on an old total from one made on the newest.
+
+// NodeReplicaDB is the stale-read designs' lagging copy.
+const NodeReplicaDB = "replica.db"
+
+// limitCents is every customer's limit on accepted payments: above it,
+// money must not move without a review.
+const limitCents = 300_000
 
 const staleSchema = `
 CREATE TABLE payments (id INTEGER PRIMARY KEY, account TEXT NOT NULL, amount_cents INTEGER NOT NULL);
 CREATE INDEX payments_account ON payments (account);`
 
-var staleFamily = &family{setup: setupStale, client: (*world).startClient, check: checkStale,
+var staleFamily = &family{
+	nodes:      []string{NodeClient, NodeService, NodeServiceDB, NodeReplicaDB},
+	metrics:    []string{"accepted", "declined", ViolationStale, ViolationLimitBreach},
+	invariants: []string{ViolationStale, ViolationLimitBreach},
+	faults:     []Fault{NetDrop, NetDup, DBFail, CrashService},
 	databases: []DatabaseInfo{
 		{NodeServiceDB, []Starter{{"Payments saved", "SELECT COUNT(*) FROM payments"}}},
 		{NodeReplicaDB, []Starter{{"Payments saved", "SELECT COUNT(*) FROM payments"}}},
 	},
+	open: openStale,
 }
 
-// staleState is what the checker follows per customer: how many of their
-// payments each copy holds, and the commit that first took them over their
-// limit.
-type staleState struct {
+// staleRun is one run of the stale-read family. Per customer it follows
+// how many of their payments each copy holds, and the commit that first
+// took them over their limit; per payment, the read its decision was made
+// on, what that read saw, and whether it was stale.
+type staleRun struct {
+	w                    *world
+	d                    *Design
+	client, service      *node
+	primary, replica     *database
 	onPrimary, onReplica map[string]int
 	totalCents           map[string]int64
 	breach               map[string]int
+	reads                []staleRead
 }
 
-func setupStale(w *world) error {
-	w.client = &node{w: w, name: NodeClient}
-	w.service = &node{w: w, name: NodeService, crashFault: CrashService, canCrash: true}
-	w.nodes = []*node{w.client, w.service}
-	w.savedMoves = movesAccepted
+type staleRead struct {
+	event int // the read the decision was made on
+	seen  int // how many of the customer's payments it covered
+	stale bool
+}
+
+func openStale(w *world, d *Design) (familyRun, error) {
+	f := &staleRun{w: w, d: d, onPrimary: map[string]int{}, onReplica: map[string]int{}, totalCents: map[string]int64{},
+		breach: map[string]int{}, reads: make([]staleRead, w.sc.Payments+1)}
+	f.client = &node{w: w, name: NodeClient}
+	f.service = &node{w: w, name: NodeService, crashFault: CrashService, canCrash: true}
+	w.nodes = []*node{f.client, f.service}
+	saved := &watch{moves: func(int) []string { return movesAccepted }, committed: f.saved}
 	var err error
-	if w.serviceDB, err = w.openDB(NodeServiceDB, 1, staleSchema, map[string]string{"payments": watchSaved}); err != nil {
-		return err
+	if f.primary, err = w.openDB(NodeServiceDB, 1, staleSchema, map[string]*watch{"payments": saved}); err != nil {
+		return nil, err
 	}
-	if w.replica, err = w.openDB(NodeReplicaDB, 4, staleSchema, nil); err != nil {
-		return err
+	if f.replica, err = w.openDB(NodeReplicaDB, 4, staleSchema, nil); err != nil {
+		return nil, err
 	}
-	st := &staleState{onPrimary: map[string]int{}, onReplica: map[string]int{}, totalCents: map[string]int64{}, breach: map[string]int{}}
-	w.stale = st
-	// A read notes how many of the customer's payments the copy it read
-	// held at that moment: the total it returned covers exactly those.
-	seenBy := func(counts map[string]int) func(p *proc, ev int) {
-		return func(p *proc, ev int) {
-			if p.payment <= 0 || p.payment >= len(w.payments) {
-				return
-			}
-			t := &w.payments[p.payment]
-			t.readEvent, t.seen = ev, counts[w.payment(p.payment).Account]
+	f.primary.onQuery = f.seenBy(f.onPrimary)
+	f.replica.onQuery = f.seenBy(f.onReplica)
+	return f, nil
+}
+
+func (f *staleRun) request(pay Payment) {
+	f.w.callOnce(f.client, f.service, pay, func(pay Payment, answer func(string, error)) {
+		f.w.serve(f.service, f.client, pay, f.d.Handle, func(p *proc) *Service {
+			return &Service{DB: DB{f.primary, p}, Bus: Bus{p}, Replica: DB{f.replica, p}, p: p}
+		}, false, answer)
+	})
+}
+
+func (f *staleRun) start() {}
+
+// seenBy notes, for each read, how many of the customer's payments the
+// copy it read held at that moment: the total it returned covers exactly
+// those.
+func (f *staleRun) seenBy(counts map[string]int) func(p *proc, ev int) {
+	return func(p *proc, ev int) {
+		if p.payment <= 0 || p.payment >= len(f.reads) {
+			return
 		}
+		f.reads[p.payment].event, f.reads[p.payment].seen = ev, counts[f.w.payment(p.payment).Account]
 	}
-	w.serviceDB.onQuery = seenBy(st.onPrimary)
-	w.replica.onQuery = seenBy(st.onReplica)
-	w.serviceDB.onSaved = func(id, commitEvent int) {
-		t := &w.payments[id]
-		var pay Payment
-		const q = "SELECT id, account, amount_cents FROM payments WHERE id = ?"
-		if err := w.serviceDB.prepare(q).stmt.QueryRow(id).Scan(&pay.ID, &pay.Account, &pay.AmountCents); err != nil {
-			panic("sim: service.db: " + err.Error())
-		}
-		// Stale: the primary already held a payment of this customer that
-		// the total this decision read did not include.
-		if t.readEvent > 0 && t.seen < st.onPrimary[pay.Account] {
-			t.stale = true
-		}
-		st.onPrimary[pay.Account]++
-		st.totalCents[pay.Account] += pay.AmountCents
-		if st.totalCents[pay.Account] > limitCents && st.breach[pay.Account] == 0 {
-			st.breach[pay.Account] = commitEvent
-		}
-		w.replicate(pay)
+}
+
+// saved follows a payment the primary committed: whether its decision
+// read a stale total, whether it took its customer over the limit, and its
+// way to the replica.
+func (f *staleRun) saved(_ *database, id, commitEvent int) {
+	if id <= 0 || id >= len(f.reads) {
+		return
 	}
-	return nil
+	t := &f.reads[id]
+	var pay Payment
+	const q = "SELECT id, account, amount_cents FROM payments WHERE id = ?"
+	if err := f.primary.prepare(q).stmt.QueryRow(id).Scan(&pay.ID, &pay.Account, &pay.AmountCents); err != nil {
+		panic("sim: service.db: " + err.Error())
+	}
+	// Stale: the primary already held a payment of this customer that
+	// the total this decision read did not include.
+	if t.event > 0 && t.seen < f.onPrimary[pay.Account] {
+		t.stale = true
+	}
+	f.onPrimary[pay.Account]++
+	f.totalCents[pay.Account] += pay.AmountCents
+	if f.totalCents[pay.Account] > limitCents && f.breach[pay.Account] == 0 {
+		f.breach[pay.Account] = commitEvent
+	}
+	f.replicate(pay)
 }
 
 // replicate ships a committed payment to the replica, which applies it
 // replica-lag later, as log shipping does.
-func (w *world) replicate(pay Payment) {
+func (f *staleRun) replicate(pay Payment) {
+	w := f.w
 	lag := int64(w.sc.ReplicaLag) / 1000
 	w.schedule(w.now+lag, false, func() {
 		const q = "INSERT INTO payments (id, account, amount_cents) VALUES (?, ?, ?)"
-		if _, err := w.replica.prepare(q).stmt.Exec(pay.ID, pay.Account, pay.AmountCents); err != nil {
+		if _, err := f.replica.prepare(q).stmt.Exec(pay.ID, pay.Account, pay.AmountCents); err != nil {
 			panic("sim: replica.db: " + err.Error())
 		}
-		w.stale.onReplica[pay.Account]++
+		f.onReplica[pay.Account]++
 		w.emit(Event{Node: NodeReplicaDB, Kind: KindReplicate, Payment: pay.ID, Peer: NodeServiceDB, SQL: q,
 			Args: []any{pay.ID, pay.Account, pay.AmountCents},
 			Note: "replica applied payment " + strconv.Itoa(pay.ID) + ", " + msToString(lag) + " after the primary committed it"})
 	})
 }
 
-// checkStale counts accepted payments and breached limits from the
-// primary, and stale decisions from what each accepted payment's check read.
-func checkStale(w *world, r *Report, mark func(ev int, key string)) error {
+// check counts accepted payments and breached limits from the primary,
+// and stale decisions from what each accepted payment's check read.
+func (f *staleRun) check(r *Report, mark func(ev int, key string)) error {
 	var accepted int
-	if err := w.serviceDB.conn.QueryRowContext(bg, "SELECT COUNT(*) FROM payments").Scan(&accepted); err != nil {
+	if err := f.primary.conn.QueryRowContext(bg, "SELECT COUNT(*) FROM payments").Scan(&accepted); err != nil {
 		return fmt.Errorf("check payments: %w", err)
 	}
 	stale := 0
-	for id := 1; id < len(w.payments); id++ {
-		if t := &w.payments[id]; t.stale {
+	for _, t := range f.reads {
+		if t.stale {
 			stale++
-			mark(t.readEvent, ViolationStale)
+			mark(t.event, ViolationStale)
 		}
 	}
-	rows, err := w.serviceDB.conn.QueryContext(bg,
+	rows, err := f.primary.conn.QueryContext(bg,
 		"SELECT account FROM payments GROUP BY account HAVING SUM(amount_cents) > ? ORDER BY account", limitCents)
 	if err != nil {
 		return fmt.Errorf("check limits: %w", err)
@@ -122,10 +166,10 @@ func checkStale(w *world, r *Report, mark func(ev int, key string)) error {
 			return err
 		}
 		breaches++
-		mark(w.stale.breach[account], ViolationLimitBreach)
+		mark(f.breach[account], ViolationLimitBreach)
 	}
 	rows.Close()
-	declined := w.declined
+	declined := f.w.moved["declined"]
 	r.Accepted, r.Declined, r.StaleDecisions, r.LimitBreaches = &accepted, &declined, &stale, &breaches
 	return nil
 }

@@ -90,10 +90,6 @@ const (
 	ViolationOutOfOrder   = "out_of_order_applied"
 )
 
-// Violations lists the dual-write and outbox designs' violation keys in
-// report order; each design lists its own in Design.Invariants.
-var Violations = []string{ViolationLost, ViolationPhantom, ViolationDuplicate}
-
 // Count returns the report's value for a counter key (any key a design
 // lists in Metrics), so the UI's counters and the converged check read every
 // key one way; it is 0 for a key the run did not measure.

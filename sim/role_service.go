@@ -1,0 +1,89 @@
+package sim
+
+import (
+	"errors"
+	"strconv"
+)
+
+// Service is what a design's request handler runs against inside the
+// payment service: its database and its bus client.
+type Service struct {
+	DB  DB
+	Bus Bus
+	// Replica is a read-only copy of DB that trails it by the scenario's
+	// replica-lag (the stale-read designs).
+	Replica DB
+	// Region names the region this service runs in (the partition designs).
+	Region string
+	p      *proc
+	reply  string
+	// family is what the service's family keeps for it (the partition
+	// family's region), for the calls that family adds.
+	family any
+}
+
+// Reply sets the answer the client gets when the handler returns nil; the
+// default is "ok".
+func (s *Service) Reply(answer string) { s.reply = answer }
+
+// Backoff waits before retry number attempt (1, 2, …): an exponential delay
+// from base with keyed jitter of ±50%, so retries of many payments do not
+// line up.
+func (s *Service) Backoff(attempt int, base Duration) { s.p.backoff(attempt, base) }
+
+func (p *proc) backoff(attempt int, base Duration) {
+	p.step()
+	d := int64(base) / 1000 << (attempt - 1)
+	u := uniform(p.w.sc.Seed, tagBackoff, uint64(attempt), uint64(p.payment), 0)
+	d = d/2 + int64(u*float64(d))
+	p.w.emit(Event{Node: p.node.name, Kind: KindRetry, Payment: p.payment,
+		Note: "retry " + strconv.Itoa(attempt) + " after " + msToString(d)})
+	p.sleep(d)
+}
+
+// ErrDeclined is what a handler returns (wrapped) when a business rule
+// refuses a payment: the customer's limit, an account without the money.
+// It is an answer, not a failure, and retrying it changes nothing.
+var ErrDeclined = errors.New("declined")
+
+// ErrUnavailable is what a handler returns when it refuses a request for
+// lack of consistency: it cannot reach the node that must decide.
+var ErrUnavailable = errors.New("rejected: the primary cannot be reached")
+
+// serve runs handle for pay in a new process on node n, against the
+// Service that open makes for it, and answers to the node the request came
+// from. A refusal by business rule (ErrDeclined) or for lack of
+// consistency (ErrUnavailable) is shown as such, and counted unless
+// forwarded: then the node that took the request counts it.
+func (w *world) serve(n, from *node, pay Payment, handle func(*Service, Payment) error, open func(p *proc) *Service, forwarded bool, answer func(result string, err error)) {
+	w.spawn(n, pay.ID, func(p *proc) {
+		s := open(p)
+		result := "ok"
+		err := handle(s, pay)
+		if err != nil {
+			result = "error: " + err.Error()
+			switch {
+			case errors.Is(err, ErrDeclined):
+				result = err.Error()
+				var moves []string
+				if !forwarded {
+					moves = movesDeclined
+				}
+				w.emit(Event{Node: n.name, Kind: KindDecline, Payment: pay.ID, Note: result, Moves: moves})
+			case errors.Is(err, ErrUnavailable):
+				result = err.Error()
+				var moves []string
+				if !forwarded {
+					moves = movesRejected
+				}
+				w.emit(Event{Node: n.name, Kind: KindReject, Payment: pay.ID, Note: result, Moves: moves})
+			default:
+				w.emit(Event{Node: n.name, Kind: KindError, Payment: pay.ID, Note: "handler returned " + result})
+			}
+		} else if s.reply != "" {
+			result = s.reply
+		}
+		p.step()
+		w.send(n, from, chResponse, pay.ID, KindSend, result, func() { answer(result, err) })
+	})
+}
