@@ -39,9 +39,9 @@ type world struct {
 	dbs   []*database
 	// bus is the run's message broker; nil in a topology without one.
 	bus *broker
-	// onFault, if set, sees every event that names an injected fault,
-	// numbered, before anyone else does.
-	onFault func(ev *Event)
+	// onFault, if set, hears of every event that names an injected fault:
+	// its id and the payment it is about.
+	onFault func(event, payment int)
 	// cut, if set, says whether a message from one node to another, sent
 	// now and due at at, is lost to a broken link.
 	cut func(from, to *node, at int64) bool
@@ -64,7 +64,7 @@ func (w *world) emit(ev Event) int {
 		w.moved[k]++
 	}
 	if ev.Fault != "" && w.onFault != nil {
-		w.onFault(&ev)
+		w.onFault(ev.ID, ev.Payment)
 	}
 	if w.sink != nil {
 		// One reusable event, so that emitting allocates nothing.

@@ -69,6 +69,7 @@ type paymentsRun struct {
 	w               *world
 	d               *Design
 	client, service *node
+	host            *serviceHost
 	relay, ledger   *node
 	serviceDB       *database
 	ledgerDB        *database
@@ -99,17 +100,14 @@ func openPayments(w *world, d *Design) (familyRun, error) {
 		return nil, err
 	}
 	w.bus.consumeOn(f.ledger, f.ledgerDB, d.Consume)
+	f.host = w.newServiceHost(f.service, f.client, d.Handle, f.serviceDB, nil)
 	w.nodes = []*node{f.client, f.service, f.relay, w.bus.node, f.ledger}
 	w.onFault = f.fault
 	return f, nil
 }
 
 func (f *paymentsRun) request(pay Payment) {
-	f.w.callOnce(f.client, f.service, pay, func(pay Payment, answer func(string, error)) {
-		f.w.serve(f.service, f.client, pay, f.d.Handle, func(p *proc) *Service {
-			return &Service{DB: DB{f.serviceDB, p}, Bus: Bus{p}, p: p}
-		}, false, answer)
-	})
+	f.w.callOnce(f.client, f.service, pay, f.host.serve)
 }
 
 func (f *paymentsRun) start() { f.startRelay() }
@@ -149,9 +147,9 @@ func (f *paymentsRun) posted(_ *database, payment, _ int) {
 
 // fault notes the first fault that hits a payment after it was saved: the
 // evidence if it is then lost.
-func (f *paymentsRun) fault(ev *Event) {
-	if f.inWorkload(ev.Payment) && f.saved[ev.Payment] > 0 && f.faultAfterSaved[ev.Payment] == 0 {
-		f.faultAfterSaved[ev.Payment] = ev.ID
+func (f *paymentsRun) fault(event, payment int) {
+	if f.inWorkload(payment) && f.saved[payment] > 0 && f.faultAfterSaved[payment] == 0 {
+		f.faultAfterSaved[payment] = event
 	}
 }
 

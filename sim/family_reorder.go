@@ -50,6 +50,7 @@ type reorderRun struct {
 	w                  *world
 	d                  *Design
 	client, service    *node
+	host               *serviceHost
 	orders             *node
 	serviceDB          *database
 	ordersDB           *database
@@ -75,16 +76,13 @@ func openReorder(w *world, d *Design) (familyRun, error) {
 		return nil, err
 	}
 	w.bus.consumeOn(f.orders, f.ordersDB, d.Consume)
+	f.host = w.newServiceHost(f.service, f.client, d.Handle, f.serviceDB, nil)
 	w.nodes = []*node{f.client, f.service, w.bus.node, f.orders}
 	return f, nil
 }
 
 func (f *reorderRun) request(pay Payment) {
-	f.w.callOnce(f.client, f.service, pay, func(pay Payment, answer func(string, error)) {
-		f.w.serve(f.service, f.client, pay, f.d.Handle, func(p *proc) *Service {
-			return &Service{DB: DB{f.serviceDB, p}, Bus: Bus{p}, p: p}
-		}, false, answer)
-	})
+	f.w.callOnce(f.client, f.service, pay, f.host.serve)
 }
 
 func (f *reorderRun) start() {}

@@ -29,6 +29,7 @@ type retryRun struct {
 	w               *world
 	d               *Design
 	client, service *node
+	host            *serviceHost
 	serviceDB       *database
 	charges         [][]int // per payment, the events that charged it
 }
@@ -39,18 +40,16 @@ func openRetry(w *world, d *Design) (familyRun, error) {
 	f.service = &node{w: w, name: NodeService, crashFault: CrashService, canCrash: true}
 	w.nodes = []*node{f.client, f.service}
 	var err error
-	f.serviceDB, err = w.openDB(NodeServiceDB, 1, retrySchema, map[string]*watch{"charges": {committed: f.charged}})
-	return f, err
+	if f.serviceDB, err = w.openDB(NodeServiceDB, 1, retrySchema, map[string]*watch{"charges": {committed: f.charged}}); err != nil {
+		return nil, err
+	}
+	f.host = w.newServiceHost(f.service, f.client, d.Handle, f.serviceDB, nil)
+	return f, nil
 }
 
 // request runs the design's client code for pay in a process of its own.
 func (f *retryRun) request(pay Payment) {
-	serve := func(pay Payment, answer func(string, error)) {
-		f.w.serve(f.service, f.client, pay, f.d.Handle, func(p *proc) *Service {
-			return &Service{DB: DB{f.serviceDB, p}, Bus: Bus{p}, p: p}
-		}, false, answer)
-	}
-	f.w.spawn(f.client, pay.ID, func(p *proc) { f.d.Client(&Client{p: p, to: f.service, serve: serve}, pay) })
+	f.w.spawn(f.client, pay.ID, func(p *proc) { f.d.Client(&Client{p: p, to: f.service, serve: f.host.serve}, pay) })
 }
 
 func (f *retryRun) start() {}

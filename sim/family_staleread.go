@@ -42,6 +42,7 @@ type staleRun struct {
 	w                    *world
 	d                    *Design
 	client, service      *node
+	host                 *serviceHost
 	primary, replica     *database
 	onPrimary, onReplica map[string]int
 	totalCents           map[string]int64
@@ -71,15 +72,12 @@ func openStale(w *world, d *Design) (familyRun, error) {
 	}
 	f.primary.onQuery = f.seenBy(f.onPrimary)
 	f.replica.onQuery = f.seenBy(f.onReplica)
+	f.host = w.newServiceHost(f.service, f.client, d.Handle, f.primary, f.replica)
 	return f, nil
 }
 
 func (f *staleRun) request(pay Payment) {
-	f.w.callOnce(f.client, f.service, pay, func(pay Payment, answer func(string, error)) {
-		f.w.serve(f.service, f.client, pay, f.d.Handle, func(p *proc) *Service {
-			return &Service{DB: DB{f.primary, p}, Bus: Bus{p}, Replica: DB{f.replica, p}, p: p}
-		}, false, answer)
-	})
+	f.w.callOnce(f.client, f.service, pay, f.host.serve)
 }
 
 func (f *staleRun) start() {}

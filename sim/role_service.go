@@ -87,3 +87,28 @@ func (w *world) serve(n, from *node, pay Payment, handle func(*Service, Payment)
 		w.send(n, from, chResponse, pay.ID, KindSend, result, func() { answer(result, err) })
 	})
 }
+
+// serviceHost is a node that serves requests with the design's handler
+// against its database, and a replica where it has one: the payment
+// service of most families.
+type serviceHost struct {
+	// serve serves one request; open makes the Service its handler runs
+	// against. Both are made once: a run serves thousands of requests.
+	serve func(pay Payment, answer func(result string, err error))
+	open  func(p *proc) *Service
+}
+
+// newServiceHost makes node n serve the requests of node client with
+// handle, against db and replica (nil for none).
+func (w *world) newServiceHost(n, client *node, handle func(*Service, Payment) error, db, replica *database) *serviceHost {
+	h := &serviceHost{}
+	h.open = func(p *proc) *Service {
+		s := &Service{DB: DB{db, p}, Bus: Bus{p}, p: p}
+		if replica != nil {
+			s.Replica = DB{replica, p}
+		}
+		return s
+	}
+	h.serve = func(pay Payment, answer func(string, error)) { w.serve(n, client, pay, handle, h.open, false, answer) }
+	return h
+}
