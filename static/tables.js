@@ -1,7 +1,7 @@
 // The playground's tables panel: once a run has finished, query each node's
 // database as the run left it. Each node holds only its own truth: there is
 // no join across databases, and comparing them is the lesson. The server
-// runs every query (GET /api/tables, sim.Snapshot.Query): read-only, one
+// runs every query (GET /api/tables, sandbox.Query): read-only, one
 // statement, bounded in rows and time.
 //
 // Usage, from play.js:

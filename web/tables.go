@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"partialtruth/sandbox"
 	"partialtruth/sim"
 )
 
@@ -22,15 +23,15 @@ type tablesList struct {
 // tablesAnswer is /api/tables's answer to a query.
 type tablesAnswer struct {
 	DB string `json:"db"`
-	sim.Table
+	sandbox.Table
 	MaxRows int `json:"max_rows"`
 }
 
 // handleTables is GET /api/tables?<scenario>[&db=…&sql=…]: a finished
 // run's node databases, as each node left its own. With the scenario's
 // parameters alone it lists each database's tables and schemas; with db
-// and sql it runs one read-only query there (sim.Snapshot.Query bounds
-// and guards it). The run comes from the recordings cache the stream
+// and sql it runs one read-only query there (sandbox.Query bounds and
+// guards it). The run comes from the recordings cache the stream
 // plays from, so the page that just played it costs no new simulation.
 func (s *Server) handleTables(w http.ResponseWriter, r *http.Request) {
 	sc, db, sql, hasSQL, err := parseTablesQuery(r.URL.Query())
@@ -57,7 +58,7 @@ func (s *Server) handleTables(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	t, err := tables.Query(ctx, db, sql)
+	t, err := sandbox.Query(ctx, tables, db, sql)
 	release()
 	if err != nil {
 		if ctx.Err() == nil {
@@ -65,7 +66,7 @@ func (s *Server) handleTables(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	writeJSON(w, http.StatusOK, tablesAnswer{DB: db, Table: t, MaxRows: sim.MaxQueryRows})
+	writeJSON(w, http.StatusOK, tablesAnswer{DB: db, Table: t, MaxRows: sandbox.MaxRows})
 }
 
 // slot waits for one of the simulation slots and returns its release.

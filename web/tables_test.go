@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"partialtruth/sandbox"
 	"partialtruth/sim"
 )
 
@@ -88,7 +89,7 @@ func TestTablesQueryAnswersWhatTheReportCounted(t *testing.T) {
 	for _, r := range got.Rows {
 		extra += int(r[1].(float64)) - 1
 	}
-	if got.DB != "ledger.db" || !slices.Equal(got.Columns, []string{"payment_id", "COUNT(*)"}) || got.Truncated || got.MaxRows != sim.MaxQueryRows {
+	if got.DB != "ledger.db" || !slices.Equal(got.Columns, []string{"payment_id", "COUNT(*)"}) || got.Truncated || got.MaxRows != sandbox.MaxRows {
 		t.Errorf("answer %+v", got)
 	}
 	if extra == 0 || extra != res.Report.DuplicateEffects {
@@ -132,7 +133,7 @@ func TestTablesQueryReturnsAtMostMaxRowsAndSaysSo(t *testing.T) {
 	if code := getJSON(t, h, path, &got); code != http.StatusOK {
 		t.Fatalf("status %d", code)
 	}
-	if len(got.Rows) != sim.MaxQueryRows || !got.Truncated {
-		t.Errorf("%d rows, truncated %v; want %d, truncated", len(got.Rows), got.Truncated, sim.MaxQueryRows)
+	if len(got.Rows) != sandbox.MaxRows || !got.Truncated {
+		t.Errorf("%d rows, truncated %v; want %d, truncated", len(got.Rows), got.Truncated, sandbox.MaxRows)
 	}
 }
