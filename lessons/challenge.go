@@ -11,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"partialtruth/checklist"
+	"partialtruth/sandbox"
 	"partialtruth/sim"
 )
 
@@ -250,7 +251,7 @@ func (c *Challenge) checkQuery(ctx context.Context, q Query) (Verdict, error) {
 	if err := c.prepare(); err != nil {
 		return Verdict{}, err
 	}
-	t, err := c.snap.Query(ctx, q.DB, q.SQL)
+	t, err := sandbox.Query(ctx, c.snap, q.DB, q.SQL)
 	if err != nil {
 		return Verdict{}, err
 	}
