@@ -73,7 +73,7 @@ type Challenge struct {
 }
 
 // Query is one read-only SQL statement against one node's database after
-// a run (see sim.Snapshot.Query).
+// a run (see sandbox.Query).
 type Query struct {
 	DB  string `json:"db"`
 	SQL string `json:"sql"`
