@@ -106,12 +106,20 @@
 // # Numbers in prose
 //
 // A number a run produces is never typed by hand. The prose is a Go
-// template with four functions:
+// template with these functions:
 //
 //	{{report "lost"}}        a report key of the step's run (injected.<fault> too)
 //	{{compared "lost"}}      the same, for the run's compare design
 //	{{scenario "payments"}}  a parameter of the step's run, as the URL writes it
 //	{{event "lost"}}         a link to the run's first event that shows lost
+//
+// and three that show code that exists rather than a copy of it, each as a
+// fenced block (put the action on a line of its own):
+//
+//	{{bad "atomic-publish"}}              a checklist item's bad snippet
+//	{{good "atomic-publish"}}             its good snippet
+//	{{source "dual-write" "service"}}     a design's code, as the playground shows it;
+//	                                      roles: client, service, relay, consumer (all if none)
 //
 // A step reads the run it belongs to: a predict step, and a read step
 // before any run, read the next run; a reveal, and a read step after a

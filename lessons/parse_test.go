@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
 	"os"
 	"strings"
 	"testing"
+
+	"partialtruth/checklist"
+	"partialtruth/sim"
 )
 
 func readGood(t testing.TB) string {
@@ -89,6 +93,29 @@ func TestRawHTMLInALessonIsLeftOut(t *testing.T) {
 	}
 }
 
+func TestSnippetsAreTheChecklistsAndTheDesignsOwnCode(t *testing.T) {
+	src := strings.Replace(readGood(t), "The service saves, then publishes.",
+		"{{bad \"atomic-publish\"}}\n\n{{source \"outbox-idempotent\" \"consumer\"}}", 1)
+	l, err := Parse("good.md", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := l.Render(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, _ := checklist.ItemByID("atomic-publish")
+	fns, err := sim.DesignSource("outbox-idempotent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `<pre><code class="language-go">` + it.Bad + "\n</code></pre>\n" +
+		`<pre><code class="language-go">` + fns[len(fns)-1].Code + "\n</code></pre>\n"
+	if html.UnescapeString(string(h)) != want {
+		t.Errorf("rendered\n%s\nwant\n%s", h, want)
+	}
+}
+
 // TestMalformedLessonsNameFileLineAndWhat changes one thing in a good
 // lesson and expects the loader to name the line and the problem.
 func TestMalformedLessonsNameFileLineAndWhat(t *testing.T) {
@@ -112,6 +139,8 @@ func TestMalformedLessonsNameFileLineAndWhat(t *testing.T) {
 		{"unknown report key in a prediction", "number: lost", "number: losts", "number: losts", `report key "losts" is unknown`},
 		{"unknown report key in an expectation", "expect: lost > 0", "expect: lots > 0", "expect: lots", `report key "lots" is unknown`},
 		{"unknown report key in prose", `{{report "lost"}} were lost`, `{{report "lots"}} were lost`, `{{report "lots"}}`, `report key "lots" is unknown`},
+		{"unknown checklist item in a snippet", "The service saves, then publishes.", "{{bad \"atomic-publishing\"}}", "{{bad", `bad: checklist item "atomic-publishing" is unknown`},
+		{"a design's code it does not have", "The service saves, then publishes.", "{{source \"dual-write\" \"relay\"}}", "{{source", `source: design dual-write has no "relay" code; it has service, consumer`},
 		{"unknown template function", `{{report "lost"}} were lost`, `{{reprot "lost"}} were lost`, `{{reprot`, `function "reprot" not defined`},
 		{"a number before the run", "Of {{scenario", "Of {{report \"lost\"}} and {{scenario", `{{report "lost"}} and`, "comes before the run"},
 		{"a key the design does not measure", `{{report "lost"}} were lost`, `{{report "double_charges"}} were lost`, `{{report "double_charges"}}`, "not measured by design dual-write"},

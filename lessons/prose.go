@@ -14,6 +14,7 @@ import (
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/text"
 
+	"partialtruth/checklist"
 	"partialtruth/sim"
 )
 
@@ -247,6 +248,46 @@ func (l *Lesson) render(i int, res *Result) (string, error) {
 			return fmt.Sprintf("[event %d](#event-%d)", id, id), nil
 		},
 	}
+	// bad and good are a checklist item's code pair, as the checklist
+	// shows it; source is a design's code, as the playground shows it.
+	// Each is a fenced block, so a lesson shows the code that is, never a
+	// copy that can drift from it.
+	snippet := func(which string) func(string) (string, error) {
+		return func(id string) (string, error) {
+			it, ok := checklist.ItemByID(id)
+			if !ok {
+				return "", fmt.Errorf("%s: checklist item %q is unknown; allowed: %s", which, id, strings.Join(itemIDs(), ", "))
+			}
+			code := it.Bad
+			if which == "good" {
+				code = it.Good
+			}
+			return fence(code), nil
+		}
+	}
+	funcs["bad"], funcs["good"] = snippet("bad"), snippet("good")
+	funcs["source"] = func(design string, roles ...string) (string, error) {
+		fns, err := sim.DesignSource(design)
+		if err != nil {
+			return "", fmt.Errorf("source: %v", err)
+		}
+		var parts []string
+		for _, r := range roles {
+			if !slices.ContainsFunc(fns, func(f sim.SourceFunc) bool { return f.Role == r }) {
+				var have []string
+				for _, f := range fns {
+					have = append(have, f.Role)
+				}
+				return "", fmt.Errorf("source: design %s has no %q code; it has %s", design, r, strings.Join(have, ", "))
+			}
+		}
+		for _, f := range fns {
+			if len(roles) == 0 || slices.Contains(roles, f.Role) {
+				parts = append(parts, f.Code)
+			}
+		}
+		return fence(strings.Join(parts, "\n\n")), nil
+	}
 	t, err := ttemplate.New(l.File).Funcs(funcs).Option("missingkey=error").Parse(st.prose)
 	if err != nil {
 		return "", templateProblem(l.File, st.Line, err)
@@ -256,6 +297,20 @@ func (l *Lesson) render(i int, res *Result) (string, error) {
 		return "", templateProblem(l.File, st.Line, err)
 	}
 	return b.String(), nil
+}
+
+// fence writes code as a fenced Markdown block, its fence longer than any
+// run of backticks inside it.
+func fence(code string) string {
+	f := "```"
+	for strings.Contains(code, f) {
+		f += "`"
+	}
+	lang := "go"
+	if t := strings.ToUpper(strings.TrimSpace(code)); strings.HasPrefix(t, "--") || strings.HasPrefix(t, "SELECT") {
+		lang = "sql"
+	}
+	return f + lang + "\n" + strings.TrimRight(code, "\n") + "\n" + f
 }
 
 var templateLine = regexp.MustCompile(`^template: [^:]*:(\d+):(?:\d+:)? ?(?:executing "[^"]*" at <[^>]*>: )?(?:error calling \w+: )?(.*)$`)
