@@ -147,8 +147,8 @@ func (fs *Faults) UnmarshalJSON(data []byte) error {
 		if !ok {
 			return unknownFault(name)
 		}
-		if !(p >= 0 && p <= 1) {
-			return inputErr("faults", "fault %s=%v is out of range; allowed: a probability from 0 to 1", name, p)
+		if err := checkProbability(name, p, fmt.Sprint(p)); err != nil {
+			return err
 		}
 		out[f] = p
 	}
@@ -189,10 +189,10 @@ func ParseFaults(s string) (Faults, error) {
 		val = strings.TrimSpace(val)
 		p, err := strconv.ParseFloat(val, 64)
 		if err != nil {
-			return fs, inputErr("faults", "fault %s=%q is not a number; allowed: a probability from 0 to 1", name, val)
+			return fs, inputErr("faults", "fault %s=%q is not a number; allowed: %s", name, val, probabilityRange)
 		}
-		if !(p >= 0 && p <= 1) {
-			return fs, inputErr("faults", "fault %s=%s is out of range; allowed: a probability from 0 to 1", name, val)
+		if err := checkProbability(name, p, val); err != nil {
+			return fs, err
 		}
 		fs[f] = p
 	}

@@ -2,8 +2,6 @@ package sim
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -91,33 +89,14 @@ func DefaultScenario() Scenario {
 // Validate reports the first field that is out of range, naming the field,
 // the bad value and what is allowed.
 func (s Scenario) Validate() error {
-	if _, ok := lookupDesign(s.Design); !ok {
-		return inputErr("design", "design %q is unknown; allowed: %s", s.Design, strings.Join(DesignNames(), ", "))
-	}
-	if s.Payments < MinPayments || s.Payments > MaxPayments {
-		return inputErr("payments", "payments %d is out of range; allowed: %d to %d", s.Payments, MinPayments, MaxPayments)
-	}
-	for i, p := range s.Faults {
-		if !(p >= 0 && p <= 1) { // also rejects NaN
-			return inputErr("faults", "fault %s=%v is out of range; allowed: a probability from 0 to 1", faultNames[i], p)
+	for _, p := range params {
+		if p.check != nil {
+			if err := p.check(s); err != nil {
+				return err
+			}
 		}
 	}
-	if err := checkDuration("latency", s.Latency, 0, Duration(MaxLatency)); err != nil {
-		return err
-	}
-	if err := checkDuration("jitter", s.Jitter, 0, Duration(MaxLatency)); err != nil {
-		return err
-	}
-	if err := checkDuration("deadline", s.Deadline, Duration(time.Millisecond), Duration(MaxDeadline)); err != nil {
-		return err
-	}
-	if err := checkDuration("client-timeout", s.ClientTimeout, 0, Duration(MaxClientTimeout)); err != nil {
-		return err
-	}
-	if err := checkDuration("replica-lag", s.ReplicaLag, 0, Duration(MaxReplicaLag)); err != nil {
-		return err
-	}
-	return checkDuration("partition-duration", s.PartitionDuration, 0, Duration(MaxPartitionDuration))
+	return nil
 }
 
 func checkDuration(field string, d, lo, hi Duration) error {
@@ -127,70 +106,21 @@ func checkDuration(field string, d, lo, hi Duration) error {
 	return nil
 }
 
-// ParamNames are the names a scenario uses on the command line (-name) and
-// in URLs (?name=), in the order Params writes them.
-var ParamNames = []string{"design", "seed", "payments", "faults", "latency", "jitter", "deadline",
-	"client-timeout", "replica-lag", "partition-duration"}
-
-// paramHelp says in a line what each parameter means.
-var paramHelp = map[string]string{
-	"design":   "design to run: " + strings.Join(DesignNames(), ", "),
-	"seed":     "seed for every fault, delay and amount",
-	"payments": fmt.Sprintf("payment requests to send (%d to %d)", MinPayments, MaxPayments),
-	"faults":   "fault probabilities, e.g. net.drop=0.05,bus.ack.lost=0.1; names: " + strings.Join(faultNames[:], ", "),
-	"latency":  "mean one-way network delay (Go duration, up to " + MaxLatency.String() + ")",
-	"jitter":   "delays spread over latency ± jitter (Go duration, up to " + MaxLatency.String() + ")",
-	"deadline": "virtual time after which the run stops (Go duration, up to " + MaxDeadline.String() + ")",
-	"client-timeout": "how long a client waits for an answer before it gives up or retries " +
-		"(Go duration, up to " + MaxClientTimeout.String() + "; 0s: a round trip plus 100ms)",
-	"replica-lag":        "how far the replica trails the primary in the stale-read designs (Go duration, up to " + MaxReplicaLag.String() + ")",
-	"partition-duration": "how long the link between the regions stays broken when net.partition breaks it (Go duration, up to " + MaxPartitionDuration.String() + ")",
-}
-
-// ParamHelp says in a line what a parameter means and what it allows.
-func ParamHelp(name string) string { return paramHelp[name] }
-
 // FromParams builds a scenario from named string values, starting from
 // DefaultScenario; get returns "" for a name that was not given. The CLI and
 // the web app both parse through here, so a flag and a URL parameter of the
-// same name mean the same thing and fail with the same message.
+// same name mean the same thing and fail with the same message. The view's
+// parameters (compare, speed, autoplay) are not read.
 func FromParams(get func(name string) string) (Scenario, error) {
 	s := DefaultScenario()
-	if v := get("design"); v != "" {
-		s.Design = v
-	}
-	if v := get("seed"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			return s, inputErr("seed", "seed %q is not valid; allowed: a whole number from 0 to %d", v, uint64(1<<64-1))
+	for _, p := range params {
+		if p.set == nil {
+			continue
 		}
-		s.Seed = n
-	}
-	if v := get("payments"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return s, inputErr("payments", "payments %q is not valid; allowed: a whole number from %d to %d", v, MinPayments, MaxPayments)
-		}
-		s.Payments = n
-	}
-	if v := get("faults"); v != "" {
-		f, err := ParseFaults(v)
-		if err != nil {
-			return s, err
-		}
-		s.Faults = f
-	}
-	for _, d := range []struct {
-		name string
-		dst  *Duration
-	}{{"latency", &s.Latency}, {"jitter", &s.Jitter}, {"deadline", &s.Deadline},
-		{"client-timeout", &s.ClientTimeout}, {"replica-lag", &s.ReplicaLag}, {"partition-duration", &s.PartitionDuration}} {
-		if v := get(d.name); v != "" {
-			p, err := ParseDuration(d.name, v)
-			if err != nil {
+		if v := get(p.Name); v != "" {
+			if err := p.set(&s, v); err != nil {
 				return s, err
 			}
-			*d.dst = p
 		}
 	}
 	return s, s.Validate()
@@ -203,47 +133,26 @@ func FromParams(get func(name string) string) (Scenario, error) {
 func (s Scenario) Params() [][2]string {
 	def := DefaultScenario()
 	var out [][2]string
-	for _, name := range ParamNames {
-		v := s.Param(name)
-		switch name {
-		case "faults":
-			if v == "" {
-				continue
-			}
-		case "client-timeout", "replica-lag", "partition-duration":
-			if v == def.Param(name) {
-				continue
-			}
+	for _, p := range params {
+		if p.get == nil {
+			continue
 		}
-		out = append(out, [2]string{name, v})
+		v := p.get(s)
+		if p.omitDefault && v == p.get(def) {
+			continue
+		}
+		out = append(out, [2]string{p.Name, v})
 	}
 	return out
 }
 
-// Param returns one parameter's value as FromParams reads it: the CLI takes
-// its flag defaults from DefaultScenario().Param(name).
+// Param returns one scenario parameter's value as FromParams reads it; ""
+// for a name that is not one.
 func (s Scenario) Param(name string) string {
-	switch name {
-	case "design":
-		return s.Design
-	case "seed":
-		return strconv.FormatUint(s.Seed, 10)
-	case "payments":
-		return strconv.Itoa(s.Payments)
-	case "faults":
-		return s.Faults.String()
-	case "latency":
-		return s.Latency.String()
-	case "jitter":
-		return s.Jitter.String()
-	case "deadline":
-		return s.Deadline.String()
-	case "client-timeout":
-		return s.ClientTimeout.String()
-	case "replica-lag":
-		return s.ReplicaLag.String()
-	case "partition-duration":
-		return s.PartitionDuration.String()
+	for _, p := range params {
+		if p.Name == name && p.get != nil {
+			return p.get(s)
+		}
 	}
 	return ""
 }

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -108,6 +109,13 @@ func FuzzFromParams(f *testing.F) {
 		}
 		if err := sc.Validate(); err != nil {
 			t.Fatalf("%v: accepted, then Validate says %v", v, err)
+		}
+		q, err := url.ParseQuery(sc.Query())
+		if err != nil {
+			t.Fatalf("%v: Query %q does not parse: %v", v, sc.Query(), err)
+		}
+		if back, err := FromParams(q.Get); err != nil || back != sc {
+			t.Fatalf("%v: Query %q reads back as %+v, %v; want %+v", v, sc.Query(), back, err, sc)
 		}
 	})
 }
