@@ -1,11 +1,6 @@
 package checklist
 
-import (
-	"net/url"
-	"strings"
-
-	"partialtruth/sim"
-)
+import "partialtruth/sim"
 
 // Demo is a pair of runs on one seed and one fault mix: a design that
 // breaks the item and one that keeps it. It is the link a reviewer pastes
@@ -61,41 +56,10 @@ func availableDemos(ds []Demo) []Demo {
 }
 
 // PlayURL is the playground link that plays sc, compared with the design
-// named compare unless it is empty. The scenario part is built from
-// sc.Params, the same names and forms the CLI's flags use, so a link can
-// never drift from what the playground parses; it ends with the playback
-// settings, so the run plays through as soon as it opens, at a speed that
-// shows a few hundred payments in seconds.
+// named compare unless it is empty, written by sim's one link writer, so a
+// link can never drift from what the playground parses. It plays through
+// as soon as it opens, at sim.PlayThroughSpeed, which shows a few hundred
+// payments in seconds.
 func PlayURL(sc sim.Scenario, compare string) string {
-	var b strings.Builder
-	b.WriteString("/play")
-	sep := byte('?')
-	add := func(k, v string) {
-		b.WriteByte(sep)
-		sep = '&'
-		b.WriteString(k)
-		b.WriteByte('=')
-		b.WriteString(queryValue(v))
-	}
-	for _, kv := range sc.Params() {
-		add(kv[0], kv[1])
-	}
-	if compare != "" {
-		add("compare", compare)
-	}
-	add("speed", playSpeed)
-	add("autoplay", "1")
-	return b.String()
-}
-
-// playSpeed is the playground's speed for links from the checklist, in
-// virtual milliseconds per real second: a 200-payment run lasts about 300
-// virtual milliseconds, so it plays through in about five seconds.
-const playSpeed = "64"
-
-// queryValue escapes v for a query string but leaves '=' and ',' alone:
-// both are legal there, and "faults=bus.publish.fail=0.1,net.drop=0.02"
-// stays readable in a pull request.
-func queryValue(v string) string {
-	return strings.NewReplacer("%3D", "=", "%2C", ",").Replace(url.QueryEscape(v))
+	return "/play?" + sc.PlayQuery(sim.View{Compare: compare, Speed: sim.PlayThroughSpeed, Autoplay: true})
 }

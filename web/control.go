@@ -86,7 +86,7 @@ func (v *viewer) handleRun(m clientMsg) {
 	switch err := v.sess.start(v.ctx, scenarios, speed, m.Autoplay); {
 	case err == nil:
 	case v.ctx.Err() == nil:
-		q := canonicalQuery(scenarios[0])
+		q := scenarios[0].Query()
 		v.s.log.Error("run failed", "query", q, "compare", m.Compare, "err", err)
 		v.refuse("", fmt.Sprintf("the run of %s failed; the server log has the details", q))
 	}

@@ -3,8 +3,6 @@ package web
 import (
 	"encoding/json"
 	"fmt"
-	"net/url"
-	"strings"
 
 	"partialtruth/checklist"
 	"partialtruth/sim"
@@ -46,7 +44,7 @@ func record(sc sim.Scenario) (*recording, error) {
 		return nil, err
 	}
 	rec := &recording{
-		scenario: sc, query: canonicalQuery(sc), design: d, source: src, tables: tables,
+		scenario: sc, query: sc.Query(), design: d, source: src, tables: tables,
 		atUs:    make([]int64, len(events)),
 		offsets: make([]int, len(events)+1),
 	}
@@ -97,22 +95,3 @@ func (r *recording) meta(side int) runMeta {
 		Scenario: r.scenario, Query: r.query,
 	}
 }
-
-// canonicalQuery writes sc as the query string of its share URL, in
-// sim.ParamNames order. Commas, equals signs and colons stay readable
-// ("faults=bus.publish.fail=0.1,net.drop=0.02"): url.ParseQuery and
-// URLSearchParams split a pair on its first '=' only.
-func canonicalQuery(sc sim.Scenario) string {
-	var b strings.Builder
-	for i, kv := range sc.Params() {
-		if i > 0 {
-			b.WriteByte('&')
-		}
-		b.WriteString(kv[0])
-		b.WriteByte('=')
-		b.WriteString(readableEscaper.Replace(url.QueryEscape(kv[1])))
-	}
-	return b.String()
-}
-
-var readableEscaper = strings.NewReplacer("%2C", ",", "%3D", "=", "%3A", ":")

@@ -21,7 +21,7 @@ func TestCanonicalQueryReadsBackAsTheSameScenario(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		canon := canonicalQuery(sc)
+		canon := sc.Query()
 		back, err := url.ParseQuery(canon)
 		if err != nil {
 			t.Fatalf("canonical query %q does not parse: %v", canon, err)

@@ -81,7 +81,7 @@ func (c *recordings) get(ctx context.Context, scs ...sim.Scenario) ([]*recording
 // start returns the flight that has or will have sc's recording: a landed
 // one from the cache, the one already under way, or a new one.
 func (c *recordings) start(sc sim.Scenario) (*flight, error) {
-	key := canonicalQuery(sc)
+	key := sc.Query()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {

@@ -43,7 +43,7 @@ func (s *Server) handleTables(w http.ResponseWriter, r *http.Request) {
 	recs, err := s.recs.get(ctx, sc)
 	if err != nil {
 		if ctx.Err() == nil {
-			s.fail(w, r, fmt.Errorf("the run of %s failed: %w", canonicalQuery(sc), err))
+			s.fail(w, r, fmt.Errorf("the run of %s failed: %w", sc.Query(), err))
 		}
 		return
 	}

@@ -28,7 +28,7 @@ func getJSON(t *testing.T, h http.Handler, path string, v any) int {
 
 // tablesPath is /api/tables for sc, with extra parameters.
 func tablesPath(sc sim.Scenario, extra ...string) string {
-	q := canonicalQuery(sc)
+	q := sc.Query()
 	for i := 0; i+1 < len(extra); i += 2 {
 		q += "&" + extra[i] + "=" + url.QueryEscape(extra[i+1])
 	}
@@ -57,7 +57,7 @@ func TestTablesListsTheRunsDatabasesFromTheStreamsCache(t *testing.T) {
 		t.Errorf("service.db's first table: %+v; want payments with %d rows", p, res.Report.Committed)
 	}
 	s.recs.mu.Lock()
-	_, cached := s.recs.byQuery[canonicalQuery(sc)]
+	_, cached := s.recs.byQuery[sc.Query()]
 	s.recs.mu.Unlock()
 	if !cached {
 		t.Errorf("the run is not in the recordings cache the socket plays from")
