@@ -5,14 +5,18 @@ import (
 	"math"
 	"sort"
 	"time"
+
+	"partialtruth/sim"
 )
 
-// Speed limits, in virtual milliseconds per real second. At or above
-// maxPaceSpeed (or at 0) a run is shown as fast as the socket takes it.
+// Speed limits, in virtual milliseconds per real second, from sim's
+// vocabulary, where the form and the browser read them too. At or above
+// maxPaceSpeed (or at 0) a run is shown as fast as the socket takes it; a
+// run message without a speed plays at the form's default.
 const (
-	minSpeed     = 0.25
-	maxPaceSpeed = 100_000
-	defaultSpeed = 4
+	minSpeed     = sim.MinSpeed
+	maxPaceSpeed = sim.MaxSpeed
+	defaultSpeed = sim.DefaultSpeed
 )
 
 // checkSpeed validates a requested speed and returns it normalised: 0 for
