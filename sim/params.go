@@ -23,6 +23,10 @@ type Param struct {
 	// Default is the value a scenario starts from (DefaultScenario's), in
 	// the URL's form.
 	Default string `json:"default"`
+	// Kind says what sort of value it is, and so which control shows it:
+	// "design", "number" (a whole number), "faults", "duration", "speed"
+	// or "flag".
+	Kind string `json:"kind"`
 	// Unit says what the value is: "payments", "Go duration",
 	// "probability", "virtual ms per real second"; empty for a name.
 	Unit string `json:"unit,omitempty"`
@@ -102,7 +106,7 @@ func everyDesign(Design) bool { return true }
 // order.
 var params = []Param{
 	{
-		Name: "design", Core: true,
+		Name: "design", Kind: "design", Core: true,
 		Help: "design to run: " + strings.Join(DesignNames(), ", "),
 		get:  func(s Scenario) string { return s.Design },
 		set:  func(s *Scenario, v string) error { s.Design = v; return nil },
@@ -115,7 +119,7 @@ var params = []Param{
 		touches: everyDesign,
 	},
 	{
-		Name: "seed", Core: true, Min: "0", Max: strconv.FormatUint(1<<64-1, 10),
+		Name: "seed", Kind: "number", Core: true, Min: "0", Max: strconv.FormatUint(1<<64-1, 10),
 		Help: "seed for every fault, delay and amount",
 		get:  func(s Scenario) string { return strconv.FormatUint(s.Seed, 10) },
 		set: func(s *Scenario, v string) error {
@@ -129,7 +133,7 @@ var params = []Param{
 		touches: everyDesign,
 	},
 	{
-		Name: "payments", Core: true, Unit: "payments",
+		Name: "payments", Kind: "number", Core: true, Unit: "payments",
 		Min: strconv.Itoa(MinPayments), Max: strconv.Itoa(MaxPayments),
 		Help: fmt.Sprintf("payment requests to send (%d to %d)", MinPayments, MaxPayments),
 		get:  func(s Scenario) string { return strconv.Itoa(s.Payments) },
@@ -150,7 +154,7 @@ var params = []Param{
 		touches: everyDesign,
 	},
 	{
-		Name: "faults", Core: true, Unit: "probability", Min: "0", Max: "1", omitDefault: true,
+		Name: "faults", Kind: "faults", Core: true, Unit: "probability", Min: "0", Max: "1", omitDefault: true,
 		Help: "fault probabilities, e.g. net.drop=0.05,bus.ack.lost=0.1; names: " + strings.Join(faultNames[:], ", "),
 		get:  func(s Scenario) string { return s.Faults.String() },
 		set: func(s *Scenario, v string) error {
@@ -197,11 +201,11 @@ var params = []Param{
 		func(d Design) bool { return slices.Contains(d.Faults, NetPartition) },
 		func(s *Scenario) *Duration { return &s.PartitionDuration }),
 	{
-		Name: "compare", View: true,
+		Name: "compare", Kind: "design", View: true,
 		Help: "a second design to run on the same scenario, side by side",
 	},
 	{
-		Name: "speed", View: true, Default: strconv.Itoa(DefaultSpeed), Unit: "virtual ms per real second",
+		Name: "speed", Kind: "speed", View: true, Default: strconv.Itoa(DefaultSpeed), Unit: "virtual ms per real second",
 		Min: strconv.FormatFloat(MinSpeed, 'g', -1, 64), Max: strconv.Itoa(MaxSpeed),
 		Help: "playback speed in virtual ms per real second; 0 plays as fast as possible",
 		Choices: []Choice{
@@ -210,7 +214,7 @@ var params = []Param{
 		},
 	},
 	{
-		Name: "autoplay", View: true,
+		Name: "autoplay", Kind: "flag", View: true,
 		Help: "1 plays the run as soon as the page opens",
 	},
 }
@@ -225,7 +229,7 @@ func durationParam(name string, lo, hi time.Duration, core, omitDefault bool, he
 		help += "; 0s: a round trip plus 100ms"
 	}
 	return Param{
-		Name: name, Core: core, Unit: "Go duration", Min: lo.String(), Max: hi.String(),
+		Name: name, Kind: "duration", Core: core, Unit: "Go duration", Min: lo.String(), Max: hi.String(),
 		Help: help + ")", omitDefault: omitDefault,
 		get: func(s Scenario) string { return field(&s).String() },
 		set: func(s *Scenario, v string) error {

@@ -1,20 +1,21 @@
 // The scenario form: reading it as the socket's run parameters, writing it
 // as a share URL, keeping fault sliders and the faults text in step, and
-// showing a field's error beside it.
+// showing a field's error beside it. What the parameters are (names,
+// defaults, the default speed, the no-effect sentence) it reads from the vocabulary
+// the page renders from sim's parameter table (web/pages.go formVocabulary).
 
 import { $, $$ } from "./dom.js";
-
-// CORE are the parameters a share link always spells out.
-const CORE = ["design", "seed", "payments", "faults", "latency", "jitter"];
-
-/** SPEEDS are the playback speeds, in virtual ms per real second; 0 is as fast as possible. */
-export const SPEEDS = [1, 4, 16, 64, 256, 1000, 0];
 
 export class ScenarioForm {
   constructor(form) {
     this.form = form;
-    // The scenario's parameter names in URL order, as the server lists them (sim.ParamNames).
-    this.names = (form.dataset.params || "").split(" ").filter((n) => n && this.field(n));
+    /** vocabulary is sim's parameter table: { params: [{name, default, core, view, choices}], noEffect }. */
+    this.vocabulary = JSON.parse(form.dataset.vocabulary);
+    this.param = Object.fromEntries(this.vocabulary.params.map((p) => [p.name, p]));
+    // The scenario's parameter names in URL order.
+    this.names = this.vocabulary.params.filter((p) => !p.view && this.field(p.name)).map((p) => p.name);
+    /** defaultSpeed is where playback starts when nothing says otherwise. */
+    this.defaultSpeed = Number(this.param.speed.default);
     this.faultsText = form.elements.namedItem("faults");
     for (const input of $$("[data-fault]", form)) {
       input.addEventListener("input", () => this.faultChanged(input));
@@ -34,7 +35,7 @@ export class ScenarioForm {
   /**
    * markFaults dims the faults that none of the chosen designs can be
    * touched by (a design with no bus has no publish to fail) and says so,
-   * in the words the server renders (web/pages.go noEffect).
+   * in the sentence the server renders (sim.NoEffectSentence).
    */
   markFaults() {
     const chosen = [this.value("design"), this.compare].filter(Boolean);
@@ -43,7 +44,7 @@ export class ScenarioForm {
       const none = chosen.length > 0 && chosen.every((d) => !can.includes(d));
       row.classList.toggle("na", none);
       const note = $(".fault-na", row);
-      note.textContent = none ? `no effect on ${chosen.join(" or ")}: nothing there for it to act on` : "";
+      note.textContent = none ? this.vocabulary.noEffect.replace("{designs}", chosen.join(" or ")) : "";
       note.hidden = !none;
     }
   }
@@ -68,7 +69,7 @@ export class ScenarioForm {
 
   get speed() {
     const n = Number(this.value("speed"));
-    return Number.isFinite(n) ? n : 16;
+    return Number.isFinite(n) ? n : this.defaultSpeed;
   }
 
   set speed(v) {
@@ -83,8 +84,8 @@ export class ScenarioForm {
     for (const name of this.names) {
       // Leave out what equals sim's default, to keep links short; the
       // core fields stay, so a link says what it shows.
-      const def = this.field(name)?.dataset?.default;
-      if (p[name] === "" || (def && p[name] === def && !CORE.includes(name))) continue;
+      const { core, default: def } = this.param[name];
+      if (p[name] === "" || (def && p[name] === def && !core)) continue;
       q.set(name, p[name]);
     }
     if (this.compare) q.set("compare", this.compare);

@@ -131,9 +131,12 @@ export function mountPlayer(el, opts) {
 
   // ---------- speed ----------
 
+  // defaultSpeed is sim's default speed, as the page renders it on the select.
+  const defaultSpeed = Number(ui.speed.dataset.default);
+
   function speedOf() {
     const n = Number(ui.speed.value);
-    return Number.isFinite(n) ? n : 16;
+    return Number.isFinite(n) ? n : defaultSpeed;
   }
 
   function setSpeed(v) {
@@ -394,7 +397,7 @@ export function mountPlayer(el, opts) {
   function changeSpeed(dir) {
     const speeds = [...ui.speed.options].map((o) => Number(o.value));
     const i = speeds.indexOf(speedOf());
-    setSpeed(speeds[Math.max(0, Math.min(speeds.length - 1, (i < 0 ? 2 : i) + dir))]);
+    setSpeed(speeds[Math.max(0, Math.min(speeds.length - 1, (i < 0 ? speeds.indexOf(defaultSpeed) : i) + dir))]);
     sendSpeed();
   }
 

@@ -1,12 +1,14 @@
 package web
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/a-h/templ"
 
@@ -18,24 +20,40 @@ import (
 // with an idempotent consumer, 10% of bus publishes failing, played through.
 const exampleQuery = "design=dual-write&compare=outbox-idempotent&faults=bus.publish.fail=0.1&payments=200&seed=42&speed=64&autoplay=1"
 
-// formSpeed is the playback speed the form starts at when the URL names none, in virtual
-// milliseconds per real second: slow enough to follow a 200-payment run.
-const formSpeed = "16"
-
-// coreParams are the parameters the form always shows; the rest of
-// sim.ParamNames go under "More settings".
-var coreParams = []string{"design", "seed", "payments", "faults", "latency", "jitter"}
-
-// speeds are the playback speeds the page offers; 0 is as fast as possible.
-var speeds = []ui.SpeedOption{
-	{Value: "1", Label: "1 ms/s"},
-	{Value: "4", Label: "4 ms/s"},
-	{Value: "16", Label: "16 ms/s"},
-	{Value: "64", Label: "64 ms/s"},
-	{Value: "256", Label: "256 ms/s"},
-	{Value: "1000", Label: "1 s/s"},
-	{Value: "0", Label: "max"},
+// formVocabulary is sim's parameter table as the browser's form code
+// needs it: each parameter's name, default and whether a link always spells
+// it out, in URL order; the speeds offered; and the sentence for a fault
+// that cannot touch the chosen designs. The page hands it over as data, so
+// the browser holds no copy of its own.
+type formVocabulary struct {
+	Params   []formParam `json:"params"`
+	NoEffect string      `json:"noEffect"`
 }
+
+type formParam struct {
+	Name    string   `json:"name"`
+	Default string   `json:"default"`
+	Core    bool     `json:"core,omitempty"`
+	View    bool     `json:"view,omitempty"`
+	Choices []string `json:"choices,omitempty"`
+}
+
+// vocabularyJSON is formVocabulary's JSON, the same for every page.
+var vocabularyJSON = sync.OnceValue(func() string {
+	v := formVocabulary{NoEffect: sim.NoEffectSentence}
+	for _, p := range sim.AllParams() {
+		fp := formParam{Name: p.Name, Default: p.Default, Core: p.Core, View: p.View}
+		for _, c := range p.Choices {
+			fp.Choices = append(fp.Choices, c.Value)
+		}
+		v.Params = append(v.Params, fp)
+	}
+	b, err := json.Marshal(v)
+	if err != nil { // plain strings and bools: cannot happen
+		panic(err)
+	}
+	return string(b)
+})
 
 // handleHome is the front page.
 func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
@@ -66,33 +84,31 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 
 // playForm reads a scenario from the query through webScenario (the CLI's
 // parser with the server's payments limit, as the socket applies it) and
-// keeps every value as typed.
+// keeps every value as typed. Every field's name, label, help and default
+// come from sim's parameter table.
 func playForm(q url.Values) ui.PlayForm {
 	f := ui.PlayForm{
-		Values:  map[string]string{"faults": "", "compare": "", "speed": formSpeed},
-		Designs: designOptions(),
-		Speeds:  speeds,
-		Help:    map[string]string{},
+		Values:     map[string]string{},
+		Designs:    designOptions(),
+		Fields:     map[string]ui.Field{},
+		Vocabulary: vocabularyJSON(),
 	}
-	f.Defaults = map[string]string{}
-	def := sim.DefaultScenario()
-	for _, name := range sim.ParamNames {
-		// Param, not Params: Params leaves out the later families'
-		// parameters at their defaults, and their fields would show blank.
-		f.Values[name] = def.Param(name)
-		f.Defaults[name] = def.Param(name)
-	}
-	f.Params = sim.ParamNames
-	for _, name := range sim.ParamNames {
-		if !slices.Contains(coreParams, name) {
-			f.More = append(f.More, name)
+	var speed sim.Param
+	for _, p := range sim.AllParams() {
+		// The table's default, not Params: Params leaves out the later
+		// families' parameters at their defaults, and their fields would
+		// show blank.
+		f.Values[p.Name] = p.Default
+		if v := q.Get(p.Name); v != "" {
+			f.Values[p.Name] = v
 		}
-	}
-	for _, name := range append(slices.Clone(sim.ParamNames), "compare", "speed") {
-		if v := q.Get(name); v != "" {
-			f.Values[name] = v
+		f.Fields[p.Name] = ui.Field{Label: ui.Title(p.Name), Help: p.Help, Numeric: p.Kind == "number"}
+		if !p.View && !p.Core {
+			f.More = append(f.More, p.Name)
 		}
-		f.Help[name] = sim.ParamHelp(name)
+		if p.Name == "speed" {
+			speed = p
+		}
 	}
 	var sc sim.Scenario
 	scs, err := webScenarios(q.Get, f.Values["compare"]) // as the socket will parse it
@@ -105,10 +121,14 @@ func playForm(q url.Values) ui.PlayForm {
 			f.ErrField = ie.Field
 		}
 	}
+	f.DefaultSpeed = speed.Default
+	for _, c := range speed.Choices {
+		f.Speeds = append(f.Speeds, ui.SpeedOption{Value: c.Value, Label: c.Label})
+	}
 	if sp, err := strconv.ParseFloat(f.Values["speed"], 64); err != nil || sp < 0 {
-		f.Values["speed"] = formSpeed
-	} else if !slices.ContainsFunc(speeds, func(o ui.SpeedOption) bool { return o.Value == f.Values["speed"] }) {
-		f.Speeds = append(slices.Clone(speeds), ui.SpeedOption{Value: f.Values["speed"], Label: f.Values["speed"] + " ms/s"})
+		f.Values["speed"] = speed.Default
+	} else if !slices.ContainsFunc(speed.Choices, func(c sim.Choice) bool { return c.Value == f.Values["speed"] }) {
+		f.Speeds = append(f.Speeds, ui.SpeedOption{Value: f.Values["speed"], Label: f.Values["speed"] + " ms/s"})
 	}
 	faults := sc.Faults
 	if f.ErrField == "faults" {
@@ -119,8 +139,8 @@ func playForm(q url.Values) ui.PlayForm {
 			Name:     fault.String(),
 			Summary:  fault.Summary(),
 			Value:    strconv.FormatFloat(faults[fault], 'g', -1, 64),
-			Designs:  strings.Join(designsTouchedBy(fault), " "),
-			NoEffect: noEffect(fault, f.Values["design"], f.Values["compare"]),
+			Designs:  strings.Join(sim.DesignsTouchedBy(fault), " "),
+			NoEffect: sim.NoEffect(fault, f.Values["design"], f.Values["compare"]),
 		})
 	}
 	return f
@@ -133,36 +153,4 @@ func designOptions() []ui.DesignOption {
 		out = append(out, ui.DesignOption{Name: d.Name, Summary: d.Summary})
 	}
 	return out
-}
-
-// designsTouchedBy lists the designs fault can fire in.
-func designsTouchedBy(fault sim.Fault) []string {
-	var out []string
-	for _, d := range sim.Designs() {
-		if slices.Contains(d.Faults, fault) {
-			out = append(out, d.Name)
-		}
-	}
-	return out
-}
-
-// noEffect says, when none of the chosen designs can be touched by fault,
-// that the slider will do nothing; static/form.js writes the same words when
-// the choice changes.
-func noEffect(fault sim.Fault, chosen ...string) string {
-	var names []string
-	for _, name := range chosen {
-		d, ok := sim.LookupDesign(name)
-		if !ok {
-			continue
-		}
-		if slices.Contains(d.Faults, fault) {
-			return ""
-		}
-		names = append(names, name)
-	}
-	if len(names) == 0 {
-		return ""
-	}
-	return "no effect on " + strings.Join(names, " or ") + ": nothing there for it to act on"
 }

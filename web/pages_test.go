@@ -2,7 +2,9 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"io/fs"
 	"net/http"
@@ -260,5 +262,33 @@ func TestPlayFormSaysWhichFaultsCannotTouchTheChosenDesigns(t *testing.T) {
 	}
 	if !noEffect(both, "net.partition") {
 		t.Errorf("dual-write vs outbox-idempotent: net.partition not marked as having no effect")
+	}
+}
+
+// The browser's form code holds no copy of the parameters: the page hands
+// it sim's table, names in URL order with their defaults, the speeds and
+// the no-effect sentence.
+func TestPlayFormHandsTheBrowserSimsVocabulary(t *testing.T) {
+	res := get(t, newTestServer(t).Handler(), "/play")
+	m := regexp.MustCompile(`data-vocabulary="([^"]*)"`).FindStringSubmatch(body(t, res))
+	if m == nil {
+		t.Fatal("the form has no data-vocabulary")
+	}
+	var v formVocabulary
+	if err := json.Unmarshal([]byte(html.UnescapeString(m[1])), &v); err != nil {
+		t.Fatalf("data-vocabulary is not JSON: %v\n%s", err, m[1])
+	}
+	params := sim.AllParams()
+	if len(v.Params) != len(params) {
+		t.Fatalf("vocabulary has %d params, sim %d", len(v.Params), len(params))
+	}
+	for i, p := range params {
+		got := v.Params[i]
+		if got.Name != p.Name || got.Default != p.Default || got.Core != p.Core || got.View != p.View || len(got.Choices) != len(p.Choices) {
+			t.Errorf("param %d: %+v, sim has %+v", i, got, p)
+		}
+	}
+	if v.NoEffect != sim.NoEffectSentence {
+		t.Errorf("noEffect %q, want %q", v.NoEffect, sim.NoEffectSentence)
 	}
 }

@@ -26,6 +26,16 @@ type FaultField struct {
 	NoEffect string
 }
 
+// Field is how the form shows one parameter.
+type Field struct {
+	// Label names the field ("Client timeout").
+	Label string
+	// Help says in a line what it means and allows (sim's Param.Help).
+	Help string
+	// Numeric asks for a numeric keyboard: the value is a whole number.
+	Numeric bool
+}
+
 // SpeedOption is one playback speed in virtual milliseconds per real
 // second; 0 means as fast as possible.
 type SpeedOption struct {
@@ -44,15 +54,16 @@ type PlayForm struct {
 	Designs []DesignOption
 	// Faults has one slider per fault, in canonical order.
 	Faults []FaultField
-	// Speeds are the playback speeds offered.
-	Speeds []SpeedOption
-	// Help maps a parameter name to its one-line help (sim.ParamHelp).
-	Help map[string]string
-	// Params lists every scenario parameter in URL order (sim.ParamNames).
-	Params []string
-	// Defaults maps a parameter name to sim's default value, so a share
-	// link can leave defaults out.
-	Defaults map[string]string
+	// Speeds are the playback speeds offered, and DefaultSpeed sim's
+	// default among them.
+	Speeds       []SpeedOption
+	DefaultSpeed string
+	// Fields maps a parameter name to its label and help, from sim's
+	// parameter table.
+	Fields map[string]Field
+	// Vocabulary is sim's parameter table as JSON, for the browser's form
+	// code: names in URL order, defaults, speeds, the no-effect sentence.
+	Vocabulary string
 	// More lists the parameters shown under "More settings": those past
 	// the core ones, such as deadline or client-timeout.
 	More []string
