@@ -26,10 +26,11 @@ func init() {
 // runRun is `partialtruth run`: one scenario, one report.
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	def := sim.DefaultScenario()
 	values := map[string]*string{}
-	for _, name := range sim.ParamNames {
-		values[name] = fs.String(name, def.Param(name), sim.ParamHelp(name))
+	for _, p := range sim.AllParams() {
+		if !p.View { // compare, speed and autoplay are the playground's
+			values[p.Name] = fs.String(p.Name, p.Default, p.Help)
+		}
 	}
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
 	eventsFile := fs.String("events", "", "write every event to this file as JSON lines")
