@@ -3,7 +3,6 @@ package lessons
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"sync"
 
 	"partialtruth/checklist"
@@ -104,7 +103,7 @@ func (r *Run) PlayURL() string { return checklist.PlayURL(r.Scenario, r.Compare)
 // Query is the run's scenario as URL parameters, the form a lesson file
 // writes it in: "design=dual-write&seed=42&payments=200&…".
 func (r *Run) Query() string {
-	q := paramsQuery(r.Scenario)
+	q := r.Scenario.Query() // sim's one writer: the playground's and the checklist's form
 	if r.Compare != "" {
 		q += "&compare=" + r.Compare
 	}
@@ -211,20 +210,6 @@ type Result struct {
 	Report sim.Report
 	// Compare is the report of the run's compare partner, if it has one.
 	Compare *sim.Report
-}
-
-// paramsQuery writes a scenario as a URL query, in the canonical order.
-func paramsQuery(sc sim.Scenario) string {
-	var b strings.Builder
-	for i, kv := range sc.Params() {
-		if i > 0 {
-			b.WriteByte('&')
-		}
-		b.WriteString(kv[0])
-		b.WriteByte('=')
-		b.WriteString(kv[1])
-	}
-	return b.String()
 }
 
 // ByID finds a lesson by its id.
