@@ -13,15 +13,6 @@ import (
 	"partialtruth/sim"
 )
 
-// future names the designs, faults and report keys issue 5 adds to the
-// simulator. An item may refer to them before they exist; anything else
-// it refers to must exist today, so a typo cannot hide as "not yet".
-var future = map[string]bool{
-	"partition-ap": true, "partition-cp": true,
-	"consumer-naive": true, "consumer-versioned": true,
-	"net.partition": true,
-}
-
 // reportKeys lists every JSON key sim.Report can carry.
 func reportKeys() map[string]bool {
 	keys := map[string]bool{}
@@ -66,23 +57,26 @@ func TestItemsAreCompleteAndConsistent(t *testing.T) {
 			}
 		}
 		for _, k := range slices.Concat(it.Invariants, it.Costs) {
-			if !reportKeys[k] && !future[k] {
-				t.Errorf("%s: report key %q is neither in sim.Report nor expected from issue 5", it.ID, k)
+			if !reportKeys[k] {
+				t.Errorf("%s: report key %q is not in sim.Report", it.ID, k)
+			}
+			if !slices.ContainsFunc(sim.Designs(), func(d sim.Design) bool { return slices.Contains(d.Metrics, k) }) {
+				t.Errorf("%s: report key %q is measured by no design", it.ID, k)
 			}
 		}
 		for _, x := range it.Exercise {
 			_, known := sim.LookupFault(x)
-			if !known && !reportKeys[x] && !future[x] {
+			if !known && !reportKeys[x] {
 				t.Errorf("%s: %q is neither a fault nor a report key", it.ID, x)
 			}
 		}
 		for _, d := range it.Demos {
 			for _, design := range []string{d.Bad, d.Good} {
-				if _, ok := sim.LookupDesign(design); !ok && !future[design] {
+				if _, ok := sim.LookupDesign(design); !ok {
 					t.Errorf("%s: demo design %q does not exist", it.ID, design)
 				}
 			}
-			if _, err := sim.ParseFaults(d.Faults); err != nil && !strings.Contains(d.Faults, "net.partition") {
+			if _, err := sim.ParseFaults(d.Faults); err != nil {
 				t.Errorf("%s: demo faults %q: %v", it.ID, d.Faults, err)
 			}
 		}
