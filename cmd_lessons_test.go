@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -105,5 +107,50 @@ func copyFile(t *testing.T, from, to string) {
 	}
 	if err := os.WriteFile(to, b, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestEveryLessonRunReportsWhatRunJSONPrints holds the lessons' numbers to
+// the CLI's: each run step's scenario, given to `run -json` as flags,
+// prints the report the lesson's prose is filled in from.
+func TestEveryLessonRunReportsWhatRunJSONPrints(t *testing.T) {
+	ls, err := lessons.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range ls {
+		for i, st := range l.Steps {
+			if st.Run == nil {
+				continue
+			}
+			res, _, err := l.Result(i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			args := []string{"run", "-json"}
+			for _, kv := range st.Run.Scenario.Params() {
+				args = append(args, "-"+kv[0], kv[1])
+			}
+			var out, errOut bytes.Buffer
+			if err := run(context.Background(), args, &out, &errOut); err != nil {
+				t.Fatalf("%v: %v", args, err)
+			}
+			var fromCLI, fromLesson map[string]any
+			if err := json.Unmarshal(out.Bytes(), &fromCLI); err != nil {
+				t.Fatal(err)
+			}
+			b, err := json.Marshal(res.Report)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(b, &fromLesson); err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range fromLesson {
+				if !reflect.DeepEqual(fromCLI[k], v) {
+					t.Errorf("%s:%d: %s is %v in the lesson, %v from run -json", l.File, st.Line, k, v, fromCLI[k])
+				}
+			}
+		}
 	}
 }
