@@ -1,9 +1,12 @@
 package lessons
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
+
+	"partialtruth/sim"
 )
 
 // FuzzParse feeds the lesson parser any file: it never panics, and every
@@ -64,5 +67,59 @@ func FuzzFrontMatter(f *testing.F) {
 		if !idPattern.MatchString(l.ID) || strings.Contains(l.Title, "\n") || strings.Contains(l.Summary, "\n") {
 			t.Fatalf("accepted id %q title %q summary %q", l.ID, l.Title, l.Summary)
 		}
+	})
+}
+
+// FuzzChallengeCheck answers the built-in challenges with anything: a run
+// challenge any scenario, a query challenge any SQL, a review challenge any
+// picks. Check never panics, refuses with a *sim.InputError or gives a
+// verdict with a reason, and a solved verdict is one the goal agrees with.
+func FuzzChallengeCheck(f *testing.F) {
+	f.Add("design=outbox-idempotent&payments=200&faults=bus.publish.fail=0.1", "SELECT payment_id FROM ledger_entries", "idempotent-consumer,reconcile-and-alert")
+	f.Add("design=dual-write&payments=3", "SELECT 1; DROP TABLE payments", "")
+	f.Add("payments=0&design=x", "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM r) SELECT i FROM r", "atomic-publish,,x")
+	ls, err := Builtin()
+	if err != nil {
+		f.Fatal(err)
+	}
+	var run, query, review *Challenge
+	for _, l := range ls {
+		for _, st := range l.Steps {
+			if c := st.Challenge; c != nil {
+				switch {
+				case c.Kind == ChallengeRun && run == nil && l.ID == "two-writes":
+					run = c
+				case c.Kind == ChallengeQuery:
+					query = c
+				case c.Kind == ChallengeReview:
+					review = c
+				}
+			}
+		}
+	}
+	ctx := context.Background()
+	f.Fuzz(func(t *testing.T, scenario, sql, items string) {
+		refusedOrJudged := func(v Verdict, err error) {
+			t.Helper()
+			var in *sim.InputError
+			if err != nil && !errors.As(err, &in) {
+				t.Fatalf("error %T is not an input error: %v", err, err)
+			}
+			if err == nil && v.Why == "" {
+				t.Fatal("a verdict without a reason")
+			}
+		}
+		if sc, _, err := ParseScenario(scenario, false); err == nil && sc.Payments <= 50 {
+			v, err := run.Check(ctx, Answer{Scenario: sc})
+			refusedOrJudged(v, err)
+			if err == nil && v.Solved {
+				res, _ := sim.Run(sc, nil)
+				if ok, err := run.Goal.Eval(res.Report); !ok || err != nil {
+					t.Fatalf("%s solved, but the goal says %v %v", scenario, ok, err)
+				}
+			}
+		}
+		refusedOrJudged(query.Check(ctx, Answer{Query: Query{DB: "ledger.db", SQL: sql}}))
+		refusedOrJudged(review.Check(ctx, Answer{Items: strings.Split(items, ",")}))
 	})
 }
