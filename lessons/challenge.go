@@ -198,31 +198,23 @@ func (c *Challenge) prepare() error {
 	return c.err
 }
 
-// markedPayments runs sc and returns the ids of the payments whose
+// markedPayments runs sc once and returns the ids of the payments whose
 // evidence events the checker marked with key, in order, each once, and
 // the run's databases.
 func markedPayments(sc sim.Scenario, key string) ([]int64, *sim.Snapshot, error) {
-	var payment []int32 // by event id
-	_, err := sim.Run(sc, func(ev *sim.Event) {
-		payment = append(payment, int32(ev.Payment))
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	res, snap, err := sim.RunSnapshot(sc)
+	events, _, snap, err := sim.RecordSnapshot(sc)
 	if err != nil {
 		return nil, nil, err
 	}
 	var ids []int64
-	for _, m := range res.Marks {
-		if m.Violation != key {
+	for _, ev := range events {
+		if ev.Violation != key {
 			continue
 		}
-		id := int64(payment[m.Event-1])
-		if id == 0 {
-			return nil, nil, fmt.Errorf("event %d, marked %s, names no payment", m.Event, key)
+		if ev.Payment == 0 {
+			return nil, nil, fmt.Errorf("event %d, marked %s, names no payment", ev.ID, key)
 		}
-		if !slices.Contains(ids, id) {
+		if id := int64(ev.Payment); !slices.Contains(ids, id) {
 			ids = append(ids, id)
 		}
 	}

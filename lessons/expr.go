@@ -1,6 +1,7 @@
 package lessons
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -33,6 +34,7 @@ type cmp struct {
 type operand struct {
 	key string // report key or injected.<fault>; "" for a literal
 	n   int64
+	lit string // a literal as written: "true", "false", or the number
 }
 
 // maxCondLen bounds a condition's text: conditions come from files a
@@ -117,12 +119,12 @@ func spaceOps(s string) string {
 func parseOperand(tok string) (operand, error) {
 	switch tok {
 	case "true":
-		return operand{n: 1}, nil
+		return operand{n: 1, lit: tok}, nil
 	case "false":
-		return operand{n: 0}, nil
+		return operand{n: 0, lit: tok}, nil
 	}
 	if n, err := strconv.ParseInt(tok, 10, 64); err == nil {
-		return operand{n: n}, nil
+		return operand{n: n, lit: strconv.FormatInt(n, 10)}, nil
 	}
 	if f, ok := strings.CutPrefix(tok, "injected."); ok {
 		if _, known := sim.LookupFault(f); !known {
@@ -198,6 +200,59 @@ func (c *Cond) eval(r sim.Report) (bool, []string, error) {
 	return false, misses, nil
 }
 
+// Term is one comparison of a condition, judged on one run: what a page
+// shows beside a goal, line by line.
+type Term struct {
+	// Text is the comparison as written: "lost = 0".
+	Text string
+	// Holds tells whether the run meets it.
+	Holds bool
+	// Measured says what the run measured for the comparison's keys
+	// ("lost is 18"), or why it cannot ("… is not measured by design …").
+	Measured string
+}
+
+// Terms judges each comparison of the condition on r, in order. (Whether
+// the whole condition holds also depends on how they are joined: Eval.)
+func (c *Cond) Terms(r sim.Report) []Term {
+	var out []Term
+	for _, and := range c.any {
+		for _, t := range and {
+			term := Term{Text: t.text()}
+			l, errL := value(t.left, r)
+			rv, errR := value(t.right, r)
+			if err := errors.Join(errL, errR); err != nil {
+				term.Measured = err.Error()
+				out = append(out, term)
+				continue
+			}
+			term.Holds = compare(l, t.op, rv)
+			var parts []string
+			for _, side := range []struct {
+				o operand
+				v int64
+			}{{t.left, l}, {t.right, rv}} {
+				if side.o.key != "" {
+					parts = append(parts, fmt.Sprintf("%s is %s", side.o.key, valueText(side.o.key, side.v)))
+				}
+			}
+			term.Measured = strings.Join(parts, ", ")
+			out = append(out, term)
+		}
+	}
+	return out
+}
+
+func (t cmp) text() string {
+	side := func(o operand) string {
+		if o.key != "" {
+			return o.key
+		}
+		return o.text()
+	}
+	return side(t.left) + " " + t.op + " " + side(t.right)
+}
+
 func (t cmp) miss(l, r int64) string {
 	side := func(o operand, v int64) string {
 		if o.key == "" {
@@ -216,7 +271,7 @@ func (t cmp) miss(l, r int64) string {
 
 var flip = map[string]string{"=": "=", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
-func (o operand) text() string { return strconv.FormatInt(o.n, 10) }
+func (o operand) text() string { return o.lit }
 
 func valueText(key string, v int64) string {
 	if key == "converged" {

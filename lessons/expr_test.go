@@ -52,6 +52,27 @@ func TestCondExplainsEachFailingComparison(t *testing.T) {
 	}
 }
 
+func TestCondTermsJudgeEachComparison(t *testing.T) {
+	c, err := ParseCond("lost=0 and converged = false or double_charges < committed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := c.Terms(sim.Report{Design: "dual-write", Lost: 18, Committed: 200})
+	want := []Term{
+		{Text: "lost = 0", Holds: false, Measured: "lost is 18"},
+		{Text: "converged = false", Holds: true, Measured: "converged is false"},
+		{Text: "double_charges < committed", Measured: "report key double_charges is not measured by design dual-write; it measures payments, converged, events, end_ms, committed, published, delivered, ledger_entries, lost, phantom, duplicate_effects"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("terms %+v", got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("term %d = %+v; want %+v", i, got[i], want[i])
+		}
+	}
+}
+
 func TestCondRefusesAKeyTheDesignDoesNotMeasure(t *testing.T) {
 	c, err := ParseCond("double_charges = 0")
 	if err != nil {
