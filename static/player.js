@@ -516,9 +516,8 @@ export function mountPlayer(el, opts) {
 function chartSeries(side) {
   const m = side.keys;
   if (m.includes("committed") && m.includes("ledger_entries")) return ["committed", "ledger_entries"];
-  const live = m.filter((k) => side.countable.has(k));
-  const inv = live.find((k) => side.invariants.has(k)) || m.find((k) => side.invariants.has(k)) || m[1];
-  const first = live.find((k) => k !== inv) || m.find((k) => k !== inv) || m[0];
+  const inv = m.find((k) => side.invariants.has(k)) || m[1];
+  const first = m.find((k) => k !== inv) || m[0];
   return [first, inv || first];
 }
 

@@ -2,30 +2,17 @@
 // sent and, per event, the running value of each counter, so that showing
 // the run at any cursor (playing, stepping back, scrubbing) is a lookup,
 // not a recount.
+//
+// The counts come from the simulator: each event lists the report keys it
+// adds one to ("moves"), and an event that is the evidence of a violation
+// names that key ("violation"). Summed up to any event they are the
+// report's counts at that point, and over the whole run exactly the report,
+// so this module knows no node, event kind or table of any design.
 
 const DB_KINDS = new Set(["begin", "exec", "query", "commit", "rollback", "commit-err"]);
 
 /** isDB says whether an event happened on a database lane. */
 export const isDB = (ev) => DB_KINDS.has(ev.kind);
-
-// RULES count a report key from single events, for the keys whose meaning
-// maps onto event kinds one to one. Violation keys need no rule: the checker
-// marks one event per violation it counts. A key with neither is shown only
-// once the report arrives.
-const RULES = {
-  published: (ev) => ev.node === "bus" && ev.kind === "publish",
-  delivered: (ev, side) => ev.node === side.consumer && ev.peer === "bus" && (ev.kind === "deliver" || ev.kind === "duplicate"),
-  ledger_entries: (ev) => ev.node === "ledger" && ev.kind === "effect",
-  charges: (ev) => ev.node === "service.db" && ev.kind === "effect",
-  retries: (ev) => ev.node === "client" && ev.kind === "retry",
-  declined: (ev) => ev.kind === "decline",
-  rejected: (ev) => ev.kind === "reject",
-  ignored: (ev) => ev.kind === "ignore",
-};
-
-// PER_PAYMENT are the rules that count payments, not events: both regions
-// may decline the same payment, and it is one declined payment.
-const PER_PAYMENT = new Set(["declined", "rejected"]);
 
 export class Side {
   /** @param meta one entry of the server's meta.runs */
@@ -33,11 +20,7 @@ export class Side {
     this.meta = meta;
     this.keys = meta.metrics || [];
     this.invariants = new Set(meta.invariants || []);
-    // The consumer is the lane right after the bus (ledger, orders, …).
-    const bus = (meta.nodes || []).indexOf("bus");
-    this.consumer = bus >= 0 ? meta.nodes[bus + 1] : "";
     this.index = new Map(this.keys.map((k, i) => [k, i]));
-    this.countable = new Set(this.keys.filter((k) => this.invariants.has(k) || k in RULES || k === "committed"));
     this.width = Math.max(1, this.keys.length);
     this.events = [];
     this.atUs = [];
@@ -45,9 +28,6 @@ export class Side {
     this.report = null;
     this.totals = new Int32Array(1024 * this.width);
     this.acc = new Int32Array(this.width);
-    this.open = []; // payments inserted by service.db's open transaction
-    this.saved = new Set(); // payments committed to service.db
-    this.seenPayments = new Map(); // PER_PAYMENT key → payments already counted
     this.firstSeen = {}; // violation key → first event id carrying it
     this.effects = new Map(); // send event id → indexes of its deliveries and drops
   }
@@ -59,17 +39,10 @@ export class Side {
 
   push(ev) {
     const a = this.acc;
-    for (const [key, i] of this.index) {
-      if (!RULES[key]?.(ev, this)) continue;
-      if (PER_PAYMENT.has(key)) {
-        const seen = this.seenPayments.get(key) || new Set();
-        this.seenPayments.set(key, seen);
-        if (seen.has(ev.payment)) continue;
-        seen.add(ev.payment);
-      }
-      a[i]++;
+    for (const key of ev.moves || []) {
+      const k = this.index.get(key);
+      if (k !== undefined) a[k]++;
     }
-    if (ev.node === "service.db" && this.index.has("committed")) this.countCommitted(ev);
     if (ev.violation) {
       if (this.index.has(ev.violation)) a[this.index.get(ev.violation)]++;
       if (!(ev.violation in this.firstSeen)) this.firstSeen[ev.violation] = ev.id;
@@ -91,33 +64,6 @@ export class Side {
     }
   }
 
-  // countCommitted follows service.db's transactions: a payment counts as
-  // committed when the transaction that inserted it commits. The simulator
-  // runs one transaction per database at a time, so one open list suffices.
-  countCommitted(ev) {
-    switch (ev.kind) {
-      case "begin":
-        this.open = [];
-        break;
-      case "exec":
-        if (/^\s*INSERT INTO payments\b/i.test(ev.sql || "")) this.open.push(ev.payment);
-        break;
-      case "commit":
-        for (const p of this.open) {
-          if (!this.saved.has(p)) {
-            this.saved.add(p);
-            this.acc[this.index.get("committed")]++;
-          }
-        }
-        this.open = [];
-        break;
-      case "rollback":
-      case "commit-err":
-        this.open = [];
-        break;
-    }
-  }
-
   /** total is the number of events the run has (from meta), received or not. */
   get total() {
     return this.meta.events;
@@ -130,8 +76,8 @@ export class Side {
 
   /**
    * value is key's count after the first n events (default: those shown):
-   * the report's exact value once the whole run is shown, else counted
-   * from the events; null when the events alone cannot tell.
+   * the report's value once the whole run is shown, else added up from
+   * the events; null for a key the design does not measure.
    */
   value(key, n = this.shown) {
     n = Math.min(n, this.events.length);
@@ -139,15 +85,15 @@ export class Side {
     return this.counted(key, n);
   }
 
-  /** counted is key's count from the first n events alone (never the report), or null. */
+  /** counted is key's count from the first n events alone (never the report), or null for a key the design does not measure. */
   counted(key, n = this.shown) {
-    if (!this.countable.has(key)) return null;
+    if (!this.index.has(key)) return null;
     n = Math.min(n, this.events.length);
     if (n <= 0) return 0;
     return this.totals[(n - 1) * this.width + this.index.get(key)];
   }
 
-  /** countAt is key's count over the shown events up to virtual time us (0 if not countable). */
+  /** countAt is key's count over the shown events up to virtual time us (0 for a key the design does not measure). */
   countAt(key, us) {
     const n = this.indexAt(us) + 1;
     return this.counted(key, n) ?? 0;
