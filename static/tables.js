@@ -1,10 +1,11 @@
 // The playground's tables panel: once a run has finished, query each node's
 // database as the run left it. Each node holds only its own truth: there is
 // no join across databases, and comparing them is the lesson. The server
-// runs every query (GET /api/tables, sandbox.Query): read-only, one
-// statement, bounded in rows and time.
+// lists the run's databases with their starter queries, which each design
+// declares (GET /api/tables), and runs every query (sandbox.Query):
+// read-only, one statement, bounded in rows and time.
 //
-// Usage, from play.js:
+// Usage, from player.js:
 //
 //   import { tablesPanel } from "./tables.js";
 //   const tables = tablesPanel(meta, side);   // meta: one entry of meta.runs
@@ -14,27 +15,9 @@
 
 import { h } from "./dom.js";
 
-// STARTERS are queries worth asking of a table, by table name: what the
-// checker compares, asked of one node at a time.
-const STARTERS = {
-  payments: [["Payments saved", "SELECT COUNT(*) FROM payments"]],
-  outbox: [["Outbox rows never sent", "SELECT * FROM outbox WHERE sent_us IS NULL"]],
-  messages: [["Events on the bus more than once", "SELECT payment_id, COUNT(*) FROM messages GROUP BY payment_id HAVING COUNT(*) > 1"]],
-  ledger_entries: [
-    ["Payments posted more than once", "SELECT payment_id, COUNT(*) FROM ledger_entries GROUP BY payment_id HAVING COUNT(*) > 1"],
-    ["Ledger entries", "SELECT COUNT(*) FROM ledger_entries"],
-  ],
-  processed_events: [["Events recorded as processed", "SELECT COUNT(*) FROM processed_events"]],
-  charges: [["Charges", "SELECT COUNT(*), SUM(amount_cents) FROM charges"]],
-  idempotency_keys: [["Idempotency keys", "SELECT * FROM idempotency_keys LIMIT 20"]],
-  balances: [["Accounts below zero", "SELECT * FROM balances WHERE balance_cents < 0 ORDER BY balance_cents"]],
-  debits: [["Debits", "SELECT COUNT(*), SUM(amount_cents) FROM debits"]],
-  payment_status: [["Payments by status", "SELECT status, COUNT(*) FROM payment_status GROUP BY status"]],
-};
-
 /**
- * tablesPanel builds the panel for one side's run. side is its index, for
- * unique element ids.
+ * tablesPanel builds the panel for one side's run. side names it among the
+ * page's panels, for unique element ids.
  */
 export function tablesPanel(meta, side) {
   const id = (name) => `tb-${side}-${name}`;
@@ -105,8 +88,9 @@ export function tablesPanel(meta, side) {
       h("p", { class: "tb-table-name" }, h("code", { text: t.name }), h("span", { text: ` ${t.rows} ${t.rows === 1 ? "row" : "rows"}` })),
       h("pre", { text: [t.schema, ...(t.indexes || [])].map((s) => s.replace(/\s+/g, " ")).join(";\n") + ";" }),
     )));
-    const list = [];
-    for (const t of db.tables) list.push(...(STARTERS[t.name] || []));
+    // The design says what is worth asking of its database; reading the
+    // first rows is worth it everywhere.
+    const list = (db.starters || []).map((s) => [s.label, s.sql]);
     list.push([`First rows of ${db.tables[0]?.name}`, `SELECT * FROM ${db.tables[0]?.name} LIMIT 20`]);
     starters.replaceChildren(h("span", { class: "label", text: "Try" }), ...list.slice(0, 4).map(([text, q]) => {
       const b = h("button", { type: "button", class: "btn tb-starter", title: q, text });

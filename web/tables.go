@@ -14,10 +14,33 @@ import (
 )
 
 // tablesList is /api/tables's answer without sql: each node database of
-// the run and its tables.
+// the run, its tables, and the starter queries its design offers.
 type tablesList struct {
-	Query     string         `json:"query"`
-	Databases []sim.Database `json:"databases"`
+	Query     string     `json:"query"`
+	Databases []tablesDB `json:"databases"`
+}
+
+// tablesDB is one database in tablesList: its name and tables as the run
+// left them, and the design's starter queries for it (sim.Design's
+// Databases), so the browser knows no family's tables.
+type tablesDB struct {
+	sim.Database
+	Starters []sim.Starter `json:"starters"`
+}
+
+// listTables pairs each database of a run of d with d's starters for it.
+func listTables(d sim.Design, snap *sim.Snapshot) []tablesDB {
+	dbs := snap.Databases()
+	out := make([]tablesDB, len(dbs))
+	for i, db := range dbs {
+		out[i] = tablesDB{Database: db, Starters: []sim.Starter{}}
+		for _, info := range d.Databases {
+			if info.Name == db.Name {
+				out[i].Starters = info.Starters
+			}
+		}
+	}
+	return out
 }
 
 // tablesAnswer is /api/tables's answer to a query.
@@ -29,10 +52,11 @@ type tablesAnswer struct {
 
 // handleTables is GET /api/tables?<scenario>[&db=…&sql=…]: a finished
 // run's node databases, as each node left its own. With the scenario's
-// parameters alone it lists each database's tables and schemas; with db
-// and sql it runs one read-only query there (sandbox.Query bounds and
-// guards it). The run comes from the recordings cache the stream
-// plays from, so the page that just played it costs no new simulation.
+// parameters alone it lists each database's tables, schemas and starter
+// queries; with db and sql it runs one read-only query there
+// (sandbox.Query bounds and guards it). The run comes from the
+// recordings cache the stream plays from, so the page that just played it
+// costs no new simulation.
 func (s *Server) handleTables(w http.ResponseWriter, r *http.Request) {
 	sc, db, sql, hasSQL, err := parseTablesQuery(r.URL.Query())
 	if err != nil {
@@ -49,7 +73,7 @@ func (s *Server) handleTables(w http.ResponseWriter, r *http.Request) {
 	}
 	tables := recs[0].tables
 	if !hasSQL {
-		writeJSON(w, http.StatusOK, tablesList{Query: recs[0].query, Databases: tables.Databases()})
+		writeJSON(w, http.StatusOK, tablesList{Query: recs[0].query, Databases: listTables(recs[0].design, tables)})
 		return
 	}
 	// A query takes a simulation's slot: a burst of queries cannot starve

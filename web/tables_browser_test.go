@@ -1,6 +1,7 @@
 package web
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -10,11 +11,11 @@ import (
 	"partialtruth/sim"
 )
 
-// After a run, the tables panel queries a node's database: the starter
-// query for duplicate ledger entries lists the payments the checker counted
-// as duplicate effects, all by keyboard; the panel stays open when the
-// reader steps back; a write is refused beside the box; typing ? in the
-// box types it.
+// After a run, the tables panel queries a node's database: it offers the
+// starter queries the design declares, and the starter for duplicate
+// ledger entries lists the payments the checker counted as duplicate
+// effects, all by keyboard; the panel stays open when the reader steps
+// back; a write is refused beside the box; typing ? in the box types it.
 func TestBrowserTablesPanelQueriesANodeAfterTheRun(t *testing.T) {
 	const query = "design=outbox&compare=outbox-idempotent&seed=7&payments=300&faults=bus.ack.lost=0.2&speed=0&autoplay=1"
 	sc := sim.DefaultScenario()
@@ -39,6 +40,21 @@ func TestBrowserTablesPanelQueriesANodeAfterTheRun(t *testing.T) {
 	}
 	if !strings.Contains(schema, "CREATE TABLE payments") || !strings.Contains(schema, "outbox_unsent") {
 		t.Errorf("service.db's schema reads %q; want payments and the outbox's index", schema)
+	}
+	// The starters are the ones the design declares for service.db, then
+	// its first rows.
+	labels, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('`+side+`.tb-starter')].map((b) => b.textContent)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := sim.LookupDesign("outbox")
+	var want []string
+	for _, st := range d.Databases[0].Starters {
+		want = append(want, st.Label)
+	}
+	want = append(want, "First rows of payments")
+	if d.Databases[0].Name != "service.db" || !slices.Equal(labels, want) {
+		t.Errorf("service.db's starters read %q; want the design's %q", labels, want)
 	}
 	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`(() => {
 		const s = document.querySelector('`+side+`.tb-db');

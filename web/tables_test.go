@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -55,6 +56,13 @@ func TestTablesListsTheRunsDatabasesFromTheStreamsCache(t *testing.T) {
 	}
 	if p := got.Databases[0].Tables[0]; p.Name != "payments" || p.Rows != res.Report.Committed || !strings.HasPrefix(p.Schema, "CREATE TABLE payments") {
 		t.Errorf("service.db's first table: %+v; want payments with %d rows", p, res.Report.Committed)
+	}
+	// Each database comes with its design's starter queries.
+	d, _ := sim.LookupDesign(sc.Design)
+	for i, db := range got.Databases {
+		if i >= len(d.Databases) || !reflect.DeepEqual(db.Starters, d.Databases[i].Starters) || len(db.Starters) == 0 {
+			t.Errorf("%s: starters %+v; want the design's for it", db.Name, db.Starters)
+		}
 	}
 	s.recs.mu.Lock()
 	_, cached := s.recs.byQuery[sc.Query()]
