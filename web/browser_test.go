@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -34,8 +36,9 @@ type browser struct {
 	ctx  context.Context
 	base string
 
-	mu     sync.Mutex
-	errors []string
+	mu       sync.Mutex
+	errors   []string
+	requests []string // every path the server was asked for, in order
 }
 
 // newBrowser starts a server on an in-memory database and a Chromium tab,
@@ -53,7 +56,13 @@ func newBrowser(t *testing.T) *browser {
 		t.Skip("skipping the browser tests: no Chromium found (looked for /usr/bin/chromium, chromium, chromium-browser, google-chrome); install it with apt-get install chromium")
 	}
 	srv := newTestServer(t)
-	ts := httptest.NewServer(srv.Handler())
+	b := &browser{}
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b.mu.Lock()
+		b.requests = append(b.requests, r.URL.Path)
+		b.mu.Unlock()
+		srv.Handler().ServeHTTP(w, r)
+	}))
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),
 		chromedp.NoSandbox, // the tests run as root in CI containers
@@ -65,7 +74,7 @@ func newBrowser(t *testing.T) *browser {
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelTab := chromedp.NewContext(actx)
 	ctx, cancelDeadline := context.WithTimeout(ctx, browserDeadline)
-	b := &browser{ctx: ctx, base: ts.URL}
+	b.ctx, b.base = ctx, ts.URL
 	messages := chromedp.Console(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -446,6 +455,46 @@ func (b *browser) measureLoad(t *testing.T, what string) {
 	}
 	t.Logf("/play, %s: DOMContentLoaded at %.0f ms, scripts ready at %.0f ms, first run loaded at %.0f ms after navigation start (%d resources)",
 		what, got.DOMContentLoaded, got.Ready, got.RunLoaded, len(got.Resources))
+}
+
+// TestBrowserReloadAsksForNoStaticFileAgain: the page links its CSS and
+// modules at content-hashed URLs served immutable, and its import map sends
+// each module's imports there too, so a reload fetches the page and opens
+// the socket but asks for no static file it already has.
+func TestBrowserReloadAsksForNoStaticFileAgain(t *testing.T) {
+	b := newBrowser(t)
+	b.do(t, "open the playground", chromedp.Navigate(b.base+"/play?design=dual-write&payments=5"), waitState("paused"))
+	b.mu.Lock()
+	first := slices.Clone(b.requests)
+	b.requests = nil
+	b.mu.Unlock()
+	static := func(paths []string) (out []string) {
+		for _, p := range paths {
+			if strings.HasPrefix(p, "/static/") {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	if len(static(first)) < 5 {
+		t.Fatalf("the first load asked for %v; want the page's CSS and every module", first)
+	}
+	for _, p := range static(first) {
+		if !hashedStaticPath.MatchString(p) {
+			t.Errorf("the first load asked for %s, not a content-hashed URL", p)
+		}
+	}
+	b.do(t, "reload it", chromedp.Reload(), waitState("paused"))
+	b.mu.Lock()
+	again := slices.Clone(b.requests)
+	b.mu.Unlock()
+	if !slices.Contains(again, "/play") {
+		t.Fatalf("the reload asked for %v, not even /play: did it happen?", again)
+	}
+	if s := static(again); len(s) > 0 {
+		t.Errorf("the reload asked again for %v", s)
+	}
+	b.noConsoleErrors(t)
 }
 
 func keys[V any](m map[string]V) []string {

@@ -35,7 +35,8 @@ type Server struct {
 	router chi.Router
 
 	clock    clock
-	assets   map[string]staticFile // embedded CSS and JS, with ETags
+	assets   *staticAssets // embedded CSS and JS, at plain and hashed URLs
+	csp      string        // Content-Security-Policy, with the import map's hash
 	pongWait time.Duration
 	recs     *recordings
 	upgrader *websocket.Upgrader
@@ -75,6 +76,7 @@ func New(cfg Config) (*Server, error) {
 		db.Close()
 		return nil, fmt.Errorf("web: reading embedded static files: %w", err)
 	}
+	s.csp = contentSecurityPolicy(s.assets.importMapCSP)
 	s.upgrader = s.newUpgrader()
 	s.router = s.routes()
 	return s, nil
@@ -88,7 +90,7 @@ func (s *Server) Handler() http.Handler { return s.router }
 // front end's), the stream in ws.go.
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(s.recoverer, s.logRequests, securityHeaders)
+	r.Use(s.recoverer, s.logRequests, securityHeaders(s.csp), s.withAssets)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errNotFound(r.URL.Path))
 	})

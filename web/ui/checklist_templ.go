@@ -59,7 +59,11 @@ func ChecklistPage(v ChecklistView) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<link rel=\"stylesheet\" href=\"/static/checklist.css\"><main class=\"ck\" id=\"main\"><header class=\"ck-head\"><p class=\"ck-eyebrow\">Code review reference</p><h1>")
+			templ_7745c5c3_Err = Stylesheet("checklist.css").Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<main class=\"ck\" id=\"main\"><header class=\"ck-head\"><p class=\"ck-eyebrow\">Code review reference</p><h1>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -98,7 +98,11 @@ func ComparePage(v CompareView) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<link rel=\"stylesheet\" href=\"/static/checklist.css\"><main class=\"cmp\" id=\"main\"><header class=\"ck-head\"><p class=\"ck-eyebrow\">Design × checklist</p><h1>Every design, the same faults, scored by the checklist</h1><p class=\"ck-lead\">Each design below ran the same scenario, and each cell is a verdict read from that run's numbers, never from the design's name. Open a cell to watch the run it came from.</p></header><p class=\"cmp-summary\">Seed ")
+			templ_7745c5c3_Err = Stylesheet("checklist.css").Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<main class=\"cmp\" id=\"main\"><header class=\"ck-head\"><p class=\"ck-eyebrow\">Design × checklist</p><h1>Every design, the same faults, scored by the checklist</h1><p class=\"ck-lead\">Each design below ran the same scenario, and each cell is a verdict read from that run's numbers, never from the design's name. Open a cell to watch the run it came from.</p></header><p class=\"cmp-summary\">Seed ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
