@@ -50,7 +50,10 @@
 // ## What it returns
 //
 //   run(msg)            start a run: {params, compare?, speed?, autoplay?}
-//   togglePlay(), step(delta), seek(atUs), jumpToEvent(side, id)
+//   togglePlay(), step(delta), seek(atUs)
+//   jumpToEvent(side, id)  pause and select event id (from 1) of side,
+//                       showing the run up to it, even if the run has not
+//                       been played that far yet (a lesson's "show me")
 //   state               the player's state (sides, selection, playhead), read only
 //   destroy()           stop listening to the source, the window and the keys
 
@@ -102,6 +105,7 @@ export function mountPlayer(el, opts) {
   };
   let lastRun = null; // the last run message sent, for start's default
   let seekTo = null; // {atUs, sent}: the reader's seek, until the server's cursor answers it
+  let jumpTo = null; // {s, id}: an event asked for before the server sent it
 
   const unlisten = source.listen(onMessage, (s) => {
     ui.conn.dataset.state = s;
@@ -152,6 +156,7 @@ export function mountPlayer(el, opts) {
       case "events": {
         const side = state.sides[m.side];
         if (side) side.add(m.events || []);
+        if (jumpTo && state.sides[jumpTo.s]?.byId(jumpTo.id)) jumpToEvent(jumpTo.s, jumpTo.id);
         return schedule();
       }
       case "cursor":
@@ -187,6 +192,7 @@ export function mountPlayer(el, opts) {
     opts.onMeta?.(m.runs);
     state.run++;
     seekTo = null;
+    jumpTo = null;
     state.sides = m.runs.map((r) => new Side(r));
     state.done = false;
     state.playing = false;
@@ -345,12 +351,19 @@ export function mountPlayer(el, opts) {
   }
 
   // jumpToEvent pauses, shows the run up to event id of side s if it is not
-  // shown yet, and selects it.
+  // shown yet, and selects it. An event the server has not sent yet (the
+  // run was never played that far) is fetched first: the player seeks to
+  // the end, and jumps back once the event has arrived.
   function jumpToEvent(s, id) {
     const side = state.sides[s];
-    const ev = side && id && side.byId(id);
-    if (!ev) return;
+    if (!side || !(id > 0) || id > side.total) return;
     if (state.playing) source.send({ type: "pause" });
+    const ev = side.byId(id);
+    jumpTo = ev ? null : { s, id };
+    if (!ev) {
+      source.send({ type: "seek", at_us: state.endUs });
+      return;
+    }
     if (id > side.shown) source.send({ type: "seek", at_us: ev.at_us });
     select(s, id - 1, true);
   }

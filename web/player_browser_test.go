@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -49,15 +50,7 @@ func TestBrowserASecondPlayerMountsOnAnySourceOfRuns(t *testing.T) {
   const { mountPlayer } = await import("/static/player.js");
   const imported = html.dataset.runState + " " + document.querySelectorAll("[data-player]").length;
 
-  // A second player's markup: a copy of the page's, with ids of its own
-  // and its speed select in no form.
-  const box = document.createElement("div");
-  const copy = document.querySelector("[data-player]").cloneNode(true);
-  for (const e of copy.querySelectorAll("[id]")) e.id = "second-" + e.id;
-  copy.querySelector("[data-part=speed]").removeAttribute("form");
-  copy.querySelector("[data-part=sides]").replaceChildren();
-  box.append(copy);
-  document.querySelector("main").append(box);
+`+secondMarkup+`
 
   const sent = [];
   let feed = null;
@@ -103,6 +96,74 @@ func TestBrowserASecondPlayerMountsOnAnySourceOfRuns(t *testing.T) {
 	}
 	if fmt.Sprint(got.Sent) != "[seek play]" || got.SentAfter != 0 {
 		t.Errorf("Replay on the second player sent %v to its source, and %d messages after destroy; want [seek play] and none", got.Sent, got.SentAfter)
+	}
+	b.noConsoleErrors(t)
+}
+
+// secondMarkup is page script that makes box and copy: a second player's
+// markup, copied from the playground's, with ids of its own and its speed
+// select in no form.
+const secondMarkup = `
+  const box = document.createElement("div");
+  box.id = "second";
+  const copy = document.querySelector("[data-player]").cloneNode(true);
+  for (const e of copy.querySelectorAll("[id]")) e.id = "second-" + e.id;
+  copy.querySelector("[data-part=speed]").removeAttribute("form");
+  copy.querySelector("[data-part=sides]").replaceChildren();
+  box.append(copy);
+  document.querySelector("main").append(box);`
+
+// TestBrowserJumpingToAnEventTheRunHasNotReached is a lesson's "show me the
+// first lost payment" on a run nobody has played: the player fetches the
+// run, then shows it up to that event, selected, with the counters there.
+func TestBrowserJumpingToAnEventTheRunHasNotReached(t *testing.T) {
+	const query = "design=dual-write&seed=42&payments=200&faults=bus.publish.fail=0.1&speed=16"
+	q, _ := url.ParseQuery(query)
+	_, runs := recordSides(t, q)
+	id := 0
+	for _, ev := range runs[0] {
+		if ev.Violation == "lost" {
+			id = ev.ID
+			break
+		}
+	}
+	if id == 0 {
+		t.Fatal("the scenario loses no payment; pick one that does")
+	}
+	at := runs[0][id-1].AtUs
+	want := movesUpTo(runs[0], at)
+	params, _ := json.Marshal(map[string]string{"design": "dual-write", "seed": "42", "payments": "200", "faults": "bus.publish.fail=0.1"})
+
+	b := newBrowser(t)
+	b.do(t, "open a paused run", chromedp.Navigate(b.base+"/play?design=outbox&payments=5"), waitState("paused"))
+	b.do(t, "mount a second player on its own socket and load a run without playing it",
+		chromedp.Evaluate[chromedp.Void](`(async () => {
+  const { mountPlayer } = await import("/static/player.js");
+  const { RunSocket } = await import("/static/socket.js");`+secondMarkup+`
+  window.second = mountPlayer(copy, { source: new RunSocket(), stateEl: box });
+  window.second.run({ params: `+string(params)+` });
+})()`, chromedp.EvalAwaitPromise),
+		chromedp.WaitVisible(chromedp.CSS(`#second[data-run-state="paused"] [data-design="dual-write"]`)))
+	b.do(t, "jump to the first lost payment",
+		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`window.second.jumpToEvent(0, %d)`, id)),
+		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#second [data-part="details"][data-selected-event="%d"]`, id))),
+		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#second [data-metric="lost"][data-counted="%d"]`, want["lost"]))))
+	got, err := chromedp.Run(b.ctx, chromedp.Evaluate[map[string]string](`({
+  state: document.getElementById("second").dataset.runState,
+  page: document.documentElement.dataset.runState,
+  committed: document.querySelector('#second [data-metric="committed"]').textContent,
+  published: document.querySelector('#second [data-metric="published"]').textContent,
+})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["state"] != "paused" || got["page"] != "paused" {
+		t.Errorf("after the jump the second player is %q and the page %q; want both paused", got["state"], got["page"])
+	}
+	for _, key := range []string{"committed", "published"} {
+		if got[key] != fmt.Sprint(want[key]) {
+			t.Errorf("at event %d %s shows %q; the events up to it move it by %d", id, key, got[key], want[key])
+		}
 	}
 	b.noConsoleErrors(t)
 }
