@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -62,7 +61,7 @@ func TestAuthorizerRefusesEveryEscapeOnItsOwn(t *testing.T) {
 			if explain {
 				stmt = "EXPLAIN " + q
 			}
-			_, err := run(t.Context(), image, stmt, explain, time.Second)
+			_, err := run(t.Context(), image, stmt, explain, Timeout)
 			wantSQLError(t, stmt, err, "may only read")
 		}
 	}
@@ -82,9 +81,9 @@ func TestVacuumIntoAFileDoesNothing(t *testing.T) {
 	image, before := imageOf(t, "service.db")
 	file := filepath.Join(t.TempDir(), "escape.db")
 	for _, q := range []string{"VACUUM INTO '" + file + "'", "VACUUM"} {
-		_, err := run(t.Context(), image, q, false, time.Second)
+		_, err := run(t.Context(), image, q, false, Timeout)
 		wantSQLError(t, q, err, "sql: ")
-		tab, err := run(t.Context(), image, "EXPLAIN "+q, true, time.Second)
+		tab, err := run(t.Context(), image, "EXPLAIN "+q, true, Timeout)
 		if err != nil || len(tab.Rows) == 0 {
 			t.Errorf("EXPLAIN %s: %d rows, %v; want its program", q, len(tab.Rows), err)
 		}
@@ -172,7 +171,7 @@ func TestAWriteToAQuerysCopyIsGoneByTheNext(t *testing.T) {
 		t.Fatalf("the copy holds %d payments (%v) after the delete, want 0", n, err)
 	}
 	closeConn()
-	tab, err := run(t.Context(), image, "SELECT COUNT(*) FROM payments", false, time.Second)
+	tab, err := run(t.Context(), image, "SELECT COUNT(*) FROM payments", false, Timeout)
 	if err != nil || tab.Rows[0][0] != int64(20) {
 		t.Errorf("the next query counts %v payments (%v), want 20", tab.Rows, err)
 	}

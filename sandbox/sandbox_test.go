@@ -3,6 +3,7 @@ package sandbox
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strconv"
@@ -271,6 +272,18 @@ func TestRunawayQueryIsStoppedWithAnError(t *testing.T) {
 	}
 }
 
+// The time limit covers opening the copy: on a busy server a query whose
+// time runs out before it starts is stopped like one that ran too long,
+// not an internal error.
+func TestQueryWhoseTimeRunsOutWhileOpeningIsStopped(t *testing.T) {
+	_, snap := snapshotOf(t, scenario("outbox", 1, 5, sim.Faults{}))
+	_, err := query(t.Context(), snap, "ledger.db", "SELECT 1", time.Nanosecond)
+	var ie *sim.InputError
+	if !errors.As(err, &ie) || ie.Field != "sql" || !strings.Contains(ie.Msg, "stopped") {
+		t.Errorf("got %v, want an InputError for sql saying it was stopped", err)
+	}
+}
+
 func TestQueryOfAGoneCallerReturnsItsCause(t *testing.T) {
 	_, snap := snapshotOf(t, scenario("outbox", 1, 5, sim.Faults{}))
 	ctx, cancel := context.WithCancel(t.Context())
@@ -288,6 +301,28 @@ func TestQueryOfAnUnknownDatabaseNamesTheOnesThereAre(t *testing.T) {
 		var ie *sim.InputError
 		if !errors.As(err, &ie) || ie.Field != "db" || !strings.Contains(ie.Msg, "allowed: service.db, replica.db") {
 			t.Errorf("db %q: got %v, want an InputError for db listing service.db, replica.db", db, err)
+		}
+	}
+}
+
+// Queries run side by side on one snapshot, as the web's requests do,
+// each on its own copy: they agree, and none sees another's work.
+func TestQueriesOnOneSnapshotRunSideBySide(t *testing.T) {
+	rep, snap := snapshotOf(t, scenario("outbox", 7, 100, sim.Faults{}.Set(sim.BusAckLost, 0.2)))
+	const workers = 8
+	errs := make(chan error, workers)
+	for range workers {
+		go func() {
+			tab, err := Query(t.Context(), snap, "ledger.db", "SELECT COUNT(*) FROM ledger_entries")
+			if err == nil && tab.Rows[0][0] != int64(rep.LedgerEntries) {
+				err = fmt.Errorf("counted %v ledger entries, report %d", tab.Rows[0][0], rep.LedgerEntries)
+			}
+			errs <- err
+		}()
+	}
+	for range workers {
+		if err := <-errs; err != nil {
+			t.Error(err)
 		}
 	}
 }
