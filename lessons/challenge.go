@@ -75,20 +75,26 @@ type Challenge struct {
 // Query is one read-only SQL statement against one node's database after
 // a run (see sandbox.Query).
 type Query struct {
-	DB  string `json:"db"`
+	// DB names the node's database: "service.db", "ledger.db", …
+	DB string `json:"db"`
+	// SQL is one SELECT, WITH or EXPLAIN statement.
 	SQL string `json:"sql"`
 }
 
 // Answer is a learner's answer to a challenge; the field that matters is
 // the one for the challenge's kind.
 type Answer struct {
+	// Scenario is a run challenge's answer: the learner's scenario.
 	Scenario sim.Scenario `json:"scenario"`
-	Query    Query        `json:"query"`
-	Items    []string     `json:"items"`
+	// Query is a query challenge's answer.
+	Query Query `json:"query"`
+	// Items are a review challenge's answer: checklist item ids.
+	Items []string `json:"items"`
 }
 
 // Verdict is a challenge's judgement of an answer.
 type Verdict struct {
+	// Solved is true only when the answer meets the challenge.
 	Solved bool `json:"solved"`
 	// Why says in a sentence what the answer got right or missed, with
 	// the numbers the run measured.

@@ -28,8 +28,9 @@
 //
 // # Step kinds
 //
-// read: prose only; no step block. Handbook code goes in fenced ```go
-// blocks.
+// read: prose only; no step block. The handbook's code comes from the
+// checklist and a design's from the simulator ({{bad}}, {{good}} and
+// {{source}} below); other code goes in fenced blocks.
 //
 // predict: a question asked before the run that answers it (the next run
 // step). Either a number, the value of a report key, with the range of

@@ -63,9 +63,13 @@ type Step struct {
 	// Line is the line of the step's heading in File.
 	Line int
 
-	Run       *Run
-	Predict   *Prediction
-	Reveal    *Reveal
+	// Run is a run step's scenario.
+	Run *Run
+	// Predict is a predict step's question.
+	Predict *Prediction
+	// Reveal says which prediction a reveal step shows, and where.
+	Reveal *Reveal
+	// Challenge is a challenge step's goal and how it is checked.
 	Challenge *Challenge
 
 	prose string         // the step's Markdown, a template, with its file's line breaks before it

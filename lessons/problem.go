@@ -10,9 +10,12 @@ import (
 // when checking. Its message reads `file:line: what is wrong`; Line 0
 // means the file as a whole.
 type Problem struct {
+	// File is the lesson file, as it was named to the loader.
 	File string
+	// Line is the line of File the problem is on; 0 is the file as a whole.
 	Line int
-	Msg  string
+	// Msg says what is wrong, naming the value and what is allowed.
+	Msg string
 }
 
 func (p Problem) Error() string {
