@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"partialtruth/lessons"
+	"partialtruth/sim"
 )
 
 func TestLessonsCommandListsEachLessonOnALineStartingWithItsID(t *testing.T) {
@@ -111,8 +112,9 @@ func copyFile(t *testing.T, from, to string) {
 }
 
 // TestEveryLessonRunReportsWhatRunJSONPrints holds the lessons' numbers to
-// the CLI's: each run step's scenario, given to `run -json` as flags,
-// prints the report the lesson's prose is filled in from.
+// the CLI's: each run step's scenario and each challenge's start, given to
+// `run -json` as flags, prints the report the lesson's prose is filled in
+// from.
 func TestEveryLessonRunReportsWhatRunJSONPrints(t *testing.T) {
 	ls, err := lessons.Builtin()
 	if err != nil {
@@ -120,7 +122,13 @@ func TestEveryLessonRunReportsWhatRunJSONPrints(t *testing.T) {
 	}
 	for _, l := range ls {
 		for i, st := range l.Steps {
-			if st.Run == nil {
+			var sc sim.Scenario
+			switch {
+			case st.Run != nil:
+				sc = st.Run.Scenario
+			case st.Challenge != nil:
+				sc = st.Challenge.Start // a challenge's prose reads its start
+			default:
 				continue
 			}
 			res, _, err := l.Result(i)
@@ -128,7 +136,7 @@ func TestEveryLessonRunReportsWhatRunJSONPrints(t *testing.T) {
 				t.Fatal(err)
 			}
 			args := []string{"run", "-json"}
-			for _, kv := range st.Run.Scenario.Params() {
+			for _, kv := range sc.Params() {
 				args = append(args, "-"+kv[0], kv[1])
 			}
 			var out, errOut bytes.Buffer

@@ -2,7 +2,9 @@ package lessons
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 
 	"partialtruth/sim"
@@ -101,5 +103,41 @@ func TestEveryRunInALessonIsSmall(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestALessonServesManyLearnersAtOnce renders every step and prepares
+// every challenge's start from several goroutines at once; run with -race it
+// holds the promise that a Lesson is safe for concurrent use.
+func TestALessonServesManyLearnersAtOnce(t *testing.T) {
+	ls, err := load(content, "content", "lessons/content") // fresh: nothing run yet
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _ := ByID(ls, "reconcile")
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for range 4 {
+		wg.Go(func() {
+			for i, st := range l.Steps {
+				if _, err := l.Render(i); err != nil {
+					errs <- err
+				}
+				if st.Challenge != nil {
+					// The start run, made once however many ask. (Check's
+					// query runs under the sandbox's wall-clock limit,
+					// which a race-detector build on a loaded machine can
+					// exceed; what is shared is this.)
+					if ids, err := st.Challenge.Expected(); err != nil || len(ids) == 0 {
+						errs <- fmt.Errorf("expected ids %v: %v", ids, err)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
