@@ -28,6 +28,9 @@ var dualWriteDesigns = []*Design{
 // for the same payment fail instead of charging twice.
 const insertPayment = `INSERT INTO payments (id, account, amount_cents) VALUES (?, ?, ?)`
 
+// insertLedgerEntry posts money to the ledger: one row per movement.
+const insertLedgerEntry = `INSERT INTO ledger_entries (event_id, payment_id, account, amount_cents) VALUES (?, ?, ?, ?)`
+
 // saveThenPublish is the handbook's bad example, line for line:
 // db.Save(payment); bus.Publish(paymentEvent).
 func saveThenPublish(s *Service, pay Payment) error {
@@ -89,7 +92,9 @@ func saveThenPublishWithRetry(s *Service, pay Payment) error {
 // idempotent: a second delivery of the same event moves the money again.
 func postToLedger(c *Consumer, m Message) error {
 	tx := c.DB.Begin()
-	tx.Exec(`INSERT INTO ledger_entries (event_id, payment_id, account, amount_cents) VALUES (?, ?, ?, ?)`,
-		m.ID, m.Payment, m.Account, m.AmountCents)
+	if err := tx.Exec(insertLedgerEntry, m.ID, m.Payment, m.Account, m.AmountCents); err != nil {
+		tx.Rollback()
+		return err
+	}
 	return tx.Commit()
 }

@@ -27,8 +27,11 @@ func saveWithOutbox(s *Service, pay Payment) error {
 		tx.Rollback()
 		return err
 	}
-	tx.Exec(`INSERT INTO outbox (event_id, payment_id, account, amount_cents) VALUES (?, ?, ?, ?)`,
-		ev.ID, ev.Payment, ev.Account, ev.AmountCents)
+	if err := tx.Exec(`INSERT INTO outbox (event_id, payment_id, account, amount_cents) VALUES (?, ?, ?, ?)`,
+		ev.ID, ev.Payment, ev.Account, ev.AmountCents); err != nil {
+		tx.Rollback()
+		return err
+	}
 	return tx.Commit()
 }
 
@@ -60,12 +63,18 @@ func relayOutbox(r *Relay) {
 				failed = true // still unsent: the next poll publishes it again
 				continue
 			}
-			tx.Exec(`UPDATE outbox SET sent_us = ? WHERE id = ?`, r.Now(), ids[i])
+			if err := tx.Exec(`UPDATE outbox SET sent_us = ? WHERE id = ?`, r.Now(), ids[i]); err != nil {
+				failed = true // unmarked: the next poll publishes it again
+			}
 		}
-		tx.Commit() // if this fails, every row in the batch is published again
+		err := tx.Commit()
 		r.Working(0)
-		if failed {
-			r.Sleep()
+		switch {
+		case failed:
+			r.Sleep() // before publishing the failed ones again
+		case err != nil:
+			// Nothing was marked sent: the next poll, at once, publishes
+			// the whole batch again.
 		}
 	}
 }
@@ -79,8 +88,13 @@ func postToLedgerOnce(c *Consumer, m Message) error {
 		tx.Rollback()
 		c.Skip(m)
 		return nil // already posted: acknowledge, so the broker stops delivering it
+	} else if err != nil {
+		tx.Rollback()
+		return err
 	}
-	tx.Exec(`INSERT INTO ledger_entries (event_id, payment_id, account, amount_cents) VALUES (?, ?, ?, ?)`,
-		m.ID, m.Payment, m.Account, m.AmountCents)
+	if err := tx.Exec(insertLedgerEntry, m.ID, m.Payment, m.Account, m.AmountCents); err != nil {
+		tx.Rollback()
+		return err
+	}
 	return tx.Commit()
 }

@@ -26,6 +26,13 @@ var partitionDesigns = []*Design{
 // primaryRegion decides every debit in the consistent design.
 const primaryRegion = NodeRegionA
 
+// insertDebit records a debit; its key is the payment, so each is
+// recorded once per region.
+const insertDebit = `INSERT INTO debits (payment_id, account, amount_cents) VALUES (?, ?, ?)`
+
+// debitBalance takes a debit off the account's balance.
+const debitBalance = `UPDATE balances SET balance_cents = balance_cents - ? WHERE account = ?`
+
 // errInsufficientFunds declines a debit the balance does not cover.
 var errInsufficientFunds = fmt.Errorf("%w: insufficient funds", ErrDeclined)
 
@@ -45,8 +52,16 @@ func debitAP(s *Service, pay Payment) error {
 		tx.Rollback()
 		return errInsufficientFunds
 	}
-	tx.Exec(`INSERT INTO debits (payment_id, account, amount_cents) VALUES (?, ?, ?)`, pay.ID, pay.Account, pay.AmountCents)
-	tx.Exec(`UPDATE balances SET balance_cents = balance_cents - ? WHERE account = ?`, pay.AmountCents, pay.Account)
+	// A request the network delivered twice finds its debit recorded
+	// already; the balance is debited all the same.
+	if err := tx.Exec(insertDebit, pay.ID, pay.Account, pay.AmountCents); err != nil && !errors.Is(err, ErrDuplicate) {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Exec(debitBalance, pay.AmountCents, pay.Account); err != nil {
+		tx.Rollback()
+		return err
+	}
 	if err := tx.Commit(); err != nil {
 		return err
 	}
@@ -71,8 +86,16 @@ func debitCP(s *Service, pay Payment) error {
 		tx.Rollback()
 		return errInsufficientFunds
 	}
-	tx.Exec(`INSERT INTO debits (payment_id, account, amount_cents) VALUES (?, ?, ?)`, pay.ID, pay.Account, pay.AmountCents)
-	tx.Exec(`UPDATE balances SET balance_cents = balance_cents - ? WHERE account = ?`, pay.AmountCents, pay.Account)
+	// A request the network delivered twice finds its debit recorded
+	// already; the balance is debited all the same.
+	if err := tx.Exec(insertDebit, pay.ID, pay.Account, pay.AmountCents); err != nil && !errors.Is(err, ErrDuplicate) {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Exec(debitBalance, pay.AmountCents, pay.Account); err != nil {
+		tx.Rollback()
+		return err
+	}
 	if err := tx.Commit(); err != nil {
 		return err
 	}
@@ -85,12 +108,18 @@ func debitCP(s *Service, pay Payment) error {
 // harmless.
 func applyPeerDebit(c *Consumer, m Message) error {
 	tx := c.DB.Begin()
-	err := tx.Exec(`INSERT INTO debits (payment_id, account, amount_cents) VALUES (?, ?, ?)`, m.Payment, m.Account, m.AmountCents)
+	err := tx.Exec(insertDebit, m.Payment, m.Account, m.AmountCents)
 	if errors.Is(err, ErrDuplicate) {
 		tx.Rollback()
 		c.Skip(m)
 		return nil
 	}
-	tx.Exec(`UPDATE balances SET balance_cents = balance_cents - ? WHERE account = ?`, m.AmountCents, m.Account)
+	if err == nil {
+		err = tx.Exec(debitBalance, m.AmountCents, m.Account)
+	}
+	if err != nil {
+		tx.Rollback()
+		return err
+	}
 	return tx.Commit()
 }

@@ -1,5 +1,7 @@
 package sim
 
+import "errors"
+
 // The reordering family: a payment's status changes (created, captured,
 // refunded) are published as they happen and travel independently, with
 // jitter, redeliveries and duplicates, so a later change can arrive first.
@@ -22,7 +24,12 @@ var reorderDesigns = []*Design{
 // broker: nothing makes them arrive in the order they were sent.
 func publishStatuses(s *Service, pay Payment) error {
 	tx := s.DB.Begin()
-	tx.Exec(insertPayment, pay.ID, pay.Account, pay.AmountCents)
+	// A request the network delivered twice finds its payment recorded
+	// already, and publishes its statuses again.
+	if err := tx.Exec(insertPayment, pay.ID, pay.Account, pay.AmountCents); err != nil && !errors.Is(err, ErrDuplicate) {
+		tx.Rollback()
+		return err
+	}
 	if err := tx.Commit(); err != nil {
 		return err
 	}
@@ -39,8 +46,11 @@ func publishStatuses(s *Service, pay Payment) error {
 // into a new one, and nothing will ever correct it.
 func applyEveryStatus(c *Consumer, m Message) error {
 	tx := c.DB.Begin()
-	tx.Exec(`INSERT INTO payment_status (payment_id, status) VALUES (?, ?)
-  ON CONFLICT (payment_id) DO UPDATE SET status = excluded.status`, m.Payment, m.Status)
+	if err := tx.Exec(`INSERT INTO payment_status (payment_id, status) VALUES (?, ?)
+  ON CONFLICT (payment_id) DO UPDATE SET status = excluded.status`, m.Payment, m.Status); err != nil {
+		tx.Rollback()
+		return err
+	}
 	return tx.Commit()
 }
 
@@ -59,7 +69,10 @@ func applyNewerStatus(c *Consumer, m Message) error {
 		c.Ignore(m, have)
 		return nil // acknowledge it: it will never be wanted
 	}
-	tx.Exec(`INSERT INTO payment_status (payment_id, status, version) VALUES (?, ?, ?)
-  ON CONFLICT (payment_id) DO UPDATE SET status = excluded.status, version = excluded.version`, m.Payment, m.Status, m.Version)
+	if err := tx.Exec(`INSERT INTO payment_status (payment_id, status, version) VALUES (?, ?, ?)
+  ON CONFLICT (payment_id) DO UPDATE SET status = excluded.status, version = excluded.version`, m.Payment, m.Status, m.Version); err != nil {
+		tx.Rollback()
+		return err
+	}
 	return tx.Commit()
 }

@@ -28,6 +28,9 @@ const clientAttempts = 4
 // retryBackoff is the first wait between two attempts; it doubles after.
 const retryBackoff = Duration(5 * time.Millisecond)
 
+// insertCharge takes a customer's money: every row is a charge.
+const insertCharge = `INSERT INTO charges (account, amount_cents) VALUES (?, ?)`
+
 // payWithRetries is the client the handbook warns about: on a timeout or an
 // error it sends the same charge again, and nothing in the request says it
 // is the same charge.
@@ -46,7 +49,10 @@ func payWithRetries(c *Client, pay Payment) {
 // charge: the customer pays twice.
 func chargeEveryRequest(s *Service, pay Payment) error {
 	tx := s.DB.Begin()
-	tx.Exec(`INSERT INTO charges (account, amount_cents) VALUES (?, ?)`, pay.Account, pay.AmountCents)
+	if err := tx.Exec(insertCharge, pay.Account, pay.AmountCents); err != nil {
+		tx.Rollback()
+		return err
+	}
 	return tx.Commit()
 }
 
@@ -81,7 +87,14 @@ func chargeOnce(s *Service, pay Payment) error {
 		s.Reply(response) // the first attempt's answer; no money moves
 		return nil
 	}
-	tx.Exec(`INSERT INTO charges (account, amount_cents) VALUES (?, ?)`, pay.Account, pay.AmountCents)
+	if err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Exec(insertCharge, pay.Account, pay.AmountCents); err != nil {
+		tx.Rollback()
+		return err
+	}
 	if err := tx.Commit(); err != nil {
 		return err // nothing committed, not even the key: a retry may charge
 	}

@@ -1,6 +1,9 @@
 package sim
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // The stale-read family: before accepting a payment, a limit (AML) check
 // reads the customer's running total. Where it reads that total decides
@@ -35,7 +38,12 @@ func decideFromReplica(s *Service, pay Payment) error {
 		return errOverLimit
 	}
 	tx := s.DB.Begin()
-	tx.Exec(insertPayment, pay.ID, pay.Account, pay.AmountCents)
+	// A request the network delivered twice finds its payment recorded
+	// already, and is answered like the first.
+	if err := tx.Exec(insertPayment, pay.ID, pay.Account, pay.AmountCents); err != nil && !errors.Is(err, ErrDuplicate) {
+		tx.Rollback()
+		return err
+	}
 	return tx.Commit()
 }
 
@@ -52,6 +60,11 @@ func decideFromPrimary(s *Service, pay Payment) error {
 		tx.Rollback()
 		return errOverLimit
 	}
-	tx.Exec(insertPayment, pay.ID, pay.Account, pay.AmountCents)
+	// A request the network delivered twice finds its payment recorded
+	// already, and is answered like the first.
+	if err := tx.Exec(insertPayment, pay.ID, pay.Account, pay.AmountCents); err != nil && !errors.Is(err, ErrDuplicate) {
+		tx.Rollback()
+		return err
+	}
 	return tx.Commit()
 }
