@@ -8,7 +8,9 @@ import (
 	"go/token"
 	"reflect"
 	"runtime"
+	"strconv"
 	"strings"
+	"sync"
 )
 
 // The design files are embedded so that the source the UI shows is the very
@@ -17,75 +19,162 @@ import (
 //go:embed design_*.go
 var designFiles embed.FS
 
-// SourceFunc is one function of a design's source, as written in sim.
+// SourceFunc is one function of a design's source, as written in sim, or
+// a constant or variable that such a function uses.
 type SourceFunc struct {
-	// Role is "client", "service", "relay" or "consumer".
+	// Role is "client", "service", "relay" or "consumer" for a function;
+	// "sql" for a SQL statement a function before it runs, "const" or
+	// "var" for another value it uses.
 	Role string `json:"role"`
-	// Name is the Go function's name.
+	// Name is the Go function's, constant's or variable's name.
 	Name string `json:"name"`
-	// Code is the function with its doc comment.
+	// Code is the declaration with its doc comment.
 	Code string `json:"code"`
 }
 
-// DesignSource returns the Go source of the functions a design runs.
+// DesignSource returns the Go source of the functions a design runs, each
+// followed by the constants and variables of the design files that it
+// uses and that no function before it used, so the reader sees every SQL
+// statement the design runs.
 func DesignSource(name string) ([]SourceFunc, error) {
 	d, ok := lookupDesign(name)
 	if !ok {
 		return nil, inputErr("design", "design %q is unknown; allowed: %s", name, strings.Join(DesignNames(), ", "))
 	}
-	var out []SourceFunc
-	add := func(role string, fn any) error {
-		if reflect.ValueOf(fn).IsNil() {
-			return nil
-		}
-		full := runtime.FuncForPC(reflect.ValueOf(fn).Pointer()).Name()
-		short := full[strings.LastIndexByte(full, '.')+1:]
-		code, err := funcSource(short)
-		if err != nil {
-			return err
-		}
-		out = append(out, SourceFunc{Role: role, Name: short, Code: code})
-		return nil
+	src, err := loadDesignSource()
+	if err != nil {
+		return nil, err
 	}
+	var out []SourceFunc
+	shown := map[string]bool{}
 	for _, f := range []struct {
 		role string
 		fn   any
 	}{{"client", d.Client}, {"service", d.Handle}, {"relay", d.Relay}, {"consumer", d.Consume}} {
-		if err := add(f.role, f.fn); err != nil {
-			return nil, err
+		if reflect.ValueOf(f.fn).IsNil() {
+			continue
+		}
+		full := runtime.FuncForPC(reflect.ValueOf(f.fn).Pointer()).Name()
+		short := full[strings.LastIndexByte(full, '.')+1:]
+		fn, ok := src.funcs[short]
+		if !ok {
+			return nil, fmt.Errorf("sim: source of %s not found", short)
+		}
+		out = append(out, SourceFunc{Role: f.role, Name: short, Code: fn.code})
+		for _, v := range fn.uses {
+			if !shown[v] {
+				shown[v] = true
+				out = append(out, src.values[v])
+			}
 		}
 	}
 	return out, nil
 }
 
-// funcSource finds a top-level function by name in the embedded design
-// files and returns its text, doc comment included.
-func funcSource(name string) (string, error) {
+// designSource is the embedded design files, read once: their top-level
+// functions, and their constants and variables.
+type designSource struct {
+	funcs  map[string]sourceFunc
+	values map[string]SourceFunc
+}
+
+type sourceFunc struct {
+	code string
+	uses []string // constants and variables of the design files, in order of first use
+}
+
+var (
+	designSourceOnce sync.Once
+	designSourceVal  *designSource
+	designSourceErr  error
+)
+
+func loadDesignSource() (*designSource, error) {
+	designSourceOnce.Do(func() { designSourceVal, designSourceErr = readDesignSource() })
+	return designSourceVal, designSourceErr
+}
+
+func readDesignSource() (*designSource, error) {
 	entries, err := designFiles.ReadDir(".")
 	if err != nil {
-		return "", err
+		return nil, err
 	}
+	ds := &designSource{funcs: map[string]sourceFunc{}, values: map[string]SourceFunc{}}
+	var bodies []*ast.FuncDecl
+	var texts []string
 	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), "_test.go") {
+			continue
+		}
 		src, err := designFiles.ReadFile(e.Name())
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		fset := token.NewFileSet()
 		f, err := parser.ParseFile(fset, e.Name(), src, parser.ParseComments)
 		if err != nil {
-			return "", err
+			return nil, err
+		}
+		text := func(doc *ast.CommentGroup, from, to token.Pos) string {
+			if doc != nil {
+				from = doc.Pos()
+			}
+			return string(src[fset.Position(from).Offset:fset.Position(to).Offset])
 		}
 		for _, decl := range f.Decls {
-			fd, ok := decl.(*ast.FuncDecl)
-			if !ok || fd.Recv != nil || fd.Name.Name != name {
-				continue
+			switch decl := decl.(type) {
+			case *ast.FuncDecl:
+				if decl.Recv == nil {
+					bodies = append(bodies, decl)
+					texts = append(texts, text(decl.Doc, decl.Pos(), decl.End()))
+				}
+			case *ast.GenDecl:
+				if decl.Tok != token.CONST && decl.Tok != token.VAR {
+					continue
+				}
+				for _, spec := range decl.Specs {
+					vs := spec.(*ast.ValueSpec)
+					code := text(decl.Doc, decl.Pos(), decl.End()) // a declaration of its own
+					if decl.Lparen.IsValid() {
+						code = decl.Tok.String() + " " + text(vs.Doc, vs.Pos(), vs.End())
+					}
+					for _, n := range vs.Names {
+						ds.values[n.Name] = SourceFunc{Role: valueRole(decl.Tok, vs), Name: n.Name, Code: code}
+					}
+				}
 			}
-			start := fd.Pos()
-			if fd.Doc != nil {
-				start = fd.Doc.Pos()
-			}
-			return string(src[fset.Position(start).Offset:fset.Position(fd.End()).Offset]), nil
 		}
 	}
-	return "", fmt.Errorf("sim: source of %s not found", name)
+	for i, fd := range bodies {
+		var uses []string
+		seen := map[string]bool{}
+		ast.Inspect(fd.Body, func(n ast.Node) bool {
+			if id, ok := n.(*ast.Ident); ok && !seen[id.Name] {
+				if _, ok := ds.values[id.Name]; ok {
+					seen[id.Name] = true
+					uses = append(uses, id.Name)
+				}
+			}
+			return true
+		})
+		ds.funcs[fd.Name.Name] = sourceFunc{code: texts[i], uses: uses}
+	}
+	return ds, nil
+}
+
+// valueRole is "sql" for a constant that holds a SQL statement, else
+// "const" or "var".
+func valueRole(tok token.Token, vs *ast.ValueSpec) string {
+	if tok == token.CONST && len(vs.Values) == 1 {
+		if lit, ok := vs.Values[0].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+			if v, err := strconv.Unquote(lit.Value); err == nil {
+				for _, verb := range []string{"SELECT ", "INSERT ", "UPDATE ", "DELETE ", "WITH "} {
+					if strings.HasPrefix(v, verb) {
+						return "sql"
+					}
+				}
+			}
+		}
+	}
+	return tok.String()
 }
