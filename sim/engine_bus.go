@@ -13,21 +13,6 @@ var ErrPublishFailed = errors.New("publish failed: the broker did not get the me
 // unknown: the message may or may not have been stored.
 var ErrTimeout = errors.New("timed out: outcome unknown")
 
-// Message is the event a payment produces for the rest of the system.
-type Message struct {
-	// ID is the event id a consumer deduplicates on. It is derived from the
-	// payment, so every copy and every republish carries the same id.
-	ID          string
-	Payment     int
-	Account     string
-	AmountCents int64
-	// Status and Version describe a status change (the reordering
-	// designs): the payment's new status and its place in the payment's
-	// life, 1 for the first. Zero for a plain payment event.
-	Status  string
-	Version int
-}
-
 // Bus is a process's client for the message broker. Every call is a step.
 type Bus struct{ p *proc }
 

@@ -53,7 +53,7 @@ type Event struct {
 	ID int `json:"id"`
 	// AtUs is the virtual time in microseconds since the run started.
 	AtUs int64 `json:"at_us"`
-	// Node is the lane the event happens on (see Nodes).
+	// Node is the lane the event happens on (see Design.Nodes).
 	Node string `json:"node"`
 	// Kind says what happened (see the Kind constants).
 	Kind string `json:"kind"`

@@ -73,7 +73,7 @@ type region struct {
 
 // open makes the Service a handler in this region runs against.
 func (r *region) open(p *proc) *Service {
-	return &Service{DB: DB{r.db, p}, Region: r.node.name, p: p, family: r}
+	return &Service{DB: DB{r.db, p}, Region: r.node.name, p: p, state: r}
 }
 
 func openPartition(w *world, d *Design) (familyRun, error) {
@@ -111,7 +111,7 @@ func (f *partitionRun) request(pay Payment) {
 	}
 	w.spawn(f.client, pay.ID, func(p *proc) {
 		serve := func(pay Payment, answer func(string, error)) {
-			w.serve(r.node, f.client, pay, f.d.Handle, r.open, false, answer)
+			w.serveRequest(r.node, f.client, pay, f.d.Handle, r.open, false, answer)
 		}
 		(&Client{p: p, to: r.node, serve: serve}).Call(pay)
 	})
@@ -148,11 +148,11 @@ func (s *Service) Forward(pay Payment) error {
 	p := s.p
 	p.step()
 	w := p.w
-	from := s.family.(*region)
+	from := s.state.(*region)
 	to := from.peer
 	token := p.waitFor()
 	w.send(from.node, to.node, chForward, pay.ID, KindSend, w.note3("forward: debit ", cents(pay.AmountCents), " from "+pay.Account), func() {
-		w.serve(to.node, from.node, pay, from.f.d.Handle, to.open, true, func(result string, err error) {
+		w.serveRequest(to.node, from.node, pay, from.f.d.Handle, to.open, true, func(result string, err error) {
 			w.wake(p, token, answer{result, err}, false)
 		})
 	})
@@ -176,7 +176,7 @@ func (s *Service) Forward(pay Payment) error {
 func (s *Service) Replicate(m Message) {
 	p := s.p
 	p.step()
-	from := s.family.(*region)
+	from := s.state.(*region)
 	from.f.shipDebit(from, from.peer, m)
 }
 

@@ -16,10 +16,6 @@ const (
 	NodeLedgerDB = "ledger.db"
 )
 
-// Nodes lists the dual-write and outbox designs' node names in lane order,
-// left to right; each design lists its own in Design.Nodes.
-var Nodes = []string{NodeClient, NodeService, NodeServiceDB, NodeRelay, NodeBus, NodeLedger, NodeLedgerDB}
-
 // Violations lists the dual-write and outbox designs' violation keys in
 // report order; each design lists its own in Design.Invariants.
 var Violations = []string{ViolationLost, ViolationPhantom, ViolationDuplicate}
@@ -38,7 +34,7 @@ CREATE TABLE processed_events (event_id TEXT PRIMARY KEY);`
 )
 
 var paymentsFamily = &family{
-	nodes:      Nodes,
+	nodes:      []string{NodeClient, NodeService, NodeServiceDB, NodeRelay, NodeBus, NodeLedger, NodeLedgerDB},
 	metrics:    []string{"committed", "published", "delivered", "ledger_entries", ViolationLost, ViolationPhantom, ViolationDuplicate},
 	invariants: Violations,
 	faults: []Fault{NetDrop, NetDup, BusPublishFail, BusAckLost, BusRedeliver, DBFail,

@@ -59,7 +59,7 @@ func (f *retryRun) charged(d *database, payment, _ int) {
 	if payment <= 0 || payment >= len(f.charges) {
 		return
 	}
-	pay := f.w.payment(payment)
+	pay := f.w.nthPayment(payment)
 	id := f.w.emit(Event{Node: d.name, Kind: KindEffect, Payment: payment, Moves: movesCharges,
 		Note: "money moved: " + pay.Account + " charged " + cents(pay.AmountCents)})
 	f.charges[payment] = append(f.charges[payment], id)

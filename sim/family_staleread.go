@@ -90,7 +90,7 @@ func (f *staleRun) seenBy(counts map[string]int) func(p *proc, ev int) {
 		if p.payment <= 0 || p.payment >= len(f.reads) {
 			return
 		}
-		f.reads[p.payment].event, f.reads[p.payment].seen = ev, counts[f.w.payment(p.payment).Account]
+		f.reads[p.payment].event, f.reads[p.payment].seen = ev, counts[f.w.nthPayment(p.payment).Account]
 	}
 }
 

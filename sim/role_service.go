@@ -17,9 +17,9 @@ type Service struct {
 	Region string
 	p      *proc
 	reply  string
-	// family is what the service's family keeps for it (the partition
+	// state is what the service's family keeps for it (the partition
 	// family's region), for the calls that family adds.
-	family any
+	state any
 }
 
 // Reply sets the answer the client gets when the handler returns nil; the
@@ -50,12 +50,12 @@ var ErrDeclined = errors.New("declined")
 // lack of consistency: it cannot reach the node that must decide.
 var ErrUnavailable = errors.New("rejected: the primary cannot be reached")
 
-// serve runs handle for pay in a new process on node n, against the
+// serveRequest runs handle for pay in a new process on node n, against the
 // Service that open makes for it, and answers to the node the request came
 // from. A refusal by business rule (ErrDeclined) or for lack of
 // consistency (ErrUnavailable) is shown as such, and counted unless
 // forwarded: then the node that took the request counts it.
-func (w *world) serve(n, from *node, pay Payment, handle func(*Service, Payment) error, open func(p *proc) *Service, forwarded bool, answer func(result string, err error)) {
+func (w *world) serveRequest(n, from *node, pay Payment, handle func(*Service, Payment) error, open func(p *proc) *Service, forwarded bool, answer func(result string, err error)) {
 	w.spawn(n, pay.ID, func(p *proc) {
 		s := open(p)
 		result := "ok"
@@ -109,6 +109,8 @@ func (w *world) newServiceHost(n, client *node, handle func(*Service, Payment) e
 		}
 		return s
 	}
-	h.serve = func(pay Payment, answer func(string, error)) { w.serve(n, client, pay, handle, h.open, false, answer) }
+	h.serve = func(pay Payment, answer func(string, error)) {
+		w.serveRequest(n, client, pay, handle, h.open, false, answer)
+	}
 	return h
 }

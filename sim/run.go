@@ -45,7 +45,7 @@ func run(sc Scenario, sink func(*Event), keep func(w *world) error) (Result, err
 	// the next so the queue stays small.
 	var request func(i int)
 	request = func(i int) {
-		fam.request(w.payment(i))
+		fam.request(w.nthPayment(i))
 		if i < sc.Payments {
 			w.schedule(w.now+requestIntervalUs, false, func() { request(i + 1) })
 		}
@@ -54,7 +54,7 @@ func run(sc Scenario, sink func(*Event), keep func(w *world) error) (Result, err
 	fam.start()
 	w.loop()
 	w.stopAll()
-	res, err := check(w, d, fam)
+	res, err := checkRun(w, d, fam)
 	if err != nil || keep == nil {
 		return res, err
 	}
@@ -80,10 +80,10 @@ func record(sc Scenario, keep func(w *world) error) ([]Event, Report, error) {
 	return events, res.Report, nil
 }
 
-// check builds the report: what every run counts, then the family's own
+// checkRun builds the report: what every run counts, then the family's own
 // keys, then the first violation of each kind and whether the run
 // converged.
-func check(w *world, d *Design, fam familyRun) (Result, error) {
+func checkRun(w *world, d *Design, fam familyRun) (Result, error) {
 	r := Report{
 		Design: w.sc.Design, Seed: w.sc.Seed, Payments: w.sc.Payments,
 		Published: w.moved["published"], Delivered: w.moved["delivered"],

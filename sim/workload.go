@@ -3,7 +3,8 @@ package sim
 import "strconv"
 
 // The workload every family runs: one payment request every
-// requestIntervalUs, amounts and accounts keyed on the seed.
+// requestIntervalUs, amounts and accounts keyed on the seed, and the
+// messages payments produce.
 
 // Payment is one charge a client asks the payment service to make.
 type Payment struct {
@@ -15,6 +16,21 @@ type Payment struct {
 	Key string
 }
 
+// Message is the event a payment produces for the rest of the system.
+type Message struct {
+	// ID is the event id a consumer deduplicates on. It is derived from the
+	// payment, so every copy and every republish carries the same id.
+	ID          string
+	Payment     int
+	Account     string
+	AmountCents int64
+	// Status and Version describe a status change (the reordering
+	// designs): the payment's new status and its place in the payment's
+	// life, 1 for the first. Zero for a plain payment event.
+	Status  string
+	Version int
+}
+
 // Event is the message this payment produces for the ledger.
 func (pay Payment) Event() Message {
 	return Message{ID: "pmt-" + strconv.Itoa(pay.ID), Payment: pay.ID, Account: pay.Account, AmountCents: pay.AmountCents}
@@ -23,9 +39,9 @@ func (pay Payment) Event() Message {
 // workload: payment i is requested at i × requestIntervalUs.
 const requestIntervalUs = 1_000
 
-// payment returns request i of the workload; amounts and accounts are keyed
-// on the seed and the payment id.
-func (w *world) payment(i int) Payment {
+// nthPayment returns request i of the workload; amounts and accounts are
+// keyed on the seed and the payment id.
+func (w *world) nthPayment(i int) Payment {
 	amount := 100 + int64(uniform(w.sc.Seed, tagAmount, uint64(i), 0, 0)*99_900)
 	account := 1 + int(uniform(w.sc.Seed, tagAccount, uint64(i), 0, 0)*20)
 	return Payment{ID: i, Account: "A-" + strconv.Itoa(account), AmountCents: amount}
