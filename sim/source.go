@@ -8,7 +8,6 @@ import (
 	"go/token"
 	"reflect"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 )
@@ -19,23 +18,20 @@ import (
 //go:embed design_*.go
 var designFiles embed.FS
 
-// SourceFunc is one function of a design's source, as written in sim, or
-// a constant or variable that such a function uses.
+// SourceFunc is one function of a design's source, as written in sim.
 type SourceFunc struct {
-	// Role is "client", "service", "relay" or "consumer" for a function;
-	// "sql" for a SQL statement a function before it runs, "const" or
-	// "var" for another value it uses.
+	// Role is "client", "service", "relay" or "consumer".
 	Role string `json:"role"`
-	// Name is the Go function's, constant's or variable's name.
+	// Name is the Go function's name.
 	Name string `json:"name"`
-	// Code is the declaration with its doc comment.
+	// Code is the function with its doc comment, followed by each constant
+	// and variable of the design files that it uses (the SQL statements
+	// it runs among them), with theirs.
 	Code string `json:"code"`
 }
 
-// DesignSource returns the Go source of the functions a design runs, each
-// followed by the constants and variables of the design files that it
-// uses and that no function before it used, so the reader sees every SQL
-// statement the design runs.
+// DesignSource returns the Go source of the functions a design runs, so
+// that the reader sees every statement the design runs.
 func DesignSource(name string) ([]SourceFunc, error) {
 	d, ok := lookupDesign(name)
 	if !ok {
@@ -46,7 +42,6 @@ func DesignSource(name string) ([]SourceFunc, error) {
 		return nil, err
 	}
 	var out []SourceFunc
-	shown := map[string]bool{}
 	for _, f := range []struct {
 		role string
 		fn   any
@@ -61,26 +56,18 @@ func DesignSource(name string) ([]SourceFunc, error) {
 			return nil, fmt.Errorf("sim: source of %s not found", short)
 		}
 		out = append(out, SourceFunc{Role: f.role, Name: short, Code: fn.code})
-		for _, v := range fn.uses {
-			if !shown[v] {
-				shown[v] = true
-				out = append(out, src.values[v])
-			}
-		}
 	}
 	return out, nil
 }
 
-// designSource is the embedded design files, read once: their top-level
-// functions, and their constants and variables.
+// designSource is the embedded design files, read once: the code of each
+// top-level function, with the constants and variables it uses appended.
 type designSource struct {
-	funcs  map[string]sourceFunc
-	values map[string]SourceFunc
+	funcs map[string]sourceFunc
 }
 
 type sourceFunc struct {
 	code string
-	uses []string // constants and variables of the design files, in order of first use
 }
 
 var (
@@ -99,7 +86,8 @@ func readDesignSource() (*designSource, error) {
 	if err != nil {
 		return nil, err
 	}
-	ds := &designSource{funcs: map[string]sourceFunc{}, values: map[string]SourceFunc{}}
+	ds := &designSource{funcs: map[string]sourceFunc{}}
+	values := map[string]string{} // a constant's or variable's name: its code
 	var bodies []*ast.FuncDecl
 	var texts []string
 	for _, e := range entries {
@@ -139,42 +127,25 @@ func readDesignSource() (*designSource, error) {
 						code = decl.Tok.String() + " " + text(vs.Doc, vs.Pos(), vs.End())
 					}
 					for _, n := range vs.Names {
-						ds.values[n.Name] = SourceFunc{Role: valueRole(decl.Tok, vs), Name: n.Name, Code: code}
+						values[n.Name] = code
 					}
 				}
 			}
 		}
 	}
 	for i, fd := range bodies {
-		var uses []string
+		code := texts[i]
 		seen := map[string]bool{}
 		ast.Inspect(fd.Body, func(n ast.Node) bool {
 			if id, ok := n.(*ast.Ident); ok && !seen[id.Name] {
-				if _, ok := ds.values[id.Name]; ok {
+				if v, ok := values[id.Name]; ok {
 					seen[id.Name] = true
-					uses = append(uses, id.Name)
+					code += "\n\n" + v
 				}
 			}
 			return true
 		})
-		ds.funcs[fd.Name.Name] = sourceFunc{code: texts[i], uses: uses}
+		ds.funcs[fd.Name.Name] = sourceFunc{code: code}
 	}
 	return ds, nil
-}
-
-// valueRole is "sql" for a constant that holds a SQL statement, else
-// "const" or "var".
-func valueRole(tok token.Token, vs *ast.ValueSpec) string {
-	if tok == token.CONST && len(vs.Values) == 1 {
-		if lit, ok := vs.Values[0].(*ast.BasicLit); ok && lit.Kind == token.STRING {
-			if v, err := strconv.Unquote(lit.Value); err == nil {
-				for _, verb := range []string{"SELECT ", "INSERT ", "UPDATE ", "DELETE ", "WITH "} {
-					if strings.HasPrefix(v, verb) {
-						return "sql"
-					}
-				}
-			}
-		}
-	}
-	return tok.String()
 }
