@@ -63,7 +63,7 @@ func TestLessonsCheckNamesFileAndLineOfAFailedExpectation(t *testing.T) {
 	if !errors.Is(err, errLessonsFailed) || exitCode(err, &errOut) != 1 {
 		t.Fatalf("err %v; want the check to fail with exit status 1", err)
 	}
-	want := filepath.Join(dir, "02-bad.md") + ":25: expect lost = 0 does not hold on the run: lost is "
+	want := filepath.Join(dir, "02-bad.md") + ":25: expect lost = 0 does not hold on the run of dual-write: lost is "
 	if !strings.HasPrefix(out.String(), want) {
 		t.Errorf("output\n%s\nwant it to start with\n%s", out.String(), want)
 	}

@@ -51,13 +51,20 @@ func Check(ctx context.Context, l *Lesson) Problems {
 				addErr(st.Line, err)
 				continue
 			}
-			if e := st.Run.Expect; e != nil {
-				why, err := e.Explain(res.Report)
+			for _, x := range []struct {
+				field string
+				cond  *Cond
+				rep   *sim.Report
+			}{{"expect", st.Run.Expect, &res.Report}, {"expect-compare", st.Run.ExpectCompare, res.Compare}} {
+				if x.cond == nil {
+					continue
+				}
+				why, err := x.cond.Explain(*x.rep)
 				switch {
 				case err != nil:
-					add(st.lineOf("expect"), "expect %s: %v", e, err)
+					add(st.lineOf(x.field), "%s %s: %v", x.field, x.cond, err)
 				case why != "":
-					add(st.lineOf("expect"), "expect %s does not hold on the run: %s", e, why)
+					add(st.lineOf(x.field), "%s %s does not hold on the run of %s: %s", x.field, x.cond, x.rep.Design, why)
 				}
 			}
 		case KindPredict:

@@ -30,7 +30,8 @@ func lineOfText(src, at string) int { return 1 + strings.Count(src[:strings.Inde
 
 func TestCheckFailsAStatedClaimTheRunDoesNotBearOut(t *testing.T) {
 	cases := []struct{ name, old, new, at, want string }{
-		{"an expectation that does not hold", "expect: lost > 0", "expect: lost = 0", "expect:", "expect lost = 0 does not hold on the run: lost is "},
+		{"an expectation that does not hold", "expect: lost > 0", "expect: lost = 0", "expect:", "expect lost = 0 does not hold on the run of dual-write: lost is "},
+		{"a compare run that does not bear out its expectation", "faults=bus.publish.fail=0.2\nexpect: lost > 0", "faults=bus.publish.fail=0.2&compare=dual-write\nexpect: lost > 0\nexpect-compare: lost = 0", "expect-compare:", "expect-compare lost = 0 does not hold on the run of dual-write: lost is "},
 		{"a reveal of an event that never happened", "event: lost", "event: phantom", "event: phantom", "shows no phantom violation"},
 		{"a prediction whose answer is out of range", "max: 50", "max: 1", "number: lost", "outside the answers allowed (0 to 1)"},
 		{"a challenge solved at its start", "start: design=dual-write&", "start: design=outbox-idempotent&", "start:", "solved at its start"},

@@ -57,6 +57,7 @@
 //
 //	scenario: design=dual-write&payments=200&faults=bus.publish.fail=0.1&compare=outbox-idempotent
 //	expect: lost > 0 and phantom = 0
+//	expect-compare: lost = 0        # the same, for the compare design's run
 //
 // reveal: shows the prediction before it beside what the run before it
 // measured. Its optional block names a violation key; the page offers a

@@ -98,6 +98,8 @@ type Run struct {
 	// Expect, if set, is what the run must show; `lessons check` fails
 	// when it does not, so the prose around it cannot go stale.
 	Expect *Cond
+	// ExpectCompare is the same for the compare design's run.
+	ExpectCompare *Cond
 }
 
 // PlayURL is the playground link that plays the run (and its compare

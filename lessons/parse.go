@@ -474,7 +474,7 @@ func (p *parser) settings(st *Step, n *yaml.Node, base int) {
 	case KindRead:
 		p.problem(line(base, n), "a read step has no settings; remove its ```%s block", stepInfo)
 	case KindRun:
-		f := p.mapping(base, n, "a run step", []string{"scenario", "expect"}, []string{"scenario"})
+		f := p.mapping(base, n, "a run step", []string{"scenario", "expect", "expect-compare"}, []string{"scenario"})
 		if f == nil || f["scenario"] == nil {
 			return
 		}
@@ -482,6 +482,13 @@ func (p *parser) settings(st *Step, n *yaml.Node, base int) {
 		st.Run.Scenario, st.Run.Compare = p.scenario(base, f["scenario"], true)
 		if e := f["expect"]; e != nil {
 			st.Run.Expect = p.cond(base, e, "expect")
+		}
+		if e := f["expect-compare"]; e != nil {
+			if st.Run.Compare == "" {
+				p.problem(line(base, e), "expect-compare needs a compare design in the scenario (compare=…)")
+			} else {
+				st.Run.ExpectCompare = p.cond(base, e, "expect-compare")
+			}
 		}
 	case KindPredict:
 		p.prediction(st, n, base)

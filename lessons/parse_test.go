@@ -147,6 +147,7 @@ func TestMalformedLessonsNameFileLineAndWhat(t *testing.T) {
 		{"unknown event key", "event: lost", "event: losses", "event: losses", `event "losses" is not a violation key`},
 		{"run without settings", "```step\nscenario: design=dual-write&payments=50&faults=bus.publish.fail=0.2\nexpect: lost > 0\n```\n", "", "## Run", "a run step needs a ```step block"},
 		{"two step blocks", "expect: lost > 0\n```\n", "expect: lost > 0\n```\n\n```step\nexpect: lost > 1\n```\n", "```step\nexpect: lost > 1", "second"},
+		{"expect-compare without a compare design", "expect: lost > 0", "expect: lost > 0\nexpect-compare: lost = 0", "expect-compare:", "expect-compare needs a compare design"},
 		{"unknown settings field", "max: 50", "max: 50\nmaximum: 60", "maximum: 60", `field "maximum" is unknown in a predict step`},
 		{"may names nothing known", "may: [design]", "may: [desing]", "may: [desing]", `may: "desing" is neither`},
 		{"goal key neither design measures", "goal: lost = 0 and phantom = 0", "goal: double_charges = 0", "goal: double", "measured by neither design"},
