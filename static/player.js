@@ -87,8 +87,9 @@ export function mountPlayer(el, opts) {
     help: part("shortcuts"),
     showHelp: part("show-shortcuts"),
   };
-  // Element ids this player makes (the tables panel's) carry its prefix.
-  const idPrefix = (ui.play.id || "").replace(/play$/, "");
+  // Element ids this player makes (the tables panel's) carry the prefix
+  // of its markup's ids, which ui.Player puts in data-player.
+  const idPrefix = el.dataset.player || "";
 
   const state = {
     sides: [],

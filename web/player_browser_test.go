@@ -107,6 +107,7 @@ const secondMarkup = `
   const box = document.createElement("div");
   box.id = "second";
   const copy = document.querySelector("[data-player]").cloneNode(true);
+  copy.dataset.player = "second-";
   for (const e of copy.querySelectorAll("[id]")) e.id = "second-" + e.id;
   copy.querySelector("[data-part=speed]").removeAttribute("form");
   copy.querySelector("[data-part=sides]").replaceChildren();
