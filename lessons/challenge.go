@@ -163,6 +163,9 @@ func (c *Challenge) Allowed(sc sim.Scenario) error {
 	if err := sc.Validate(); err != nil {
 		return err
 	}
+	if err := lessonSized(sc); err != nil {
+		return err
+	}
 	may := strings.Join(c.May, ", ")
 	for _, name := range sim.ParamNames {
 		if name == "faults" {

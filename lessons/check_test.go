@@ -80,6 +80,13 @@ func TestRunChallengeRefusesAChangeItDoesNotAllow(t *testing.T) {
 		t.Errorf("turning the fault off: %v; want an input error on faults", err)
 	}
 	sc = c.Start
+	sc.Payments = MaxPayments + 1
+	c.May = append(c.May, "payments")
+	_, err = c.Check(context.Background(), Answer{Scenario: sc})
+	if !errors.As(err, &in) || in.Field != "payments" {
+		t.Errorf("a run bigger than a lesson's: %v; want an input error on payments", err)
+	}
+	sc = c.Start
 	sc.Design = "outbox"
 	v, err := c.Check(context.Background(), Answer{Scenario: sc})
 	if err != nil || !v.Solved {

@@ -30,6 +30,10 @@ const (
 	MaxSteps = 40
 	// MaxLessons is the most lessons one directory may hold.
 	MaxLessons = 200
+	// MaxPayments bounds every run a lesson makes, and every run a
+	// learner's answer asks for: a lesson shows a story, not a load test,
+	// and `lessons check` stays fast.
+	MaxPayments = 2000
 )
 
 // stepInfo is the info string of the fenced block that holds a step's
@@ -621,6 +625,9 @@ func ParseScenario(v string, compare bool) (sim.Scenario, string, error) {
 	if err != nil {
 		return sc, "", fmt.Errorf("scenario: %v", err)
 	}
+	if err := lessonSized(sc); err != nil {
+		return sc, "", fmt.Errorf("scenario: %v", err)
+	}
 	partner := vals.Get("compare")
 	if partner != "" {
 		if _, ok := sim.LookupDesign(partner); !ok {
@@ -628,6 +635,15 @@ func ParseScenario(v string, compare bool) (sim.Scenario, string, error) {
 		}
 	}
 	return sc, partner, nil
+}
+
+// lessonSized refuses a run bigger than a lesson makes.
+func lessonSized(sc sim.Scenario) error {
+	if sc.Payments > MaxPayments {
+		return &sim.InputError{Field: "payments",
+			Msg: fmt.Sprintf("payments %d is more than a lesson runs; allowed: %d to %d", sc.Payments, sim.MinPayments, MaxPayments)}
+	}
+	return nil
 }
 
 // bind ties each step to the run it reads: a predict step to the next run

@@ -135,6 +135,7 @@ func TestMalformedLessonsNameFileLineAndWhat(t *testing.T) {
 		{"text before the first step", "## Read\n", "Hello.\n\n## Read\n", "Hello.", "text before the first step"},
 		{"unknown design", "design=dual-write&payments=50&faults=bus.publish.fail=0.2\nexpect", "design=dual-writes&payments=50&faults=bus.publish.fail=0.2\nexpect", "design=dual-writes", `design "dual-writes" is unknown`},
 		{"unknown fault", "bus.publish.fail=0.2\nexpect", "bus.publish.fails=0.2\nexpect", "bus.publish.fails", `fault "bus.publish.fails" is unknown`},
+		{"a run too big for a lesson", "design=dual-write&payments=50&faults=bus.publish.fail=0.2\nexpect", "design=dual-write&payments=5000&faults=bus.publish.fail=0.2\nexpect", "payments=5000", "payments 5000 is more than a lesson runs; allowed: 1 to 2000"},
 		{"unknown scenario parameter", "payments=50&faults=bus.publish.fail=0.2\nexpect", "payments=50&speed=4\nexpect", "speed=4", `scenario parameter "speed" is unknown`},
 		{"unknown report key in a prediction", "number: lost", "number: losts", "number: losts", `report key "losts" is unknown`},
 		{"unknown report key in an expectation", "expect: lost > 0", "expect: lots > 0", "expect: lots", `report key "lots" is unknown`},
