@@ -41,6 +41,9 @@ func Check(ctx context.Context, l *Lesson) Problems {
 			add(st.Line, "check stopped: %v", err)
 			return ps
 		}
+		for _, n := range handTypedNumbers(st.Title) {
+			add(st.Line, "the step's title holds %q, a number typed by hand; a lesson's numbers come from its runs", n.text)
+		}
 		for _, n := range handTypedNumbers(st.prose) {
 			add(n.line, "%q is a number typed by hand; write it from the run ({{report \"key\"}}, {{scenario \"name\"}}) or in `code`", n.text)
 		}

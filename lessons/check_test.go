@@ -36,6 +36,7 @@ func TestCheckFailsAStatedClaimTheRunDoesNotBearOut(t *testing.T) {
 		{"a prediction whose answer is out of range", "max: 50", "max: 1", "number: lost", "outside the answers allowed (0 to 1)"},
 		{"a challenge solved at its start", "start: design=dual-write&", "start: design=outbox-idempotent&", "start:", "solved at its start"},
 		{"a solution that does not solve", "solution: design=outbox-idempotent&", "solution: design=dual-write&", "solution:", "the solution does not solve the challenge: Not yet: lost is "},
+		{"a number typed by hand in a title", "## Predict: How many are lost?", "## Predict: How many of the 50 are lost?", "## Predict", `title holds "50"`},
 		{"a number typed by hand", "The service saves, then publishes.", "The service saves, then publishes; 12 are lost.", "12 are lost", `"12" is a number typed by hand`},
 		{"a solution that changes what may not change", "may: [design]", "may: [payments]", "solution:", "this challenge keeps design at dual-write"},
 	}
