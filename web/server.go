@@ -1,6 +1,16 @@
 // Package web serves the playground: pages, static files, the WebSocket
 // that streams runs, and the app's own state in SQLite. It talks to the
 // simulator only through sim's and checklist's exported API.
+//
+// Where things are: server.go builds the routes and owns the open sockets;
+// session.go is a run apart from any socket (its recordings, playhead,
+// speed and pacing, pacer.go, playback.go) that wakes any number of
+// viewers; viewer.go is one socket following a session (its send queue and
+// writer), ws.go its reader and the protocol, control.go what its messages
+// do; recordings.go simulates and caches runs, recording.go holds one as
+// the stream sends it; static.go serves the embedded files at hashed URLs;
+// pages.go and the templ components in web/ui render the pages; db.go and
+// migrations/ are the app's own state.
 package web
 
 import (
