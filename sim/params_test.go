@@ -3,6 +3,7 @@ package sim
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/url"
 	"slices"
@@ -318,4 +319,39 @@ func TestEveryProbabilityIsCheckedWithOneMessage(t *testing.T) {
 			t.Errorf("path %d: %v, want %q", i, err, want)
 		}
 	}
+}
+
+// FuzzPlayQuery writes a link for any seed, payments, compare and speed and
+// reads it back as url.ParseQuery (the server) does: the scenario, the
+// compare partner and the speed come back as they were, whatever the
+// compare text holds.
+func FuzzPlayQuery(f *testing.F) {
+	f.Add(uint64(42), 200, "outbox-idempotent", 64.0, true)
+	f.Add(uint64(0), 1, "", 0.25, false)
+	f.Add(uint64(1<<63), 100000, "a&b=c,d:e;f g+h%", 1e300, true)
+	f.Fuzz(func(t *testing.T, seed uint64, payments int, compare string, speed float64, autoplay bool) {
+		sc := DefaultScenario()
+		sc.Seed, sc.Payments = seed, payments
+		if sc.Validate() != nil || math.IsNaN(speed) {
+			return
+		}
+		link := sc.PlayQuery(View{Compare: compare, Speed: speed, Autoplay: autoplay})
+		q, err := url.ParseQuery(link)
+		if err != nil {
+			t.Fatalf("%q does not parse: %v", link, err)
+		}
+		back, err := FromParams(q.Get)
+		if err != nil || back != sc {
+			t.Fatalf("%q reads back as %+v, %v; want %+v", link, back, err, sc)
+		}
+		if q.Get("compare") != compare || (compare == "") != !q.Has("compare") {
+			t.Fatalf("%q: compare %q, want %q", link, q.Get("compare"), compare)
+		}
+		if sp, err := strconv.ParseFloat(q.Get("speed"), 64); err != nil || sp != speed {
+			t.Fatalf("%q: speed %q, want %v", link, q.Get("speed"), speed)
+		}
+		if q.Has("autoplay") != autoplay {
+			t.Fatalf("%q: autoplay %v, want %v", link, q.Has("autoplay"), autoplay)
+		}
+	})
 }
