@@ -17,8 +17,10 @@ import (
 )
 
 // exampleQuery is the handbook's example: dual write against the outbox
-// with an idempotent consumer, 10% of bus publishes failing, played through.
-const exampleQuery = "design=dual-write&compare=outbox-idempotent&faults=bus.publish.fail=0.1&payments=200&seed=42&speed=64&autoplay=1"
+// with an idempotent consumer, 10% of bus publishes failing, played through
+// at sim.PlayThroughSpeed like the checklist's demos.
+var exampleQuery = "design=dual-write&compare=outbox-idempotent&faults=bus.publish.fail=0.1&payments=200&seed=42" +
+	"&speed=" + strconv.Itoa(sim.PlayThroughSpeed) + "&autoplay=1"
 
 // formVocabulary is sim's parameter table as the browser's form code
 // needs it: each parameter's name, default and whether a link always spells
