@@ -85,6 +85,23 @@ const (
 	MaxSpeed         = 100_000
 )
 
+// SpeedAllowed says which playback speeds a viewer may ask for, in every
+// message that refuses one.
+var SpeedAllowed = fmt.Sprintf("%v to %v virtual ms per real second, or 0 for as fast as possible", MinSpeed, float64(MaxSpeed))
+
+// CheckSpeed validates a requested playback speed and returns it
+// normalised: 0 for "as fast as possible", which MaxSpeed and above mean
+// too.
+func CheckSpeed(speed float64) (float64, error) {
+	switch {
+	case speed == 0 || speed >= MaxSpeed:
+		return 0, nil
+	case speed >= MinSpeed: // also rejects NaN
+		return speed, nil
+	}
+	return 0, inputErr("speed", "speed %v is out of range; allowed: %s", speed, SpeedAllowed)
+}
+
 // probabilityRange is what a fault's probability may be, in every message
 // that rejects one.
 const probabilityRange = "a probability from 0 to 1"

@@ -355,3 +355,24 @@ func FuzzPlayQuery(f *testing.F) {
 		}
 	})
 }
+
+// CheckSpeed keeps the speeds within the vocabulary's range, turns the
+// fastest into 0 (as fast as possible) and refuses the rest naming the
+// range.
+func TestCheckSpeedKeepsTheVocabularysRange(t *testing.T) {
+	for _, c := range []struct {
+		in, want float64
+		ok       bool
+	}{
+		{0, 0, true}, {MinSpeed, MinSpeed, true}, {DefaultSpeed, DefaultSpeed, true}, {MaxSpeed, 0, true}, {1e9, 0, true},
+		{0.1, 0, false}, {-1, 0, false}, {math.NaN(), 0, false},
+	} {
+		got, err := CheckSpeed(c.in)
+		if (err == nil) != c.ok || got != c.want {
+			t.Errorf("CheckSpeed(%v) = %v, %v; want %v, ok %v", c.in, got, err, c.want, c.ok)
+		}
+		if ie, isInput := err.(*InputError); err != nil && (!isInput || ie.Field != "speed" || !strings.HasSuffix(ie.Msg, "allowed: "+SpeedAllowed)) {
+			t.Errorf("CheckSpeed(%v): %v does not name speed and its range", c.in, err)
+		}
+	}
+}

@@ -41,7 +41,7 @@ func (v *viewer) handle(m clientMsg) {
 		err = v.sess.seek(*m.AtUs)
 	case msgSpeed:
 		if m.Speed == nil {
-			v.refuse("speed", "speed is missing; allowed: 0.25 to 100000 virtual ms per real second, or 0 for as fast as possible")
+			v.refuse("speed", "speed is missing; allowed: "+sim.SpeedAllowed)
 			return
 		}
 		err = v.sess.setSpeed(*m.Speed)

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"math"
 	"sort"
 	"time"
@@ -20,16 +19,8 @@ const (
 )
 
 // checkSpeed validates a requested speed and returns it normalised: 0 for
-// "as fast as possible".
-func checkSpeed(speed float64) (float64, error) {
-	switch {
-	case speed == 0 || speed >= maxPaceSpeed:
-		return 0, nil
-	case speed >= minSpeed: // also rejects NaN
-		return speed, nil
-	}
-	return 0, fmt.Errorf("speed %v is out of range; allowed: %v to %v virtual ms per real second, or 0 for as fast as possible", speed, minSpeed, float64(maxPaceSpeed))
-}
+// "as fast as possible" (sim.CheckSpeed, with the vocabulary's range).
+func checkSpeed(speed float64) (float64, error) { return sim.CheckSpeed(speed) }
 
 // playback is the playhead over one run's sides. It is plain state with no
 // goroutines or I/O, so every move is testable on its own; its session
