@@ -70,32 +70,30 @@ FROM lesson_progress WHERE learner_id = ? AND lesson_id = ?`, learner, lesson).
 	return p, nil
 }
 
-// all is every lesson the learner has a row for, and the id of the lesson
-// touched last ("" when none).
-func (ps progressStore) all(ctx context.Context, learner string) (map[string]Progress, string, error) {
+// all is every lesson the learner has a row for, and their ids from the
+// least to the most recently touched: the last is where to continue.
+func (ps progressStore) all(ctx context.Context, learner string) (map[string]Progress, []string, error) {
 	rows, err := ps.db.QueryContext(ctx, `SELECT lesson_id, step, predictions, challenge, tries, solved, solution_shown
-FROM lesson_progress WHERE learner_id = ? ORDER BY touched DESC, lesson_id`, learner)
+FROM lesson_progress WHERE learner_id = ? ORDER BY touched, lesson_id`, learner)
 	if err != nil {
-		return nil, "", fmt.Errorf("read progress: %w", err)
+		return nil, nil, fmt.Errorf("read progress: %w", err)
 	}
 	defer rows.Close()
 	out := map[string]Progress{}
-	last := ""
+	var order []string
 	for rows.Next() {
 		var id, preds string
 		var p Progress
 		if err := rows.Scan(&id, &p.Step, &preds, &p.Challenge, &p.Tries, &p.Solved, &p.SolutionShown); err != nil {
-			return nil, "", fmt.Errorf("read progress: %w", err)
+			return nil, nil, fmt.Errorf("read progress: %w", err)
 		}
 		if err := json.Unmarshal([]byte(preds), &p.Predictions); err != nil {
-			return nil, "", fmt.Errorf("read predictions of lesson %s: %q: %w", id, preds, err)
+			return nil, nil, fmt.Errorf("read predictions of lesson %s: %q: %w", id, preds, err)
 		}
-		if last == "" {
-			last = id
-		}
+		order = append(order, id)
 		out[id] = p
 	}
-	return out, last, rows.Err()
+	return out, order, rows.Err()
 }
 
 // update changes the learner's progress in lesson in one transaction:
@@ -239,7 +237,14 @@ type progressFile struct {
 
 // encodeProgress writes a learner's progress as a progress file.
 func encodeProgress(lessons map[string]Progress, order []string) ([]byte, error) {
-	return json.MarshalIndent(progressFile{Format: progressFormat, Version: progressVersion, Lessons: lessons, Order: order}, "", "  ")
+	var b bytes.Buffer
+	e := json.NewEncoder(&b)
+	e.SetEscapeHTML(false) // a scenario's & stays readable
+	e.SetIndent("", "  ")
+	if err := e.Encode(progressFile{Format: progressFormat, Version: progressVersion, Lessons: lessons, Order: order}); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
 
 // decodeProgress reads a progress file and checks every lesson in it with

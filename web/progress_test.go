@@ -61,16 +61,16 @@ func TestProgressAllNamesTheLessonTouchedLast(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	all, last, err := ps.all(ctx, "l")
+	all, order, err := ps.all(ctx, "l")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if last != "b" || all["a"].Step != 2 || all["b"].Step != 2 || all["c"].Step != 1 {
-		t.Fatalf("all = %+v, last %q; want a and b at step 2, c at 1, last b", all, last)
+	if !reflect.DeepEqual(order, []string{"a", "c", "b"}) || all["a"].Step != 2 || all["b"].Step != 2 || all["c"].Step != 1 {
+		t.Fatalf("all = %+v, order %q; want a and b at step 2, c at 1, order a c b", all, order)
 	}
-	other, last, _ := ps.all(ctx, "someone-else")
-	if len(other) != 0 || last != "" {
-		t.Fatalf("another learner sees %+v, last %q", other, last)
+	other, order, _ := ps.all(ctx, "someone-else")
+	if len(other) != 0 || len(order) != 0 {
+		t.Fatalf("another learner sees %+v, order %q", other, order)
 	}
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/gorilla/websocket"
 
+	"partialtruth/lessons"
 	"partialtruth/static"
 )
 
@@ -35,6 +36,9 @@ type Config struct {
 	DBPath string
 	// Logger receives request and stream logs; nil discards them.
 	Logger *slog.Logger
+	// Lessons are the lessons /lessons offers, in order; nil means the
+	// built-in ones (lessons.Builtin).
+	Lessons []*lessons.Lesson
 }
 
 // Server is the playground's HTTP application. It owns the database and
@@ -43,6 +47,9 @@ type Server struct {
 	log    *slog.Logger
 	db     *sql.DB
 	router chi.Router
+
+	lessons  []*lessons.Lesson
+	progress progressStore
 
 	clock    clock
 	assets   *staticAssets // embedded CSS and JS, at plain and hashed URLs
@@ -80,8 +87,15 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	ls := cfg.Lessons
+	if ls == nil {
+		if ls, err = lessons.Builtin(); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	s := &Server{log: log, db: db, clock: realClock{}, pongWait: defaultPongWait, recs: newRecordings(recordingBudget),
-		viewers: map[*viewer]struct{}{}}
+		viewers: map[*viewer]struct{}{}, lessons: ls, progress: progressStore{db}}
 	if s.assets, err = loadStatic(static.FS); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("web: reading embedded static files: %w", err)
@@ -116,6 +130,7 @@ func (s *Server) routes() chi.Router {
 	r.Get("/static/*", s.handleStatic)
 	r.Get("/ws/run", s.handleRunSocket)
 	r.Get("/api/tables", s.handleTables)
+	s.lessonRoutes(r)
 	return r
 }
 
