@@ -578,6 +578,14 @@ func (s *Server) challengeAnswer(c *lessons.Challenge, form url.Values) (lessons
 // the fault's name. It is parsed as the socket parses a scenario, with
 // the web's payments limit.
 func (s *Server) runChallengeScenario(c *lessons.Challenge, form url.Values) (sim.Scenario, error) {
+	// A parameter the challenge keeps is refused, not ignored: the learner
+	// must not believe the run used it.
+	for _, name := range sim.ParamNames {
+		if form.Has(name) && !slices.Contains(c.May, name) && strings.TrimSpace(form.Get(name)) != c.Start.Param(name) {
+			return sim.Scenario{}, &sim.InputError{Field: name, Msg: fmt.Sprintf("this challenge keeps %s at %s; you may change: %s",
+				name, c.Start.Param(name), strings.Join(c.May, ", "))}
+		}
+	}
 	faults := c.Start.Faults
 	for _, name := range c.May {
 		f, ok := sim.LookupFault(name)
