@@ -183,6 +183,10 @@ func (s *Server) handleLesson(w http.ResponseWriter, r *http.Request) {
 	s.renderLesson(w, r, http.StatusOK, l, p, stepInput{})
 }
 
+// lessonSpeed is how fast a run step plays at first, in virtual
+// milliseconds per real second: slow enough to watch the messages.
+const lessonSpeed = "64"
+
 // stepInput is what a refused POST brings back to the page: the values as
 // typed and the messages beside their fields.
 type stepInput struct {
@@ -494,7 +498,8 @@ func (s *Server) stepView(r *http.Request, l *lessons.Lesson, step int, p Progre
 		}
 		v.Predict = pv
 	case lessons.KindRun:
-		v.Run = &ui.RunView{Query: st.Run.Query()}
+		v.Run = &ui.RunView{ID: "run-", Query: st.Run.Query(), Autoplay: true, Speed: lessonSpeed, Speeds: speeds,
+			Caption: "Play, pause and step it as in the playground; the counters, the diagram and the code are the run's own. "}
 	case lessons.KindReveal:
 		if st.Reveal.Predict >= 0 {
 			rv, err := s.revealView(l, step, p)
@@ -502,6 +507,10 @@ func (s *Server) stepView(r *http.Request, l *lessons.Lesson, step int, p Progre
 				return v, err
 			}
 			v.Reveals = append(v.Reveals, rv)
+		}
+		if at := l.RunStep(step); at >= 0 && l.Steps[at].Run != nil {
+			v.Replay = &ui.RunView{ID: "replay-", Query: l.Steps[at].Run.Query(), Autoplay: true, Speed: "0", Speeds: speeds,
+				Caption: "The run you watched, played through. "}
 		}
 	case lessons.KindChallenge:
 		cv, err := s.challengeView(r, l, step, p, in)
@@ -801,7 +810,8 @@ func (s *Server) challengeView(r *http.Request, l *lessons.Lesson, step int, p P
 			if err == nil {
 				cv.Tried, cv.Verdict, cv.LastSolved = true, v.Why, v.Solved
 				if c.Kind == lessons.ChallengeRun {
-					cv.Query = canonicalQuery(a.Scenario)
+					cv.Run = &ui.RunView{ID: "challenge-", Query: canonicalQuery(a.Scenario), Autoplay: true, Speed: "0", Speeds: speeds,
+						Caption: "Your last run, played through. "}
 					cv.Results = goalResults(c, rep)
 				}
 			}

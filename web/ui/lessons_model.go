@@ -108,6 +108,9 @@ type StepView struct {
 	Run *RunView
 	// Reveals are set on a reveal step: each prediction beside the measure.
 	Reveals []RevealView
+	// Replay is set on a reveal step: the run it reveals, played through,
+	// so the explanation's event links can jump into it.
+	Replay *RunView
 	// Challenge is set on a challenge step.
 	Challenge *ChallengeView
 }
@@ -135,12 +138,21 @@ type Choice struct {
 	Label string
 }
 
-// RunView is the scenario a run step plays in the embedded player.
+// RunView is a scenario played in a player embedded in the step.
 type RunView struct {
-	// Query is the scenario as the playground's URL query.
+	// ID prefixes the player's element ids ("run-", "challenge-").
+	ID string
+	// Query is the scenario as the playground's URL query, with compare
+	// when two designs run side by side.
 	Query string
 	// Caption says what the run shows.
 	Caption string
+	// Autoplay plays the run at once, at Speed (virtual ms per real
+	// second, "0" as fast as it can).
+	Autoplay bool
+	Speed    string
+	// Speeds are the speeds the player offers.
+	Speeds []SpeedOption
 }
 
 // PlayURL opens the run in the playground.
@@ -182,8 +194,8 @@ type ChallengeView struct {
 	Verdict string
 	// Results are the report values the goal reads, from the last run.
 	Results []ResultLine
-	// Query is the learner's last scenario, for the player.
-	Query string
+	// Run plays the learner's last scenario (a run challenge).
+	Run *RunView
 	// Solution is the lesson's solution, set only once shown; SolutionShown marks it.
 	Solution      string
 	SolutionShown bool
