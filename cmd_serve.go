@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
+	"partialtruth/lessons"
 	"partialtruth/web"
 )
 
@@ -29,14 +31,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on, host:port (port 0 picks a free one)")
 	dbPath := fs.String("db", "./partialtruth.db", "SQLite file for the app's state; created and migrated on start")
+	lessonDir := fs.String("lessons", "", "a folder of extra lesson files (*.md) to serve after the built-in ones")
 	if h, err := parseFlags(fs, args, stderr); h || err != nil {
 		return err
 	}
 	if _, _, err := net.SplitHostPort(*addr); err != nil {
 		return badInput("addr %q is not valid: %v; allowed: host:port such as 127.0.0.1:8080", *addr, err)
 	}
+	ls, err := serveLessons(*lessonDir)
+	if err != nil {
+		return err
+	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	app, err := web.New(web.Config{DBPath: *dbPath, Logger: log})
+	app, err := web.New(web.Config{DBPath: *dbPath, Logger: log, Lessons: ls})
 	if err != nil {
 		return err
 	}
@@ -77,6 +84,31 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	return errors.Join(shutErr, closeErr)
+}
+
+// serveLessons is the built-in lessons and, if dir is set, a trainer's
+// from dir after them. A malformed lesson stops start-up as bad input,
+// each problem on a line of its own as file:line: what is wrong.
+func serveLessons(dir string) ([]*lessons.Lesson, error) {
+	ls, err := lessons.Builtin()
+	if err != nil {
+		return nil, badInput("%v", err)
+	}
+	if dir == "" {
+		return ls, nil
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return nil, badInput("lessons %q is not a folder; give the folder that holds the lesson files", dir)
+	}
+	extra, err := lessons.LoadDir(dir)
+	if err != nil {
+		return nil, badInput("%v", err)
+	}
+	all, err := lessons.Merge(ls, extra)
+	if err != nil {
+		return nil, badInput("%v", err)
+	}
+	return all, nil
 }
 
 // browsable turns a listen address into one a browser can open: an

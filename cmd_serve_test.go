@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -112,5 +113,41 @@ func TestServeIsTheDefaultAndHelpStillWorks(t *testing.T) {
 	var out strings.Builder
 	if err := run(t.Context(), []string{"help"}, &out, io.Discard); err != nil || !strings.Contains(out.String(), "serve") {
 		t.Fatalf("help: %v, output %q; want it to list serve", err, out.String())
+	}
+}
+
+func TestServeRefusesAMalformedLessonFileNamingItsLine(t *testing.T) {
+	dir := t.TempDir()
+	bad := "---\nid: mine\ntitle: Mine\nsummary: A trainer's lesson.\nteaches: [no-such-item]\n---\n\n## Read: Hello\n\nText.\n"
+	if err := os.WriteFile(filepath.Join(dir, "mine.md"), []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := run(t.Context(), []string{"serve", "-addr", "127.0.0.1:0", "-db", ":memory:", "-lessons", dir}, io.Discard, io.Discard)
+	var stderr strings.Builder
+	if code := exitCode(err, &stderr); code != 2 {
+		t.Fatalf("serve with a malformed lesson exits %d (%v), want 2", code, err)
+	}
+	if want := filepath.Join(dir, "mine.md") + ":5: "; !strings.Contains(stderr.String(), want) || !strings.Contains(stderr.String(), "no-such-item") {
+		t.Fatalf("serve says %q; want %s and what is wrong", stderr.String(), want)
+	}
+	err = run(t.Context(), []string{"serve", "-addr", "127.0.0.1:0", "-db", ":memory:", "-lessons", filepath.Join(dir, "absent")}, io.Discard, io.Discard)
+	if code := exitCode(err, io.Discard); code != 2 {
+		t.Fatalf("serve with a missing lessons folder exits %d (%v), want 2", code, err)
+	}
+}
+
+func TestServeLoadsATrainersLessonsAfterTheBuiltInOnes(t *testing.T) {
+	dir := t.TempDir()
+	good := "---\nid: trainers-own\ntitle: The trainer's own\nsummary: One more lesson.\n---\n\n## Read: Hello\n\nText.\n"
+	if err := os.WriteFile(filepath.Join(dir, "own.md"), []byte(good), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ls, err := serveLessons(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	builtin, _ := serveLessons("")
+	if len(ls) != len(builtin)+1 || ls[len(ls)-1].ID != "trainers-own" {
+		t.Fatalf("serve -lessons serves %d lessons, the last %q; want the %d built-in ones and trainers-own", len(ls), ls[len(ls)-1].ID, len(builtin))
 	}
 }

@@ -5,13 +5,20 @@ import (
 	"net/http"
 
 	"partialtruth/checklist"
+	"partialtruth/lessons"
 	"partialtruth/web/ui"
 )
 
 // handleChecklist is /checklist, the reference page a reviewer reads or
 // prints.
 func (s *Server) handleChecklist(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, ui.ChecklistPage(ui.ChecklistView{Items: checklist.Items(), Origin: origin(r)}))
+	v := ui.ChecklistView{Items: checklist.Items(), Origin: origin(r), Lessons: map[string]ui.ItemLesson{}}
+	for _, it := range v.Items {
+		if l, ok := lessons.Teaching(s.lessons, it.ID); ok {
+			v.Lessons[it.ID] = ui.ItemLesson{N: s.lessonN(l), ID: l.ID, Title: l.Title}
+		}
+	}
+	s.render(w, r, http.StatusOK, ui.ChecklistPage(v))
 }
 
 // handleChecklistMarkdown is /checklist.md: the same checklist as a

@@ -498,7 +498,7 @@ func (s *Server) stepView(r *http.Request, l *lessons.Lesson, step int, p Progre
 		}
 		v.Predict = pv
 	case lessons.KindRun:
-		v.Run = &ui.RunView{ID: "run-", Query: st.Run.Query(), Autoplay: true, Speed: lessonSpeed, Speeds: speeds,
+		v.Run = &ui.RunView{ID: "run-", Query: st.Run.Query(), Autoplay: true, Speed: lessonSpeed, Speeds: playerSpeeds(),
 			Caption: "Play, pause and step it as in the playground; the counters, the diagram and the code are the run's own. "}
 	case lessons.KindReveal:
 		if st.Reveal.Predict >= 0 {
@@ -509,7 +509,7 @@ func (s *Server) stepView(r *http.Request, l *lessons.Lesson, step int, p Progre
 			v.Reveals = append(v.Reveals, rv)
 		}
 		if at := l.RunStep(step); at >= 0 && l.Steps[at].Run != nil {
-			v.Replay = &ui.RunView{ID: "replay-", Query: l.Steps[at].Run.Query(), Autoplay: true, Speed: "0", Speeds: speeds,
+			v.Replay = &ui.RunView{ID: "replay-", Query: l.Steps[at].Run.Query(), Autoplay: true, Speed: "0", Speeds: playerSpeeds(),
 				Caption: "The run you watched, played through. "}
 		}
 	case lessons.KindChallenge:
@@ -579,7 +579,7 @@ func (s *Server) challengeAnswer(c *lessons.Challenge, form url.Values) (lessons
 	if err != nil {
 		return lessons.Answer{}, "", err
 	}
-	return lessons.Answer{Scenario: sc}, canonicalQuery(sc), nil
+	return lessons.Answer{Scenario: sc}, scenarioQuery(sc), nil
 }
 
 // runChallengeScenario is the start scenario with what the challenge's
@@ -810,7 +810,7 @@ func (s *Server) challengeView(r *http.Request, l *lessons.Lesson, step int, p P
 			if err == nil {
 				cv.Tried, cv.Verdict, cv.LastSolved = true, v.Why, v.Solved
 				if c.Kind == lessons.ChallengeRun {
-					cv.Run = &ui.RunView{ID: "challenge-", Query: canonicalQuery(a.Scenario), Autoplay: true, Speed: "0", Speeds: speeds,
+					cv.Run = &ui.RunView{ID: "challenge-", Query: scenarioQuery(a.Scenario), Autoplay: true, Speed: "0", Speeds: playerSpeeds(),
 						Caption: "Your last run, played through. "}
 					cv.Results = goalResults(c, rep)
 				}
@@ -831,7 +831,7 @@ func startForm(c *lessons.Challenge) url.Values {
 	case lessons.ChallengeReview:
 		return url.Values{}
 	}
-	v, _ := url.ParseQuery(canonicalQuery(c.Start))
+	v, _ := url.ParseQuery(scenarioQuery(c.Start))
 	return v
 }
 
@@ -926,6 +926,20 @@ func solutionHTML(c *lessons.Challenge) string {
 		b.WriteString("</ul>")
 		return b.String()
 	}
-	q := canonicalQuery(c.Solution)
+	q := scenarioQuery(c.Solution)
 	return "<p>This run meets the goal:</p><pre><code>" + esc(q) + "</code></pre><p><a href=\"/play?" + esc(q) + "\">Open it in the playground</a></p>"
+}
+
+// scenarioQuery is a scenario as its share link's query (sim's one link
+// writer).
+func scenarioQuery(sc sim.Scenario) string { return sc.Query() }
+
+// playerSpeeds are the speeds a lesson's player offers: sim's table's.
+func playerSpeeds() []ui.SpeedOption {
+	p, _ := sim.LookupParam("speed")
+	out := make([]ui.SpeedOption, 0, len(p.Choices))
+	for _, c := range p.Choices {
+		out = append(out, ui.SpeedOption{Value: c.Value, Label: c.Label})
+	}
+	return out
 }

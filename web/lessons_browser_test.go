@@ -37,7 +37,9 @@ func fastest(id string) chromedp.Action[chromedp.Void] {
 
 func (b *browser) text(t *testing.T, sel string) string {
 	t.Helper()
-	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel)))
+	// One evaluation, so a page that is replaced between finding the
+	// node and reading it cannot fail the read.
+	s, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector(%q)?.textContent ?? "<absent>"`, sel)))
 	if err != nil {
 		t.Fatalf("reading %s: %v", sel, err)
 	}
@@ -110,7 +112,7 @@ func TestBrowserLearnerCompletesLessonTwo(t *testing.T) {
 		return chromedp.SetValue(chromedp.ID("ch-design"), design)
 	}
 	b.do(t, "try the start design: not yet", choose(c.Start.Design), chromedp.Click(chromedp.ID("try")),
-		chromedp.WaitVisible(chromedp.CSS(`[data-challenge="unsolved"] #verdict`)))
+		chromedp.WaitVisible(chromedp.CSS(`[data-challenge="unsolved"] #verdict`)), atStep(ci))
 	if v := b.text(t, "#verdict p"); !strings.HasPrefix(v, "Not yet") {
 		t.Errorf("the verdict on the start design is %q", v)
 	}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"partialtruth/checklist"
 	"partialtruth/lessons"
 	"partialtruth/web/ui"
 )
@@ -492,4 +493,35 @@ func TestLessonPageFitsTheBudgetOfPlay(t *testing.T) {
 			t.Errorf("%s step %d weighs %d bytes; the budget is %d", l.ID, step, total, playBudgetBytes)
 		}
 	}
+}
+
+func TestHomePlaygroundAndChecklistLinkToTheLessons(t *testing.T) {
+	s := newTestServer(t)
+	h := s.Handler()
+	for _, path := range []string{"/", "/play"} {
+		if page := body(t, get(t, h, path)); !strings.Contains(page, `id="to-lessons" href="/lessons"`) && !strings.Contains(page, `href="/lessons" id="to-lessons"`) {
+			t.Errorf("%s does not link to the lessons", path)
+		}
+	}
+	page := body(t, get(t, h, "/checklist"))
+	for _, it := range checklistItems() {
+		l, ok := lessons.Teaching(s.lessons, it)
+		if !ok {
+			continue
+		}
+		want := `<p class="ck-lesson" data-lesson="` + l.ID + `"><strong>Learn it.</strong> <a href="/lessons/` + l.ID + `"`
+		section := page[strings.Index(page, `<section class="ck-item" id="`+it+`"`):]
+		section = section[:strings.Index(section, "</section>")]
+		if !strings.Contains(section, want) {
+			t.Errorf("checklist item %s does not link to lesson %s, which teaches it", it, l.ID)
+		}
+	}
+}
+
+func checklistItems() []string {
+	var out []string
+	for _, it := range checklist.Items() {
+		out = append(out, it.ID)
+	}
+	return out
 }
