@@ -542,7 +542,9 @@ func (s *Server) revealView(l *lessons.Lesson, step int, p Progress) (ui.RevealV
 			rv.Right = n == right
 		}
 	}
-	if ev := st.Reveal.Event; ev != "" {
+	// The button is for a lesson whose prose has no event link of its own.
+	body, _ := l.Render(step)
+	if ev := st.Reveal.Event; ev != "" && !strings.Contains(string(body), `href="#event-`) {
 		if id := res.Report.FirstViolation[ev]; id > 0 {
 			rv.EvidenceURL = fmt.Sprintf("#event-%d", id)
 		}
@@ -860,6 +862,9 @@ func (s *Server) challengeFields(c *lessons.Challenge, values url.Values, errs m
 	default:
 		for _, name := range c.May {
 			f := ui.ChallengeField{Name: name, Label: ui.Title(name), Value: values.Get(name), Error: errs[name], Help: sim.ParamHelp(name)}
+			if name == "design" {
+				f.Help = "" // the options say it all
+			}
 			if fault, ok := sim.LookupFault(name); ok {
 				f.Label, f.Help = name+" probability", fault.Summary()+" A probability from 0 to 1."
 			}

@@ -99,11 +99,12 @@ func TestBrowserLearnerCompletesLessonTwo(t *testing.T) {
 	if p, m := b.attr(t, ".ls-reveal", "data-prediction"), b.attr(t, ".ls-reveal", "data-measured"); p != "12" || m != want["lost"] {
 		t.Errorf("the reveal shows prediction %q beside %q; want 12 beside %s", p, m, want["lost"])
 	}
-	first := b.attr(t, `.ls-reveal [data-event-link]`, "href")
+	link := `.ls-step a[href^="#event-"]`
+	first := b.attr(t, link, "href")
 	if first == "" {
 		t.Fatal("the reveal has no link to the first violating event")
 	}
-	b.do(t, "jump to the first lost payment", chromedp.Click(chromedp.CSS(`.ls-reveal [data-event-link]`)),
+	b.do(t, "jump to the first lost payment", chromedp.Click(chromedp.CSS(link)),
 		chromedp.WaitVisible(chromedp.CSS(`#replay-details[data-selected-event="`+strings.TrimPrefix(first, "#event-")+`"]`)))
 
 	b.do(t, "go on to the challenge", chromedp.Click(chromedp.ID("next")), atStep(ci),
