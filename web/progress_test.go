@@ -144,3 +144,27 @@ func TestDecodeProgressRefusesMalformedAndForeignFiles(t *testing.T) {
 		t.Fatalf("a file export wrote does not read back: %+v, %v\n%s", f, err, b)
 	}
 }
+
+// FuzzDecodeProgress feeds the import arbitrary files: it must never
+// panic, and a file it accepts must encode and decode to the same thing.
+func FuzzDecodeProgress(f *testing.F) {
+	good, _ := encodeProgress(map[string]Progress{"two-writes": {Step: 2, Predictions: map[int]string{1: "7"}, Challenge: "design=outbox", Tries: 1, Solved: true}}, []string{"two-writes"})
+	for _, s := range []string{string(good), "", "{}", `{"format":"partialtruth-progress","version":1,"lessons":null,"order":null}`, `[1,2]`, `{"format":1}`} {
+		f.Add([]byte(s))
+	}
+	anyLesson := func(string, Progress) error { return nil }
+	f.Fuzz(func(t *testing.T, b []byte) {
+		pf, err := decodeProgress(b, anyLesson)
+		if err != nil {
+			return
+		}
+		again, err := encodeProgress(pf.Lessons, pf.Order)
+		if err != nil {
+			t.Fatalf("an accepted file does not encode: %v", err)
+		}
+		pf2, err := decodeProgress(again, anyLesson)
+		if err != nil || !reflect.DeepEqual(pf.Lessons, pf2.Lessons) && len(pf.Lessons) > 0 {
+			t.Fatalf("an accepted file does not round-trip: %v\n%s\n%s", err, b, again)
+		}
+	})
+}
