@@ -581,7 +581,7 @@ func (s *Server) challengeAnswer(c *lessons.Challenge, form url.Values) (lessons
 	if err != nil {
 		return lessons.Answer{}, "", err
 	}
-	return lessons.Answer{Scenario: sc}, scenarioQuery(sc), nil
+	return lessons.Answer{Scenario: sc}, sc.Query(), nil
 }
 
 // runChallengeScenario is the start scenario with what the challenge's
@@ -812,7 +812,7 @@ func (s *Server) challengeView(r *http.Request, l *lessons.Lesson, step int, p P
 			if err == nil {
 				cv.Tried, cv.Verdict, cv.LastSolved = true, v.Why, v.Solved
 				if c.Kind == lessons.ChallengeRun {
-					cv.Run = &ui.RunView{ID: "challenge-", Query: scenarioQuery(a.Scenario), Autoplay: true, Speed: "0", Speeds: playerSpeeds(),
+					cv.Run = &ui.RunView{ID: "challenge-", Query: a.Scenario.Query(), Autoplay: true, Speed: "0", Speeds: playerSpeeds(),
 						Caption: "Your last run, played through. "}
 					cv.Results = goalResults(c, rep)
 				}
@@ -833,7 +833,7 @@ func startForm(c *lessons.Challenge) url.Values {
 	case lessons.ChallengeReview:
 		return url.Values{}
 	}
-	v, _ := url.ParseQuery(scenarioQuery(c.Start))
+	v, _ := url.ParseQuery(c.Start.Query())
 	return v
 }
 
@@ -931,13 +931,9 @@ func solutionHTML(c *lessons.Challenge) string {
 		b.WriteString("</ul>")
 		return b.String()
 	}
-	q := scenarioQuery(c.Solution)
+	q := c.Solution.Query()
 	return "<p>This run meets the goal:</p><pre><code>" + esc(q) + "</code></pre><p><a href=\"/play?" + esc(q) + "\">Open it in the playground</a></p>"
 }
-
-// scenarioQuery is a scenario as its share link's query (sim's one link
-// writer).
-func scenarioQuery(sc sim.Scenario) string { return sc.Query() }
 
 // playerSpeeds are the speeds a lesson's player offers: sim's table's.
 func playerSpeeds() []ui.SpeedOption {
