@@ -525,3 +525,25 @@ func checklistItems() []string {
 	}
 	return out
 }
+
+// TestEveryBuiltInStepRenders opens every step of every built-in lesson,
+// as a learner who skips ahead would.
+func TestEveryBuiltInStepRenders(t *testing.T) {
+	s, base := lessonServer(t)
+	me := newLearner(t, base)
+	for _, l := range s.lessons {
+		for i, st := range l.Steps {
+			code, page := me.get(ui.StepURL(l.ID, i))
+			if code != http.StatusOK {
+				t.Errorf("%s step %d (%s): %d", l.ID, i, st.Kind, code)
+				continue
+			}
+			if st.Kind == lessons.KindChallenge && !strings.Contains(page, `data-challenge="unsolved"`) {
+				t.Errorf("%s step %d: the challenge is not shown unsolved", l.ID, i)
+			}
+			if st.Kind == lessons.KindRun && !strings.Contains(page, `<figure class="ls-run"`) {
+				t.Errorf("%s step %d: the run step embeds no player", l.ID, i)
+			}
+		}
+	}
+}
