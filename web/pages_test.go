@@ -157,7 +157,7 @@ func pageWeight(t *testing.T, h http.Handler, page string) (int, int) {
 	}
 	imports := regexp.MustCompile(`(?m)^\s*(?:import|export)\b[^"]*?from\s+"\./([^"]+)"`)
 	// The page's import map sends "./run.js" where the browser sends it.
-	importMap := pageImportMap(t, page)
+	importMap := pageImportMap(t, html)
 	seen := map[string]bool{}
 	for len(queue) > 0 {
 		path := queue[0]

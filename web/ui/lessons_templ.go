@@ -46,7 +46,11 @@ func LessonsPage(v LessonsIndex) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<link rel=\"stylesheet\" href=\"/static/lessons.css\"><main class=\"lessons\" id=\"main\"><header class=\"ls-head\"><p class=\"eyebrow\">Self-paced lessons</p><h1>Learn distributed state by breaking it</h1><p class=\"lead\">Each lesson asks you to predict, runs the simulation, shows where you were wrong, and then asks you to fix the design yourself. The simulator checks your fix: no quiz key.</p></header>")
+			templ_7745c5c3_Err = Stylesheet("lessons.css").Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<main class=\"lessons\" id=\"main\"><header class=\"ls-head\"><p class=\"eyebrow\">Self-paced lessons</p><h1>Learn distributed state by breaking it</h1><p class=\"lead\">Each lesson asks you to predict, runs the simulation, shows where you were wrong, and then asks you to fix the design yourself. The simulator checks your fix: no quiz key.</p></header>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -497,7 +501,19 @@ func LessonPage(v LessonView) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, "<link rel=\"stylesheet\" href=\"/static/checklist.css\"><link rel=\"stylesheet\" href=\"/static/tables.css\"><link rel=\"stylesheet\" href=\"/static/lessons.css\"><main class=\"lesson\" id=\"main\" data-lesson=\"")
+			templ_7745c5c3_Err = Stylesheet("checklist.css").Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = Stylesheet("tables.css").Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = Stylesheet("lessons.css").Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, "<main class=\"lesson\" id=\"main\" data-lesson=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -868,7 +884,11 @@ func LessonPage(v LessonView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 72, "</nav><p class=\"ls-keys\">Keys: <kbd>n</kbd> next step, <kbd>p</kbd> previous step, <kbd>Tab</kbd> to every control.</p></article></div></main><script type=\"module\" src=\"/static/lesson.js\"></script>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 72, "</nav><p class=\"ls-keys\">Keys: <kbd>n</kbd> next step, <kbd>p</kbd> previous step, <kbd>Tab</kbd> to every control.</p></article></div></main>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = Module("lesson.js").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -2288,7 +2308,11 @@ func NotFoundPage(v NotFoundView) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 205, "<link rel=\"stylesheet\" href=\"/static/lessons.css\"><main class=\"lessons\" id=\"main\"><h1>Not found</h1><p class=\"lead\">")
+			templ_7745c5c3_Err = Stylesheet("lessons.css").Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 205, "<main class=\"lessons\" id=\"main\"><h1>Not found</h1><p class=\"lead\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
