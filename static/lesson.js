@@ -69,4 +69,6 @@ if (invalid) invalid.focus();
 else if (location.hash === "#verdict") document.getElementById("verdict")?.focus();
 else if (new URLSearchParams(location.search).has("step")) document.getElementById("step-title")?.focus();
 
+// A mark, so load time can be measured from the page itself.
+performance.mark("lesson-ready");
 root.dataset.lessonReady = "1";

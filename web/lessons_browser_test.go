@@ -73,6 +73,11 @@ func TestBrowserLearnerCompletesLessonTwo(t *testing.T) {
 		chromedp.Navigate(b.base+"/lessons"),
 		chromedp.WaitVisible(chromedp.CSS(entry+`[data-progress="not-started"]`)),
 		chromedp.Click(chromedp.CSS(entry+" h2 a")), atStep(0))
+	ms, err := chromedp.Run(b.ctx, chromedp.Evaluate[float64](`performance.getEntriesByName("lesson-ready")[0].startTime`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("lesson 2's first step was ready %.0f ms after navigation start (first load of the lesson page)", ms)
 	b.do(t, "go on to the prediction", chromedp.Click(chromedp.ID("next")), atStep(pi))
 	b.do(t, "predict and save", chromedp.SendKeys(chromedp.ID("answer"), "12"),
 		chromedp.Click(chromedp.ID("save-prediction")), atStep(pi+1))
