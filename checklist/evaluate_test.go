@@ -1,6 +1,8 @@
 package checklist
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -172,8 +174,7 @@ func TestEvaluateReadsTheReportsKeys(t *testing.T) {
 // with no payments database or ledger (the retry family's) does not pass
 // the outbox items on zeros it never measured.
 func TestEvaluateLeavesTheLedgerUnjudgedInRunsWithoutOne(t *testing.T) {
-	two := 2
-	r := sim.Report{DoubleCharges: &two, Injected: map[string]int{"net.drop": 9, "db.fail": 3},
+	r := sim.Report{Counts: []sim.KeyCount{{Key: "double_charges", N: 2}}, Injected: map[string]int{"net.drop": 9, "db.fail": 3},
 		FirstViolation: map[string]int{"double_charges": 40}}
 	got := verdictsByID(Evaluate(r))
 	for _, id := range []string{"atomic-publish", "source-of-truth", "idempotent-consumer", "reconcile-and-alert"} {
@@ -220,4 +221,37 @@ func verdictsByID(vs []Verdict) map[string]Verdict {
 func verdictEqual(a, b Verdict) bool {
 	return a.ID == b.ID && a.Verdict == b.Verdict && a.Evidence == b.Evidence &&
 		a.Count == b.Count && a.Event == b.Event && a.Metric == b.Metric && slices.Equal(a.TurnOn, b.TurnOn)
+}
+
+// A checklist report goes through JSON and back to the same bytes, the
+// simulator's keys (its family's included) first and "checklist" last.
+func TestReportJSONRoundTrips(t *testing.T) {
+	for _, design := range sim.DesignNames() {
+		sc := sim.DefaultScenario()
+		sc.Design, sc.Payments = design, 30
+		res, err := sim.Run(sc, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.Marshal(NewReport(res.Report))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Report
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatalf("%s: %v", design, err)
+		}
+		again, err := json.Marshal(back)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(again, b) {
+			t.Errorf("%s: round trip changed the bytes:\n%s\n%s", design, b, again)
+		}
+		simOnly, _ := json.Marshal(res.Report)
+		want := string(simOnly[:len(simOnly)-1]) + `,"checklist":`
+		if !strings.HasPrefix(string(b), want) || len(back.Checklist) == 0 {
+			t.Errorf("%s: %s does not start with the simulator's report and then its checklist", design, b)
+		}
+	}
 }

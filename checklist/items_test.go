@@ -21,6 +21,9 @@ func reportKeys() map[string]bool {
 		name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
 		keys[name] = true
 	}
+	for _, k := range sim.FamilyReportKeys() {
+		keys[k] = true
+	}
 	return keys
 }
 

@@ -353,18 +353,14 @@ var reportKeys = func() []string {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		k := f.Type.Kind()
-		if f.Type.Kind() == reflect.Pointer {
-			k = f.Type.Elem().Kind()
-		}
-		switch k {
+		switch f.Type.Kind() {
 		case reflect.Int, reflect.Int64, reflect.Bool:
 			if name != "" && name != "-" {
 				out = append(out, name)
 			}
 		}
 	}
-	return out
+	return append(out, sim.FamilyReportKeys()...)
 }()
 
 // ReportKeys lists the report's numeric and boolean keys, as `run -json`

@@ -70,6 +70,10 @@ type family struct {
 	// metrics lists the report keys the family counts, in the order the
 	// UI shows them; invariants are the violation keys among them.
 	metrics, invariants []string
+	// reportKeys are the keys its checker counts beyond the fields every
+	// Report has, in the order the report prints them, each with what it
+	// counts; every one is also in metrics.
+	reportKeys []reportKey
 	// faults lists, in canonical order, the faults its topology can meet;
 	// crash.relay only counts for a design that has a relay.
 	faults []Fault

@@ -32,11 +32,20 @@ const (
 	NodeRegionBDB = "region-b.db"
 )
 
+// ViolationOverdraft is the partition family's violation key.
+const ViolationOverdraft = "overdrafts"
+
 var partitionFamily = &family{
 	nodes:      []string{NodeClient, NodeRegionA, NodeRegionADB, NodeRegionB, NodeRegionBDB},
 	metrics:    []string{"accepted", "declined", "rejected", ViolationOverdraft},
 	invariants: []string{ViolationOverdraft},
 	faults:     []Fault{NetDrop, NetDup, DBFail, CrashService, NetPartition},
+	reportKeys: []reportKey{
+		{"accepted", "debits a region accepted and recorded"},
+		{"declined", "debits refused by a business rule: not enough money in the account"},
+		{"rejected", "debits refused for lack of consistency (the other region could not be reached): the price of consistency, not a violation"},
+		{ViolationOverdraft, "accounts below zero once both regions have merged every debit"},
+	},
 	databases: []DatabaseInfo{
 		{NodeRegionADB, regionStarters},
 		{NodeRegionBDB, regionStarters},
@@ -349,7 +358,9 @@ func (f *partitionRun) check(r *Report, mark func(ev int, key string)) error {
 			mark(f.committed[d.payment], ViolationOverdraft)
 		}
 	}
-	declined, rejected := f.w.moved["declined"], f.w.moved["rejected"]
-	r.Accepted, r.Declined, r.Rejected, r.Overdrafts = &accepted, &declined, &rejected, &overdrafts
+	r.set("accepted", accepted)
+	r.set("declined", f.w.moved["declined"])
+	r.set("rejected", f.w.moved["rejected"])
+	r.set(ViolationOverdraft, overdrafts)
 	return nil
 }

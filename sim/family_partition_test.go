@@ -43,8 +43,8 @@ func TestPartitionCPNeverOverdrawsAndRejectsDuringPartitions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.Overdrafts == nil || *r.Overdrafts != 0 || !r.Converged {
-			t.Errorf("seed %d faults %s duration %v: overdrafts %v converged %v, want a measured 0", seed, mix, dur, r.Overdrafts, r.Converged)
+		if measured(t, r, ViolationOverdraft) != 0 || !r.Converged {
+			t.Errorf("seed %d faults %s duration %v: overdrafts %v converged %v, want a measured 0", seed, mix, dur, measured(t, r, ViolationOverdraft), r.Converged)
 		}
 		if mix[CrashService] != 0 {
 			continue
@@ -64,9 +64,9 @@ func TestPartitionCPNeverOverdrawsAndRejectsDuringPartitions(t *testing.T) {
 		if during > 0 {
 			sawPartitionDuringDebits++
 		}
-		if *r.Rejected < during {
+		if measured(t, r, "rejected") < during {
 			t.Errorf("seed %d faults %s duration %v: %d debits reached region-b during a partition, rejected %d, want at least that many",
-				seed, mix, dur, during, *r.Rejected)
+				seed, mix, dur, during, measured(t, r, "rejected"))
 		}
 	}
 	if sawPartitionDuringDebits < 5 {
@@ -85,9 +85,9 @@ func TestPartitionAPOverdrawsUnderAPartition(t *testing.T) {
 		t.Fatal(err)
 	}
 	calm := runReport(t, partitionScenario("partition-ap", 42, 200, Faults{}, DefaultPartitionDuration))
-	if *r.Overdrafts == 0 || *r.Overdrafts <= *calm.Overdrafts || *r.Rejected != 0 {
+	if measured(t, r, ViolationOverdraft) == 0 || measured(t, r, ViolationOverdraft) <= measured(t, calm, ViolationOverdraft) || measured(t, r, "rejected") != 0 {
 		t.Fatalf("seed 42: overdrafts %d with the link broken, %d without, rejected %d; want more with, and no refusals",
-			*r.Overdrafts, *calm.Overdrafts, *r.Rejected)
+			measured(t, r, ViolationOverdraft), measured(t, calm, ViolationOverdraft), measured(t, r, "rejected"))
 	}
 	ev := events[r.FirstViolation[ViolationOverdraft]-1]
 	if ev.Kind != KindCommit || !strings.HasPrefix(ev.Node, "region-") || ev.Violation != ViolationOverdraft {
@@ -137,7 +137,7 @@ func TestPartitionCPRefusesAtTheNonPrimaryWhenTheLinkIsDown(t *testing.T) {
 			t.Fatalf("event %d: region-b committed while cut off from the primary", ev.ID)
 		}
 	}
-	if toB == 0 || *r.Rejected != toB {
-		t.Errorf("seed 42: %d debits reached region-b, %d rejected; want all of them", toB, *r.Rejected)
+	if toB == 0 || measured(t, r, "rejected") != toB {
+		t.Errorf("seed 42: %d debits reached region-b, %d rejected; want all of them", toB, measured(t, r, "rejected"))
 	}
 }

@@ -30,11 +30,19 @@ const (
 	NodeOrdersDB = "orders.db"
 )
 
+// ViolationOutOfOrder is the reordering family's violation key.
+const ViolationOutOfOrder = "out_of_order_applied"
+
 var reorderFamily = &family{
 	nodes:      []string{NodeClient, NodeService, NodeServiceDB, NodeBus, NodeOrders, NodeOrdersDB},
 	metrics:    []string{"published", "delivered", "applied", "ignored", ViolationOutOfOrder},
 	invariants: []string{ViolationOutOfOrder},
 	faults:     []Fault{NetDrop, NetDup, BusPublishFail, BusAckLost, BusRedeliver, DBFail, CrashService, CrashConsumer},
+	reportKeys: []reportKey{
+		{"applied", "status events the consumer applied"},
+		{"ignored", "status events the consumer ignored as older than what it had"},
+		{ViolationOutOfOrder, "payments whose final status at the consumer is older than the last status sent for them"},
+	},
 	databases: []DatabaseInfo{
 		{NodeServiceDB, []Starter{{"Payments saved", "SELECT COUNT(*) FROM payments"}}},
 		busDatabase,
@@ -42,6 +50,11 @@ var reorderFamily = &family{
 	},
 	open: openReorder,
 }
+
+var (
+	movesApplied = []string{"applied"}
+	movesIgnored = []string{"ignored"}
+)
 
 // reorderRun is one run of the reordering family: its nodes and
 // databases, and per payment the newest status version the broker stored
@@ -158,7 +171,8 @@ func (f *reorderRun) check(r *Report, mark func(ev int, key string)) error {
 		}
 	}
 	rows.Close()
-	applied, ignored := f.w.moved["applied"], f.w.moved["ignored"]
-	r.Applied, r.Ignored, r.OutOfOrderApplied = &applied, &ignored, &outOfOrder
+	r.set("applied", f.w.moved["applied"])
+	r.set("ignored", f.w.moved["ignored"])
+	r.set(ViolationOutOfOrder, outOfOrder)
 	return nil
 }

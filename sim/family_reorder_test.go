@@ -13,9 +13,9 @@ func TestVersionedConsumerNeverAppliesOutOfOrder(t *testing.T) {
 		sc := scenario("consumer-versioned", seed, 80, mix)
 		sc.Jitter = Duration(int64(seed%4) * 2_000_000)
 		r := runReport(t, sc)
-		if r.OutOfOrderApplied == nil || *r.OutOfOrderApplied != 0 || !r.Converged {
+		if measured(t, r, ViolationOutOfOrder) != 0 || !r.Converged {
 			t.Errorf("seed %d faults %s jitter %v: out_of_order_applied %v converged %v, want a measured 0",
-				seed, mix, sc.Jitter, r.OutOfOrderApplied, r.Converged)
+				seed, mix, sc.Jitter, measured(t, r, ViolationOutOfOrder), r.Converged)
 		}
 		if r.Stopped != "quiet" {
 			t.Errorf("seed %d faults %s: stopped %q, want quiet", seed, mix, r.Stopped)
@@ -56,8 +56,8 @@ func TestNaiveConsumerEndsOnOlderStatuses(t *testing.T) {
 			want++
 		}
 	}
-	if want == 0 || *r.OutOfOrderApplied != want {
-		t.Errorf("seed 42: out_of_order_applied %d, counted from the events %d; want equal and above 0", *r.OutOfOrderApplied, want)
+	if want == 0 || measured(t, r, ViolationOutOfOrder) != want {
+		t.Errorf("seed 42: out_of_order_applied %d, counted from the events %d; want equal and above 0", measured(t, r, ViolationOutOfOrder), want)
 	}
 	first := events[r.FirstViolation[ViolationOutOfOrder]-1]
 	if first.Kind != KindCommit || first.Node != NodeOrdersDB || first.Violation != ViolationOutOfOrder {
@@ -72,7 +72,7 @@ func TestWithoutJitterNothingOvertakes(t *testing.T) {
 	sc := scenario("consumer-naive", 42, 200, Faults{})
 	sc.Jitter = 0
 	r := runReport(t, sc)
-	if *r.OutOfOrderApplied != 0 {
-		t.Errorf("seed 42, no jitter: out_of_order_applied %d, want 0", *r.OutOfOrderApplied)
+	if measured(t, r, ViolationOutOfOrder) != 0 {
+		t.Errorf("seed 42, no jitter: out_of_order_applied %d, want 0", measured(t, r, ViolationOutOfOrder))
 	}
 }

@@ -11,17 +11,27 @@ const retrySchema = `
 CREATE TABLE charges (id INTEGER PRIMARY KEY, account TEXT NOT NULL, amount_cents INTEGER NOT NULL);
 CREATE TABLE idempotency_keys (key TEXT PRIMARY KEY, response TEXT NOT NULL);`
 
+// ViolationDoubleCharge is the retry family's violation key.
+const ViolationDoubleCharge = "double_charges"
+
 var retryFamily = &family{
 	nodes:      []string{NodeClient, NodeService, NodeServiceDB},
 	metrics:    []string{"charges", "retries", ViolationDoubleCharge},
 	invariants: []string{ViolationDoubleCharge},
 	faults:     []Fault{NetDrop, NetDup, DBFail, CrashService},
+	reportKeys: []reportKey{
+		{"charges", "charges committed in the payment service's database, every retry's included"},
+		{"retries", "client attempts beyond the first for a payment"},
+		{ViolationDoubleCharge, "client requests (payments) charged more than once"},
+	},
 	databases: []DatabaseInfo{{NodeServiceDB, []Starter{
 		{"Charges", "SELECT COUNT(*), SUM(amount_cents) FROM charges"},
 		{"Idempotency keys", "SELECT * FROM idempotency_keys LIMIT 20"},
 	}}},
 	open: openRetry,
 }
+
+var movesCharges = []string{"charges"}
 
 // retryRun is one run of the retry family: its nodes and database, and
 // the charge events of each client request.
@@ -83,7 +93,8 @@ func (f *retryRun) check(r *Report, mark func(ev int, key string)) error {
 	if tracked != total {
 		return fmt.Errorf("check charges: the database holds %d charges, the run committed %d", total, tracked)
 	}
-	retries := f.w.moved["retries"]
-	r.Charges, r.Retries, r.DoubleCharges = &total, &retries, &double
+	r.set("charges", total)
+	r.set("retries", f.w.moved["retries"])
+	r.set(ViolationDoubleCharge, double)
 	return nil
 }

@@ -22,11 +22,23 @@ const staleSchema = `
 CREATE TABLE payments (id INTEGER PRIMARY KEY, account TEXT NOT NULL, amount_cents INTEGER NOT NULL);
 CREATE INDEX payments_account ON payments (account);`
 
+// The stale-read family's violation keys.
+const (
+	ViolationStale       = "stale_decisions"
+	ViolationLimitBreach = "limit_breaches"
+)
+
 var staleFamily = &family{
 	nodes:      []string{NodeClient, NodeService, NodeServiceDB, NodeReplicaDB},
 	metrics:    []string{"accepted", "declined", ViolationStale, ViolationLimitBreach},
 	invariants: []string{ViolationStale, ViolationLimitBreach},
 	faults:     []Fault{NetDrop, NetDup, DBFail, CrashService},
+	reportKeys: []reportKey{
+		{"accepted", "payments the service accepted and recorded"},
+		{"declined", "requests refused by a business rule: over the customer's limit"},
+		{ViolationStale, "payments accepted on a running total that missed a payment the primary had committed before this one"},
+		{ViolationLimitBreach, "customers whose accepted total exceeds their limit"},
+	},
 	databases: []DatabaseInfo{
 		{NodeServiceDB, []Starter{{"Payments saved", "SELECT COUNT(*) FROM payments"}}},
 		{NodeReplicaDB, []Starter{{"Payments saved", "SELECT COUNT(*) FROM payments"}}},
@@ -167,7 +179,9 @@ func (f *staleRun) check(r *Report, mark func(ev int, key string)) error {
 		mark(f.breach[account], ViolationLimitBreach)
 	}
 	rows.Close()
-	declined := f.w.moved["declined"]
-	r.Accepted, r.Declined, r.StaleDecisions, r.LimitBreaches = &accepted, &declined, &stale, &breaches
+	r.set("accepted", accepted)
+	r.set("declined", f.w.moved["declined"])
+	r.set(ViolationStale, stale)
+	r.set(ViolationLimitBreach, breaches)
 	return nil
 }

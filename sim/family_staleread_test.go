@@ -21,14 +21,14 @@ func TestDecideFromPrimaryNeverStaleNeverBreaches(t *testing.T) {
 		mix := randomMix(seed, 0.15)
 		lag := lags[seed%uint64(len(lags))]
 		r := runReport(t, staleScenario("decide-from-primary", seed, 300, mix, lag))
-		if r.StaleDecisions == nil || *r.StaleDecisions != 0 || r.LimitBreaches == nil || *r.LimitBreaches != 0 {
+		if measured(t, r, ViolationStale) != 0 || measured(t, r, ViolationLimitBreach) != 0 {
 			t.Errorf("seed %d faults %s lag %v: stale_decisions %v limit_breaches %v, want measured zeros",
-				seed, mix, lag, r.StaleDecisions, r.LimitBreaches)
+				seed, mix, lag, measured(t, r, ViolationStale), measured(t, r, ViolationLimitBreach))
 		}
 		if !r.Converged || r.Stopped != "quiet" {
 			t.Errorf("seed %d faults %s lag %v: converged %v stopped %q", seed, mix, lag, r.Converged, r.Stopped)
 		}
-		if *r.Declined > 0 {
+		if measured(t, r, "declined") > 0 {
 			tested++
 		}
 	}
@@ -45,9 +45,9 @@ func TestDecideFromReplicaBreachesTheLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *r.StaleDecisions == 0 || *r.LimitBreaches == 0 || r.Converged {
+	if measured(t, r, ViolationStale) == 0 || measured(t, r, ViolationLimitBreach) == 0 || r.Converged {
 		t.Fatalf("seed 42: stale_decisions %d limit_breaches %d converged %v, want both and not converged",
-			*r.StaleDecisions, *r.LimitBreaches, r.Converged)
+			measured(t, r, ViolationStale), measured(t, r, ViolationLimitBreach), r.Converged)
 	}
 	marked := map[string]int{}
 	for _, ev := range events {
@@ -64,8 +64,8 @@ func TestDecideFromReplicaBreachesTheLimit(t *testing.T) {
 			}
 		}
 	}
-	if marked[ViolationStale] != *r.StaleDecisions || marked[ViolationLimitBreach] != *r.LimitBreaches {
-		t.Errorf("marked %v, report counts stale %d breaches %d", marked, *r.StaleDecisions, *r.LimitBreaches)
+	if marked[ViolationStale] != measured(t, r, ViolationStale) || marked[ViolationLimitBreach] != measured(t, r, ViolationLimitBreach) {
+		t.Errorf("marked %v, report counts stale %d breaches %d", marked, measured(t, r, ViolationStale), measured(t, r, ViolationLimitBreach))
 	}
 }
 
@@ -89,7 +89,7 @@ func TestReplicaLagIsWhatMakesDecisionsStale(t *testing.T) {
 			seen[account] = true
 		}
 	}
-	if wantStale == 0 || *r.StaleDecisions != wantStale {
-		t.Errorf("lag 1m: stale_decisions %d, want %d (every accepted payment but each customer's first)", *r.StaleDecisions, wantStale)
+	if wantStale == 0 || measured(t, r, ViolationStale) != wantStale {
+		t.Errorf("lag 1m: stale_decisions %d, want %d (every accepted payment but each customer's first)", measured(t, r, ViolationStale), wantStale)
 	}
 }

@@ -1,5 +1,15 @@
 package sim
 
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+)
+
 // Report is the checker's verdict on one run. Its JSON keys are a contract
 // shared by `run -json`, the WebSocket stream, the UI's data-metric
 // attributes and the checklist.
@@ -38,56 +48,20 @@ type Report struct {
 	// event that shows it. Keys with no violation are absent.
 	FirstViolation map[string]int `json:"first_violation"`
 
-	// The keys below belong to the later families. Each is set only by the
-	// designs that measure it (see Design.Metrics) and absent otherwise, so
-	// a zero always means "measured, and it held", never "not measured".
-
-	// Charges counts charges committed in the payment service's database,
-	// every retry's included.
-	Charges *int `json:"charges,omitempty"`
-	// Retries counts client attempts beyond the first for a payment.
-	Retries *int `json:"retries,omitempty"`
-	// DoubleCharges counts client requests (payments) charged more than once.
-	DoubleCharges *int `json:"double_charges,omitempty"`
-	// Accepted counts payments the service accepted and recorded.
-	Accepted *int `json:"accepted,omitempty"`
-	// Declined counts requests refused by a business rule: over the
-	// customer's limit, or not enough money in the account.
-	Declined *int `json:"declined,omitempty"`
-	// StaleDecisions counts payments accepted on a running total that
-	// missed a payment the primary had committed before this one.
-	StaleDecisions *int `json:"stale_decisions,omitempty"`
-	// LimitBreaches counts customers whose accepted total exceeds their
-	// limit.
-	LimitBreaches *int `json:"limit_breaches,omitempty"`
-	// Rejected counts requests refused for lack of consistency (the
-	// primary could not be reached): the price of consistency, not a
-	// violation.
-	Rejected *int `json:"rejected,omitempty"`
-	// Overdrafts counts accounts below zero once both regions have merged
-	// every debit.
-	Overdrafts *int `json:"overdrafts,omitempty"`
-	// Applied counts status events the consumer applied.
-	Applied *int `json:"applied,omitempty"`
-	// Ignored counts status events the consumer ignored as older than what
-	// it had.
-	Ignored *int `json:"ignored,omitempty"`
-	// OutOfOrderApplied counts payments whose final status at the consumer
-	// is older than the last status sent for them.
-	OutOfOrderApplied *int `json:"out_of_order_applied,omitempty"`
+	// Counts holds the keys the design's family counts beyond the fields
+	// above, in the order its family_*.go file declares them. In JSON each
+	// is a key of its own after first_violation, as `run -json` prints it.
+	// A design's report holds exactly its family's keys, so a zero always
+	// means "measured, and it held", never "not measured".
+	Counts []KeyCount `json:"-"`
 }
 
 // Violation report keys, the names Event.Violation and FirstViolation use.
+// Each later family declares its own in its family_*.go file.
 const (
 	ViolationLost      = "lost"
 	ViolationPhantom   = "phantom"
 	ViolationDuplicate = "duplicate_effects"
-	// The later families' invariants.
-	ViolationDoubleCharge = "double_charges"
-	ViolationStale        = "stale_decisions"
-	ViolationLimitBreach  = "limit_breaches"
-	ViolationOverdraft    = "overdrafts"
-	ViolationOutOfOrder   = "out_of_order_applied"
 )
 
 // Count returns the report's value for a counter key (any key a design
@@ -115,37 +89,12 @@ func (r Report) count(key string) (int, bool) {
 	case ViolationDuplicate:
 		return r.DuplicateEffects, true
 	}
-	var p *int
-	switch key {
-	case "charges":
-		p = r.Charges
-	case "retries":
-		p = r.Retries
-	case ViolationDoubleCharge:
-		p = r.DoubleCharges
-	case "accepted":
-		p = r.Accepted
-	case "declined":
-		p = r.Declined
-	case ViolationStale:
-		p = r.StaleDecisions
-	case ViolationLimitBreach:
-		p = r.LimitBreaches
-	case "rejected":
-		p = r.Rejected
-	case ViolationOverdraft:
-		p = r.Overdrafts
-	case "applied":
-		p = r.Applied
-	case "ignored":
-		p = r.Ignored
-	case ViolationOutOfOrder:
-		p = r.OutOfOrderApplied
+	for _, c := range r.Counts {
+		if c.Key == key {
+			return c.N, true
+		}
 	}
-	if p == nil {
-		return 0, false
-	}
-	return *p, true
+	return 0, false
 }
 
 // One-key Moves, shared by every event that moves that key so that setting
@@ -155,11 +104,126 @@ var (
 	movesPublished     = []string{"published"}
 	movesDelivered     = []string{"delivered"}
 	movesLedgerEntries = []string{"ledger_entries"}
-	movesCharges       = []string{"charges"}
 	movesRetries       = []string{"retries"}
 	movesAccepted      = []string{"accepted"}
 	movesDeclined      = []string{"declined"}
 	movesRejected      = []string{"rejected"}
-	movesApplied       = []string{"applied"}
-	movesIgnored       = []string{"ignored"}
 )
+
+// KeyCount is one of a family's report keys with its value.
+type KeyCount struct {
+	Key string
+	N   int
+}
+
+// reportKey is a report key a family declares: its JSON name and what it
+// counts.
+type reportKey struct {
+	key, doc string
+}
+
+// set gives the family key key its value. checkRun lists the family's
+// keys, in order and at zero, before its checker runs; setting one it did
+// not declare is a bug in the family.
+func (r *Report) set(key string, n int) {
+	for i := range r.Counts {
+		if r.Counts[i].Key == key {
+			r.Counts[i].N = n
+			return
+		}
+	}
+	panic("sim: report key " + key + " is not declared by design " + r.Design + "'s family")
+}
+
+// FamilyReportKeys lists every key a family declares beyond the fields
+// every report has, as JSON names them, each once, in the order reports
+// print them.
+func FamilyReportKeys() []string { return slices.Clone(familyReportKeys) }
+
+var familyReportKeys = func() []string {
+	var out []string
+	for _, d := range designs {
+		for _, k := range d.family.reportKeys {
+			if !slices.Contains(out, k.key) {
+				out = append(out, k.key)
+			}
+		}
+	}
+	return out
+}()
+
+// reportFields is Report without its methods, for encoding/json to write
+// and read the fields every report has.
+type reportFields Report
+
+// coreKeys are the JSON keys of Report's own fields.
+var coreKeys = func() map[string]bool {
+	keys := map[string]bool{}
+	t := reflect.TypeFor[Report]()
+	for i := range t.NumField() {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "-" {
+			keys[name] = true
+		}
+	}
+	return keys
+}()
+
+// MarshalJSON writes the report's fields, then its family's keys in their
+// order, as one object.
+func (r Report) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(reportFields(r))
+	if err != nil || len(r.Counts) == 0 {
+		return b, err
+	}
+	b = b[:len(b)-1] // the closing brace
+	for i, c := range r.Counts {
+		if coreKeys[c.Key] || slices.ContainsFunc(r.Counts[:i], func(o KeyCount) bool { return o.Key == c.Key }) {
+			return nil, fmt.Errorf("report key %q appears twice", c.Key)
+		}
+		k, err := json.Marshal(c.Key)
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(append(b, ','), k...), ':')
+		b = strconv.AppendInt(b, int64(c.N), 10)
+	}
+	return append(b, '}'), nil
+}
+
+// UnmarshalJSON reads what MarshalJSON writes: a key some family declares
+// (FamilyReportKeys) goes to Counts, in the order it comes, and its value
+// must be an integer; other unknown keys are ignored, as encoding/json
+// does.
+func (r *Report) UnmarshalJSON(data []byte) error {
+	var f reportFields
+	if err := json.Unmarshal(data, &f); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if _, err := dec.Token(); err != nil { // the opening brace
+		return err
+	}
+	var counts []KeyCount
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		key, _ := t.(string)
+		if !slices.Contains(familyReportKeys, key) {
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return err
+			}
+			continue
+		}
+		var n int
+		if err := dec.Decode(&n); err != nil {
+			return fmt.Errorf("report key %q: want an integer: %w", key, err)
+		}
+		counts = append(counts, KeyCount{key, n})
+	}
+	*r = Report(f)
+	r.Counts = counts
+	return nil
+}

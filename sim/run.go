@@ -101,6 +101,9 @@ func checkRun(w *world, d *Design, fam familyRun) (Result, error) {
 			marks = append(marks, Mark{ev, key})
 		}
 	}
+	for _, k := range d.family.reportKeys {
+		r.Counts = append(r.Counts, KeyCount{Key: k.key})
+	}
 	if err := fam.check(&r, mark); err != nil {
 		return Result{}, err
 	}
