@@ -11,7 +11,7 @@ package sim
 type counters struct {
 	rolls   [numFaults]uint32 // scope 0
 	dbRolls [numScopes]uint32 // db.fail, by the database's scope
-	msgs    [len(channelNotes)]uint32
+	msgs    [maxChannels]uint32
 }
 
 // numScopes bounds a roll's scope: 0, or, for db.fail only, a database's

@@ -1,40 +1,50 @@
 package sim
 
-import "strconv"
+import (
+	"fmt"
+	"strconv"
+)
 
 // channel names one kind of message between two nodes. Network faults are
 // keyed by (channel, payment, n-th message), so "the first response to
-// payment 17 is lost" is the same decision in every design.
+// payment 17 is lost" is the same decision in every design. A channel's
+// number is part of that key, so it is written down where the channel is
+// declared, never counted out: a new channel or family moves no other
+// channel's faults.
 type channel uint32
 
-const (
-	chRequest      channel = iota + 1 // client → service: charge this payment
-	chResponse                        // service → client: the answer
-	chPublish                         // publisher → bus
-	chPublishAck                      // bus → publisher
-	chDeliver                         // bus → ledger consumer
-	chConsumerAck                     // ledger consumer → bus
-	chForward                         // region → the other region: decide this debit
-	chReplicate                       // region → the other region: apply this debit
-	chReplicateAck                    // the other region → region: applied
+// maxChannels bounds channel numbers: a payment's message counters are an
+// array this long.
+const maxChannels = 16
+
+// The channels of the roles every family uses. A family declares its own
+// in its family_*.go file, with a number no other channel has.
+var (
+	chRequest     = newChannel(1, "charge request") // client → service: charge this payment
+	chResponse    = newChannel(2, "response")       // service → client: the answer
+	chPublish     = newChannel(3, "publish")        // publisher → bus
+	chPublishAck  = newChannel(4, "publish ack")    // bus → publisher
+	chDeliver     = newChannel(5, "delivery")       // bus → consumer
+	chConsumerAck = newChannel(6, "consumer ack")   // consumer → bus
 )
 
-var channelNotes = [...]string{
-	chRequest: "charge request", chResponse: "response", chPublish: "publish",
-	chPublishAck: "publish ack", chDeliver: "delivery", chConsumerAck: "consumer ack",
-	chForward: "forwarded debit", chReplicate: "replicated debit", chReplicateAck: "replication ack",
-}
-
-// The notes of arrivals, drops and duplicates, built once rather than per
+// channelNotes names each channel in event notes; the others are the notes
+// of its arrivals, duplicates and drops, built once rather than per
 // message.
-var arrivedNotes, duplicateNotes, lostNotes [len(channelNotes)]string
+var channelNotes, arrivedNotes, duplicateNotes, lostNotes [maxChannels]string
 
-func init() {
-	for ch, what := range channelNotes {
-		arrivedNotes[ch] = what + " arrived"
-		duplicateNotes[ch] = what + " arrived again (duplicated by the network)"
-		lostNotes[ch] = what + " lost in the network"
+// newChannel declares channel number id, which events call note. It
+// panics if id is out of range or already declared: two channels sharing
+// a number would share their faults.
+func newChannel(id channel, note string) channel {
+	if id == 0 || id >= maxChannels || note == "" || channelNotes[id] != "" {
+		panic(fmt.Sprintf("sim: channel %d (%q): want a number from 1 to %d that no other channel has, and a note", id, note, maxChannels-1))
 	}
+	channelNotes[id] = note
+	arrivedNotes[id] = note + " arrived"
+	duplicateNotes[id] = note + " arrived again (duplicated by the network)"
+	lostNotes[id] = note + " lost in the network"
+	return id
 }
 
 // delayUs is the keyed one-way delay of a message: uniform over

@@ -35,6 +35,13 @@ const (
 // ViolationOverdraft is the partition family's violation key.
 const ViolationOverdraft = "overdrafts"
 
+// The channels between the regions (see newChannel).
+var (
+	chForward      = newChannel(7, "forwarded debit")  // region → the other region: decide this debit
+	chReplicate    = newChannel(8, "replicated debit") // region → the other region: apply this debit
+	chReplicateAck = newChannel(9, "replication ack")  // the other region → region: applied
+)
+
 var partitionFamily = &family{
 	nodes:      []string{NodeClient, NodeRegionA, NodeRegionADB, NodeRegionB, NodeRegionBDB},
 	metrics:    []string{"accepted", "declined", "rejected", ViolationOverdraft},
