@@ -184,8 +184,8 @@ func (s *Server) handleLesson(w http.ResponseWriter, r *http.Request) {
 }
 
 // lessonSpeed is how fast a run step plays at first, in virtual
-// milliseconds per real second: slow enough to watch the messages.
-const lessonSpeed = "64"
+// milliseconds per real second: the speed of every play-through link.
+var lessonSpeed = strconv.Itoa(sim.PlayThroughSpeed)
 
 // stepInput is what a refused POST brings back to the page: the values as
 // typed and the messages beside their fields.
@@ -783,7 +783,14 @@ func challengeFieldFor(c *lessons.Challenge, field string) string {
 // got).
 func (s *Server) challengeView(r *http.Request, l *lessons.Lesson, step int, p Progress, in stepInput) (ui.ChallengeView, error) {
 	c := l.Steps[step].Challenge
-	cv := ui.ChallengeView{Goal: challengeGoal(c), Tries: p.Tries, Solved: p.Solved, SolutionShown: p.SolutionShown, Error: in.formErr}
+	cv := ui.ChallengeView{Goal: challengeGoal(c), Tries: p.Tries, Solved: p.Solved, SolutionShown: p.SolutionShown, Error: in.formErr,
+		Action: challengeAction[c.Kind]}
+	if c.Kind == lessons.ChallengeQuery {
+		// The run the query reads, with its Tables panel: the schemas are
+		// there, and a query can be tried before it is sent.
+		cv.Run = &ui.RunView{ID: "challenge-", Query: c.Start.Query(), Autoplay: true, Speed: "0", Speeds: playerSpeeds(),
+			Caption: "The run your query reads, played through; open Tables under it to read each database's schema. "}
+	}
 	kept := url.Values{}
 	if p.Challenge != "" {
 		kept, _ = url.ParseQuery(p.Challenge)
@@ -823,6 +830,13 @@ func (s *Server) challengeView(r *http.Request, l *lessons.Lesson, step int, p P
 		cv.Solution = solutionHTML(c)
 	}
 	return cv, nil
+}
+
+// challengeAction is the challenge's button, by kind.
+var challengeAction = map[lessons.ChallengeKind]string{
+	lessons.ChallengeRun:    "Run and check",
+	lessons.ChallengeQuery:  "Run the query and check",
+	lessons.ChallengeReview: "Check my picks",
 }
 
 // startForm is the form a challenge starts with.

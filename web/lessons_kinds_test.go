@@ -56,6 +56,9 @@ func TestQueryChallengeIsSolvedByTheQueryThatFindsExactlyTheLostPayments(t *test
 		!strings.Contains(page, `<textarea id="ch-sql" name="sql"`) {
 		t.Fatal("the query challenge does not offer the run's databases and a query box")
 	}
+	if !strings.Contains(page, `<figure class="ls-run"`) || !strings.Contains(page, `id="try">Run the query and check<`) {
+		t.Error("the query challenge does not embed the run it reads, or its button does not say what it does")
+	}
 	try := func(db, sql string) (int, string) {
 		return me.post("/lessons/"+l.ID+"/challenge", url.Values{"step": {strconv.Itoa(ci)}, "db": {db}, "sql": {sql}})
 	}

@@ -179,7 +179,9 @@ type RevealView struct {
 // change, and the verdict on the learner's last run.
 type ChallengeView struct {
 	// Goal is HTML.
-	Goal   string
+	Goal string
+	// Action is the button's label: what sending the answer does.
+	Action string
 	Fields []ChallengeField
 	// Error is a refusal that names no field.
 	Error string
