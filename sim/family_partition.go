@@ -35,6 +35,9 @@ const (
 // ViolationOverdraft is the partition family's violation key.
 const ViolationOverdraft = "overdrafts"
 
+// tagRegion keys which region a payment's client sends it to.
+var tagRegion = newTag(1005)
+
 // The channels between the regions (see newChannel).
 var (
 	chForward      = newChannel(7, "forwarded debit")  // region → the other region: decide this debit

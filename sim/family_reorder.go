@@ -21,6 +21,9 @@ CREATE TABLE payment_status (payment_id INTEGER PRIMARY KEY, status TEXT NOT NUL
 // in it, from 1.
 var statuses = []string{"created", "captured", "refunded"}
 
+// tagRefund keys which payments are refunded.
+var tagRefund = newTag(1006)
+
 // refundShare is the share of payments that are refunded.
 const refundShare = 0.3
 

@@ -1,5 +1,7 @@
 package sim
 
+import "fmt"
+
 // Keyed randomness. Every random decision in a run is a pure function of the
 // seed and of what the decision is about, never a draw from a shared stream.
 // Whether "payment 17's first publish is lost" depends on (seed,
@@ -36,6 +38,20 @@ const (
 	tagAccount
 	tagBackoff
 	tagKey
-	tagRegion
-	tagRefund
+	firstFamilyTag // a family's own tags start here (see newTag)
 )
+
+// tagsTaken are the family tags newTag has handed out.
+var tagsTaken = map[uint64]bool{}
+
+// newTag declares tag t for a keyed decision a family makes, from the
+// family's own file. A tag is part of its decisions' key, so it is written
+// down rather than counted out: a new family moves no other family's
+// decisions. It panics if t is below firstFamilyTag or already taken.
+func newTag(t uint64) uint64 {
+	if t < firstFamilyTag || tagsTaken[t] {
+		panic(fmt.Sprintf("sim: tag %d: want a number from %d up that no other family has", t, firstFamilyTag))
+	}
+	tagsTaken[t] = true
+	return t
+}
