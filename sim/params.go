@@ -81,8 +81,12 @@ const (
 	// through (the checklist's demos): a 200-payment run lasts about 300
 	// virtual milliseconds, so it plays through in about five seconds.
 	PlayThroughSpeed = 64
-	MinSpeed         = 0.25
-	MaxSpeed         = 100_000
+	// MinSpeed is the slowest a viewer may ask for: a millisecond of
+	// virtual time every four real seconds.
+	MinSpeed = 0.25
+	// MaxSpeed and above play as fast as the viewer takes the events, as
+	// 0 does.
+	MaxSpeed = 100_000
 )
 
 // SpeedAllowed says which playback speeds a viewer may ask for, in every
