@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -12,7 +13,7 @@ import (
 func TestDesignDatabasesAreTheRunsDatabasesAndTheirStartersRun(t *testing.T) {
 	for _, d := range Designs() {
 		var names []string
-		_, err := run(familyScenario(d.Name, 4), nil, func(w *world) error {
+		_, err := run(context.Background(), familyScenario(d.Name, 4), nil, Options{}, func(w *world) error {
 			for _, db := range w.dbs {
 				names = append(names, db.name)
 			}

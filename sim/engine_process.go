@@ -194,12 +194,15 @@ func (p *proc) sleep(d int64) {
 func (p *proc) sleepAs(d int64, background bool) {
 	w := p.w
 	at := max(w.now+d, w.now)
-	if !background && w.resumed == p && w.events < MaxEvents && at <= int64(w.sc.Deadline)/1000 &&
-		(len(w.queue) == 0 || w.queue[0].at > at) {
+	if !background && w.resumed == p && !w.finished && at <= int64(w.sc.Deadline)/1000 &&
+		(len(w.queue) == 0 || w.queue[0].at > at) && (w.ticks+1)%cancelEvery != 0 {
 		// Nothing is due before p wakes, and the loop resumed p: the
 		// loop's next step would be to resume p again. Take that step
 		// here, with the loop's bookkeeping, and save the round trip
-		// through the queue and two coroutine switches.
+		// through the queue and two coroutine switches. A step on which
+		// the loop looks at its context goes the long way, so that a
+		// process that only sleeps still gets cancelled.
+		w.ticks++
 		w.seq++
 		w.fgEpoch++
 		w.now = at

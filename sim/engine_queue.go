@@ -117,11 +117,30 @@ func (w *world) push(at int64, background bool) *item {
 	return it
 }
 
-// loop runs items until the run is quiet, passes its deadline or reaches the
-// event limit.
+// cancelEvery is how many steps the loop takes between two looks at its
+// context: often enough that a cancelled run stops within a millisecond
+// or so, rarely enough that the look costs nothing measurable.
+const cancelEvery = 1024
+
+// tick counts one step of the run and says whether this step is one on
+// which the loop looks at its context.
+func (w *world) tick() bool {
+	w.ticks++
+	return w.ticks%cancelEvery == 0
+}
+
+// loop runs items until the run is quiet, passes its deadline, spends its
+// event budget or is cancelled.
 func (w *world) loop() {
 	deadline := int64(w.sc.Deadline) / 1000
 	for len(w.queue) > 0 {
+		if w.finished { // the event budget ran out during the last step
+			return
+		}
+		if w.tick() && w.ctx.Err() != nil {
+			w.stopped = "cancelled"
+			return
+		}
 		at, next := w.queue[0].at, w.queue[0].it
 		if w.foreground == 0 && next.epoch == w.fgEpoch {
 			w.stopped = "quiet"
@@ -130,10 +149,6 @@ func (w *world) loop() {
 		if at > deadline {
 			w.now = deadline
 			w.stopped = "deadline"
-			return
-		}
-		if w.events >= MaxEvents {
-			w.stopped = "event-limit"
 			return
 		}
 		w.queue.pop()
@@ -153,5 +168,7 @@ func (w *world) loop() {
 		*next = item{}
 		w.free = append(w.free, next)
 	}
-	w.stopped = "quiet"
+	if !w.finished {
+		w.stopped = "quiet"
+	}
 }

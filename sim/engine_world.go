@@ -1,5 +1,7 @@
 package sim
 
+import "context"
+
 // world is one run in progress: the clock and the queue, the processes and
 // the nodes they run on, the network, the databases and the bus. It knows
 // no design family: a family builds its topology from these parts (see
@@ -26,6 +28,14 @@ type world struct {
 	stopped  string
 	finished bool // the run is over: stopping processes emits nothing
 
+	// maxEvents is the run's event budget: the event that would exceed it
+	// is not emitted, and the run stops with "event-limit".
+	maxEvents int
+	// ctx cancels the run; the loop looks at it once every cancelEvery
+	// steps, counted in ticks.
+	ctx   context.Context
+	ticks uint64
+
 	counters []counters // per payment, from 0
 	injected [numFaults]int
 	msgSeq   int
@@ -47,14 +57,25 @@ type world struct {
 	cut func(from, to *node, at int64) bool
 }
 
-func newWorld(sc Scenario, sink func(*Event)) *world {
-	return &world{sc: sc, sink: sink, counters: make([]counters, sc.Payments+1), moved: map[string]int{}}
+func newWorld(ctx context.Context, sc Scenario, sink func(*Event), maxEvents int) *world {
+	return &world{sc: sc, sink: sink, counters: make([]counters, sc.Payments+1), moved: map[string]int{},
+		ctx: ctx, maxEvents: maxEvents,
+		// The first step looks at ctx: a run cancelled before it starts
+		// does nothing.
+		ticks: cancelEvery - 1}
 }
 
 // emit numbers an event, updates what the checker tracks, and hands it to
 // the sink. It returns the event's id.
 func (w *world) emit(ev Event) int {
 	if w.finished {
+		return 0
+	}
+	if w.events >= w.maxEvents {
+		// The budget is spent: this event and every later one is not
+		// emitted, and the loop stops after the step in progress.
+		w.finished = true
+		w.stopped = "event-limit"
 		return 0
 	}
 	w.events++

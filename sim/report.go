@@ -40,7 +40,8 @@ type Report struct {
 	// EndMs is the virtual time the run stopped at, in milliseconds.
 	EndMs int64 `json:"end_ms"`
 	// Stopped says why the run ended: "quiet" (nothing left to do),
-	// "deadline" or "event-limit".
+	// "deadline", "event-limit" (the event budget was spent) or "cancelled"
+	// (the run's context was cancelled; see RunContext).
 	Stopped string `json:"stopped"`
 	// Injected counts, per fault name, how often that fault fired.
 	Injected map[string]int `json:"injected"`

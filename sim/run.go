@@ -1,6 +1,9 @@
 package sim
 
-import "slices"
+import (
+	"context"
+	"slices"
+)
 
 // Result is what a run produces besides its event stream.
 type Result struct {
@@ -20,17 +23,44 @@ type Mark struct {
 // event as it happens; the pointer is only valid during the call. The same
 // scenario always gives the same events and the same Result.
 func Run(sc Scenario, sink func(*Event)) (Result, error) {
-	return run(sc, sink, nil)
+	return run(context.Background(), sc, sink, Options{}, nil)
 }
 
-// run is Run; keep, if not nil, sees the finished world after the check and
-// before its databases close (Snapshot copies them out there).
-func run(sc Scenario, sink func(*Event), keep func(w *world) error) (Result, error) {
+// Options bound one run beyond what its scenario says.
+type Options struct {
+	// MaxEvents is the run's event budget: a run that would emit more
+	// stops with exactly MaxEvents events and Report.Stopped =
+	// "event-limit". Zero or more than the package's MaxEvents means
+	// MaxEvents.
+	MaxEvents int
+}
+
+// maxEvents is the budget o sets.
+func (o Options) maxEvents() int {
+	if o.MaxEvents <= 0 || o.MaxEvents > MaxEvents {
+		return MaxEvents
+	}
+	return o.MaxEvents
+}
+
+// RunContext is Run, bounded by ctx and opts. A run whose ctx is cancelled
+// stops within about a thousand steps of the cancellation (well under a
+// millisecond of simulation) and is checked as far as it got, with
+// Report.Stopped = "cancelled"; the error is nil, as for any other stop.
+// What a run does before its ctx is cancelled, and so its events, does not
+// depend on ctx.
+func RunContext(ctx context.Context, sc Scenario, sink func(*Event), opts Options) (Result, error) {
+	return run(ctx, sc, sink, opts, nil)
+}
+
+// run is RunContext; keep, if not nil, sees the finished world after the
+// check and before its databases close (Snapshot copies them out there).
+func run(ctx context.Context, sc Scenario, sink func(*Event), opts Options, keep func(w *world) error) (Result, error) {
 	if err := sc.Validate(); err != nil {
 		return Result{}, err
 	}
 	d, _ := lookupDesign(sc.Design)
-	w := newWorld(sc, sink)
+	w := newWorld(ctx, sc, sink, opts.maxEvents())
 	defer func() {
 		for _, db := range w.dbs {
 			db.close()
@@ -64,13 +94,13 @@ func run(sc Scenario, sink func(*Event), keep func(w *world) error) (Result, err
 // Record runs sc and returns every event with its Violation set from the
 // checker's marks, and the report.
 func Record(sc Scenario) ([]Event, Report, error) {
-	return record(sc, nil)
+	return record(context.Background(), sc, Options{}, nil)
 }
 
-// record is Record with run's keep hook.
-func record(sc Scenario, keep func(w *world) error) ([]Event, Report, error) {
+// record is Record, bounded as RunContext is, with run's keep hook.
+func record(ctx context.Context, sc Scenario, opts Options, keep func(w *world) error) ([]Event, Report, error) {
 	var events []Event
-	res, err := run(sc, func(ev *Event) { events = append(events, *ev) }, keep)
+	res, err := run(ctx, sc, func(ev *Event) { events = append(events, *ev) }, opts, keep)
 	if err != nil {
 		return nil, Report{}, err
 	}

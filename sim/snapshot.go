@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"strings"
@@ -43,8 +44,15 @@ type TableInfo struct {
 // RecordSnapshot is Record, and also copies out every node database as
 // the run left it, for queries after the run.
 func RecordSnapshot(sc Scenario) ([]Event, Report, *Snapshot, error) {
+	return RecordSnapshotContext(context.Background(), sc, Options{})
+}
+
+// RecordSnapshotContext is RecordSnapshot, bounded by ctx and opts as
+// RunContext is; a cancelled run has Report.Stopped = "cancelled" and the
+// events and databases as far as it got.
+func RecordSnapshotContext(ctx context.Context, sc Scenario, opts Options) ([]Event, Report, *Snapshot, error) {
 	var snap *Snapshot
-	events, rep, err := record(sc, func(w *world) (err error) {
+	events, rep, err := record(ctx, sc, opts, func(w *world) (err error) {
 		snap, err = takeSnapshot(w)
 		return err
 	})
@@ -58,7 +66,7 @@ func RecordSnapshot(sc Scenario) ([]Event, Report, *Snapshot, error) {
 // pure function of sc, so its final state is too.
 func RunSnapshot(sc Scenario) (Result, *Snapshot, error) {
 	var snap *Snapshot
-	res, err := run(sc, nil, func(w *world) (err error) {
+	res, err := run(context.Background(), sc, nil, Options{}, func(w *world) (err error) {
 		snap, err = takeSnapshot(w)
 		return err
 	})
