@@ -41,53 +41,80 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return usageError{err}
 	}
-	return writeRun(sc, *asJSON, *eventsFile, stdout)
+	// Open the events file before the run, so that a path that cannot be
+	// written fails at once rather than after the whole simulation.
+	var events *os.File
+	if *eventsFile != "" {
+		if events, err = os.Create(*eventsFile); err != nil {
+			return usageError{fmt.Errorf("-events %s cannot be written: %w", *eventsFile, err)}
+		}
+	}
+	return writeRun(ctx, sc, *asJSON, events, stdout)
 }
 
-// writeRun runs sc, writes its events to eventsFile if set, and prints the
-// report.
-func writeRun(sc sim.Scenario, asJSON bool, eventsFile string, stdout io.Writer) error {
-	res, err := sim.Run(sc, nil)
+// interrupted is the error of a run stopped by Ctrl-C (or SIGTERM): the
+// report of the run as far as it got has been printed; the process exits
+// with status 130, as a shell does for a command interrupted by SIGINT.
+type interrupted struct{ msg string }
+
+func (e interrupted) Error() string { return e.msg }
+
+// writeRun runs sc until it ends or ctx is cancelled, writes its events to
+// events if not nil (and closes it), and prints the report. A cancelled run
+// prints the report of what it did, with stopped: cancelled, and returns an
+// interrupted error.
+func writeRun(ctx context.Context, sc sim.Scenario, asJSON bool, events *os.File, stdout io.Writer) (err error) {
+	if events != nil {
+		defer func() {
+			if cerr := events.Close(); err == nil && cerr != nil {
+				err = fmt.Errorf("writing -events %s: %w", events.Name(), cerr)
+			}
+		}()
+	}
+	res, err := sim.RunContext(ctx, sc, nil, sim.Options{})
 	if err != nil {
 		return err
 	}
-	if eventsFile != "" {
-		if err := writeEvents(sc, res.Marks, eventsFile); err != nil {
+	r := res.Report
+	if events != nil && r.Stopped != "cancelled" {
+		if err := writeEvents(ctx, sc, r, res.Marks, events); err != nil {
 			return err
 		}
 	}
-	out := checklist.NewReport(res.Report)
+	out := checklist.NewReport(r)
 	if asJSON {
 		b, err := json.Marshal(out)
 		if err != nil {
 			return err
 		}
-		_, err = fmt.Fprintf(stdout, "%s\n", b)
+		if _, err = fmt.Fprintf(stdout, "%s\n", b); err != nil {
+			return err
+		}
+	} else if err := writeSummary(ctx, stdout, sc, r); err != nil {
 		return err
 	}
-	return writeSummary(stdout, sc, res.Report)
+	if r.Stopped == "cancelled" {
+		msg := fmt.Sprintf("interrupted after %d events; the report covers the run that far", r.Events)
+		if events != nil {
+			msg += fmt.Sprintf(", and -events %s holds no events", events.Name())
+		}
+		return interrupted{msg}
+	}
+	return nil
 }
 
-// writeEvents writes every event of sc as JSON lines, each carrying the
-// violation it is evidence of. The checker only knows those at the end of a
-// run, and holding a large run's events in memory to mark them would cost
-// hundreds of megabytes; a run is deterministic, so running it a second
-// time and marking the events as they stream costs time, not memory.
-func writeEvents(sc sim.Scenario, marks []sim.Mark, path string) (err error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := f.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("writing %s: %w", path, cerr)
-		}
-	}()
+// writeEvents writes every event of sc as JSON lines to f, each carrying
+// the violation it is evidence of. The checker only knows those at the end
+// of a run, and holding a large run's events in memory to mark them would
+// cost hundreds of megabytes; a run is deterministic, so running it a
+// second time, to exactly as many events as the first, and marking the
+// events as they stream costs time, not memory.
+func writeEvents(ctx context.Context, sc sim.Scenario, r sim.Report, marks []sim.Mark, f *os.File) error {
 	bw := bufio.NewWriterSize(f, 1<<16)
 	enc := json.NewEncoder(bw)
 	var writeErr error
 	next := 0
-	_, err = sim.Run(sc, func(ev *sim.Event) {
+	again, err := sim.RunContext(ctx, sc, func(ev *sim.Event) {
 		if next < len(marks) && marks[next].Event == ev.ID {
 			ev.Violation = marks[next].Violation
 			next++
@@ -95,7 +122,7 @@ func writeEvents(sc sim.Scenario, marks []sim.Mark, path string) (err error) {
 		if writeErr == nil {
 			writeErr = enc.Encode(ev)
 		}
-	})
+	}, sim.Options{MaxEvents: r.Events})
 	if err != nil {
 		return err
 	}
@@ -103,14 +130,18 @@ func writeEvents(sc sim.Scenario, marks []sim.Mark, path string) (err error) {
 		writeErr = bw.Flush()
 	}
 	if writeErr != nil {
-		return fmt.Errorf("writing %s: %w", path, writeErr)
+		return fmt.Errorf("writing -events %s: %w", f.Name(), writeErr)
+	}
+	if again.Report.Stopped == "cancelled" {
+		return interrupted{fmt.Sprintf("interrupted while writing -events %s; it holds the first %d of %d events",
+			f.Name(), again.Report.Events, r.Events)}
 	}
 	return nil
 }
 
 // writeSummary prints the design's own counters, then whether its
 // invariants held and, for each one broken, the first event that shows it.
-func writeSummary(w io.Writer, sc sim.Scenario, r sim.Report) error {
+func writeSummary(ctx context.Context, w io.Writer, sc sim.Scenario, r sim.Report) error {
 	faults := sc.Faults.String()
 	if faults == "" {
 		faults = "none"
@@ -136,7 +167,7 @@ func writeSummary(w io.Writer, sc sim.Scenario, r sim.Report) error {
 		return nil
 	}
 	fmt.Fprintf(w, "  NOT converged: %s (%d events, %d ms virtual, stopped: %s)\n", broken, r.Events, r.EndMs, r.Stopped)
-	evidence, err := firstViolations(sc, r)
+	evidence, err := firstViolations(ctx, sc, r)
 	if err != nil {
 		return err
 	}
@@ -154,19 +185,24 @@ func writeSummary(w io.Writer, sc sim.Scenario, r sim.Report) error {
 // its first violation. The report holds only the ids; the run is
 // deterministic, so running it again yields the very same events to pick
 // them from, without keeping the whole stream in memory.
-func firstViolations(sc sim.Scenario, r sim.Report) (map[string]sim.Event, error) {
+// A cancelled run's evidence is not looked for: finding it means running
+// the simulation again, which is what Ctrl-C asked to stop.
+func firstViolations(ctx context.Context, sc sim.Scenario, r sim.Report) (map[string]sim.Event, error) {
 	want := map[int]string{}
 	for k, id := range r.FirstViolation {
 		want[id] = k
 	}
 	out := map[string]sim.Event{}
-	_, err := sim.Run(sc, func(ev *sim.Event) {
+	if r.Stopped == "cancelled" {
+		return out, nil
+	}
+	_, err := sim.RunContext(ctx, sc, func(ev *sim.Event) {
 		if k, ok := want[ev.ID]; ok {
 			e := *ev
 			e.Args = slices.Clone(e.Args) // the sink's event is reused after the call
 			out[k] = e
 		}
-	})
+	}, sim.Options{MaxEvents: r.Events})
 	return out, err
 }
 

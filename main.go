@@ -21,7 +21,8 @@ func main() {
 }
 
 // exitCode turns run's error into the process's exit status, in one place:
-// 0 for success, 2 for bad input (the message names the field), 1 otherwise.
+// 0 for success, 2 for bad input (the message names the field), 130 for a
+// run interrupted by Ctrl-C (its report is printed), 1 otherwise.
 func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return 0
@@ -30,6 +31,10 @@ func exitCode(err error, stderr io.Writer) int {
 	var u usageError
 	if errors.As(err, &u) {
 		return 2
+	}
+	var i interrupted
+	if errors.As(err, &i) {
+		return 130
 	}
 	return 1
 }

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"partialtruth/sim"
+)
+
+// Ctrl-C cancels main's context: run stops, prints the report of what it
+// did with stopped: cancelled, leaves -events empty and exits 130.
+func TestRunInterruptedPrintsWhatItHas(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	for _, asJSON := range []bool{true, false} {
+		args := []string{"run", "-design", "dual-write", "-payments", "100000", "-faults", "bus.publish.fail=0.5", "-events", path}
+		if asJSON {
+			args = append(args, "-json")
+		}
+		var out, errb bytes.Buffer
+		code := exitCode(run(ctx, args, &out, &errb), &errb)
+		if code != 130 || !strings.Contains(errb.String(), "interrupted after") {
+			t.Errorf("json %v: exit %d, stderr %q; want 130 and interrupted", asJSON, code, errb.String())
+		}
+		if asJSON {
+			var r sim.Report
+			if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+				t.Fatalf("%q: %v", out.String(), err)
+			}
+			if r.Stopped != "cancelled" || r.Payments != 100000 {
+				t.Errorf("report %+v, want stopped cancelled", r)
+			}
+		} else if !strings.Contains(out.String(), "stopped: cancelled") {
+			t.Errorf("summary %q does not say stopped: cancelled", out.String())
+		}
+		if data, err := os.ReadFile(path); err != nil || len(data) != 0 {
+			t.Errorf("-events after an interrupted run: %d bytes, %v", len(data), err)
+		}
+	}
+}
+
+// -events is opened before the run: a path that cannot be written fails
+// with status 2, naming the flag, and prints no report.
+func TestRunEventsUnwritableFailsFirst(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "no-such-dir", "events.jsonl")
+	out, stderr, code := runCLI(t, "run", "-design", "dual-write", "-payments", "100000", "-events", path)
+	if code != 2 || !strings.Contains(stderr, "-events "+path) || out != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 2 naming -events and no report", code, out, stderr)
+	}
+}
