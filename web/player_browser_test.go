@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -20,7 +21,7 @@ import (
 func TestBrowserASecondPlayerMountsOnAnySourceOfRuns(t *testing.T) {
 	sc := sim.DefaultScenario()
 	sc.Design, sc.Seed, sc.Payments, sc.Faults = "outbox", 9, 30, sim.Faults{}.Set(sim.BusAckLost, 0.3)
-	rec, err := record(sc)
+	rec, err := record(context.Background(), sc)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 
@@ -29,11 +30,15 @@ type recording struct {
 	tables *sim.Snapshot
 }
 
-// record simulates sc with sim.RecordSnapshot and encodes the result.
-func record(sc sim.Scenario) (*recording, error) {
-	events, rep, tables, err := sim.RecordSnapshot(sc)
+// record simulates sc with sim.RecordSnapshotContext and encodes the
+// result; a run cancelled by ctx returns ctx's cause and no recording.
+func record(ctx context.Context, sc sim.Scenario) (*recording, error) {
+	events, rep, tables, err := sim.RecordSnapshotContext(ctx, sc, sim.Options{})
 	if err != nil {
 		return nil, err
+	}
+	if rep.Stopped == "cancelled" {
+		return nil, context.Cause(ctx)
 	}
 	d, ok := sim.LookupDesign(sc.Design)
 	if !ok { // Record validated the design; this would be a sim bug

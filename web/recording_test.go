@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"net/url"
 	"testing"
@@ -36,7 +37,7 @@ func TestCanonicalQueryReadsBackAsTheSameScenario(t *testing.T) {
 func TestRecordingSlicesEventsAsAJSONArray(t *testing.T) {
 	sc := sim.DefaultScenario()
 	sc.Payments = 3
-	rec, err := record(sc)
+	rec, err := record(context.Background(), sc)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,6 +39,10 @@ type flight struct {
 	done chan struct{}
 	rec  *recording
 	err  error
+	// cancel stops the simulation; nil for a flight taken from the cache.
+	cancel context.CancelCauseFunc
+	// waiters counts the get calls waiting for it, under recordings.mu.
+	waiters int
 }
 
 // errServerClosing refuses work once the server is shutting down.
@@ -53,15 +57,22 @@ func newRecordings(budget int) *recordings {
 
 // get returns the recording of each scenario, simulating those no one has
 // yet, side by side. It returns early with ctx's cause if ctx ends first;
-// the simulations still finish and are kept for the next viewer.
+// a simulation that then has no one else waiting for it is cancelled at
+// once (and not kept), while one that another viewer still waits for
+// finishes and is kept.
 func (c *recordings) get(ctx context.Context, scs ...sim.Scenario) ([]*recording, error) {
-	flights := make([]*flight, len(scs))
-	for i, sc := range scs {
+	flights := make([]*flight, 0, len(scs))
+	defer func() {
+		for _, f := range flights {
+			c.leave(f)
+		}
+	}()
+	for _, sc := range scs {
 		f, err := c.start(sc)
 		if err != nil {
 			return nil, err
 		}
-		flights[i] = f
+		flights = append(flights, f)
 	}
 	out := make([]*recording, len(scs))
 	for i, f := range flights {
@@ -78,8 +89,10 @@ func (c *recordings) get(ctx context.Context, scs ...sim.Scenario) ([]*recording
 	return out, nil
 }
 
-// start returns the flight that has or will have sc's recording: a landed
-// one from the cache, the one already under way, or a new one.
+// start returns the flight that has or will have sc's recording, with the
+// caller counted as one of its waiters: a landed one from the cache, the
+// one already under way, or a new one. The caller calls leave when it
+// stops waiting.
 func (c *recordings) start(sc sim.Scenario) (*flight, error) {
 	key := sc.Query()
 	c.mu.Lock()
@@ -93,24 +106,66 @@ func (c *recordings) start(sc sim.Scenario) (*flight, error) {
 	}
 	f, ok := c.flights[key]
 	if !ok {
-		f = &flight{done: make(chan struct{})}
+		ctx, cancel := context.WithCancelCause(context.Background())
+		f = &flight{done: make(chan struct{}), cancel: cancel}
 		c.flights[key] = f
 		c.wg.Add(1)
-		go c.fly(key, sc, f)
+		go c.fly(ctx, key, sc, f)
 	}
+	f.waiters++
 	return f, nil
 }
+
+// leave says one waiter of f no longer waits. When none is left and f has
+// not landed, its simulation is cancelled and f is forgotten, so the next
+// viewer of the same scenario starts afresh rather than joining a flight
+// that is being abandoned.
+func (c *recordings) leave(f *flight) {
+	if f.cancel == nil { // a landed flight from the cache
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f.waiters--
+	if f.waiters > 0 {
+		return
+	}
+	select {
+	case <-f.done:
+		return
+	default:
+	}
+	f.cancel(errAbandoned)
+	for key, g := range c.flights {
+		if g == f {
+			delete(c.flights, key)
+		}
+	}
+}
+
+// errAbandoned is the cause of a simulation cancelled because no one
+// waits for it any more.
+var errAbandoned = errors.New("no one waits for this run any more")
 
 // landed is the done channel of a flight that was over before it began.
 var landed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
-func (c *recordings) fly(key string, sc sim.Scenario, f *flight) {
+// fly simulates sc for f once a slot is free, unless f is cancelled first;
+// a cancelled simulation stops within a millisecond or so and is not kept.
+func (c *recordings) fly(ctx context.Context, key string, sc sim.Scenario, f *flight) {
 	defer c.wg.Done()
-	c.slots <- struct{}{}
-	f.rec, f.err = record(sc)
-	<-c.slots
+	select {
+	case c.slots <- struct{}{}:
+		f.rec, f.err = record(ctx, sc)
+		<-c.slots
+	case <-ctx.Done():
+		f.err = context.Cause(ctx)
+	}
+	f.cancel(nil) // release the context's resources
 	c.mu.Lock()
-	delete(c.flights, key)
+	if c.flights[key] == f {
+		delete(c.flights, key)
+	}
 	if f.err == nil {
 		c.keep(key, f.rec)
 	}

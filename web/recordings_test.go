@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -44,7 +45,7 @@ func TestViewersOfOneScenarioShareOneSimulation(t *testing.T) {
 }
 
 func TestRecordingsKeepToTheirBudget(t *testing.T) {
-	a, err := record(small(10, "dual-write"))
+	a, err := record(context.Background(), small(10, "dual-write"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,5 +81,97 @@ func TestWaitingForASimulationStopsWithTheViewer(t *testing.T) {
 	c.close() // waits for the simulation that was started
 	if _, err := c.get(t.Context(), small(5, "dual-write")); !errors.Is(err, errServerClosing) {
 		t.Fatalf("get after close = %v, want %v", err, errServerClosing)
+	}
+}
+
+// flightOf returns the flight under way for sc, or nil.
+func (c *recordings) flightOf(sc sim.Scenario) *flight {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.flights[sc.Query()]
+}
+
+// waitForFlight waits until a flight for sc is under way with n waiters.
+func waitForFlight(t *testing.T, c *recordings, sc sim.Scenario, n int) *flight {
+	t.Helper()
+	for {
+		c.mu.Lock()
+		f := c.flights[sc.Query()]
+		ok := f != nil && f.waiters == n
+		c.mu.Unlock()
+		if ok {
+			return f
+		}
+		runtime.Gosched()
+	}
+}
+
+// A simulation whose only viewer leaves is cancelled, whether it waits for
+// a slot or is running, is not kept, and a later viewer starts afresh.
+func TestAbandonedSimulationIsCancelled(t *testing.T) {
+	for _, queued := range []bool{true, false} {
+		c := newRecordings(1 << 30)
+		if queued {
+			for range cap(c.slots) {
+				c.slots <- struct{}{}
+			}
+		}
+		sc := small(MaxWebPayments, "outbox-idempotent")
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error)
+		go func() {
+			_, err := c.get(ctx, sc)
+			done <- err
+		}()
+		f := waitForFlight(t, c, sc, 1)
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("queued %v: get = %v, want the viewer's cancellation", queued, err)
+		}
+		<-f.done
+		if !errors.Is(f.err, errAbandoned) || f.rec != nil {
+			t.Errorf("queued %v: the abandoned simulation ended with %v, want %v and no recording", queued, f.err, errAbandoned)
+		}
+		if c.flightOf(sc) != nil || c.lru.Len() != 0 {
+			t.Errorf("queued %v: the abandoned flight is still listed or kept", queued)
+		}
+		if queued {
+			for range cap(c.slots) {
+				<-c.slots
+			}
+		}
+		c.close()
+	}
+}
+
+// When one of two viewers of a simulation leaves, the other still gets it.
+func TestSimulationWantedByAnotherViewerGoesOn(t *testing.T) {
+	c := newRecordings(1 << 30)
+	defer c.close()
+	sc := small(300, "outbox")
+	ctx, cancel := context.WithCancel(t.Context())
+	left := make(chan error)
+	go func() {
+		_, err := c.get(ctx, sc)
+		left <- err
+	}()
+	stays := make(chan error)
+	go func() {
+		recs, err := c.get(t.Context(), sc)
+		if err == nil && recs[0].events() == 0 {
+			err = errors.New("an empty recording")
+		}
+		stays <- err
+	}()
+	f := waitForFlight(t, c, sc, 2)
+	cancel()
+	if err := <-left; !errors.Is(err, context.Canceled) {
+		t.Errorf("the viewer who left got %v", err)
+	}
+	if err := <-stays; err != nil {
+		t.Errorf("the viewer who stayed got %v", err)
+	}
+	if f.err != nil || f.rec == nil {
+		t.Errorf("the shared simulation ended with %v", f.err)
 	}
 }

@@ -44,16 +44,18 @@ type session struct {
 	followers map[follower]struct{}
 	starts    uint64 // start calls so far; the latest one wins
 	installed uint64 // the start call whose run is the current one
-	gen       int    // the current run's number, from 1; 0 before the first run
-	pb        *playback
-	meta      []byte   // the current run's meta message
-	reports   [][]byte // each side's report message
-	cursor    []byte   // the last cursor message, encoded once
-	cursorAt  cursorMsg
-	cursorVer int // counts cursor changes, so followers see a new one
-	encodes   int // messages encoded so far, for tests
-	pacerStop chan struct{}
-	wg        sync.WaitGroup // the pacer
+	// cancelStart cancels the latest start while it waits for its run.
+	cancelStart context.CancelCauseFunc
+	gen         int // the current run's number, from 1; 0 before the first run
+	pb          *playback
+	meta        []byte   // the current run's meta message
+	reports     [][]byte // each side's report message
+	cursor      []byte   // the last cursor message, encoded once
+	cursorAt    cursorMsg
+	cursorVer   int // counts cursor changes, so followers see a new one
+	encodes     int // messages encoded so far, for tests
+	pacerStop   chan struct{}
+	wg          sync.WaitGroup // the pacer
 }
 
 // follower is what a session wakes. A viewer is one; a room's fan-out
@@ -65,6 +67,9 @@ type follower interface {
 	// poke says the playhead moved or the run changed.
 	poke()
 }
+
+// errSuperseded cancels a start that a newer one replaced.
+var errSuperseded = errors.New("a newer run replaced this one")
 
 // errNoRun refuses a playhead move before any run has started.
 var errNoRun = errors.New("the session has no run yet")
@@ -106,18 +111,36 @@ func (ss *session) close() {
 // start makes the run of scs (one scenario per side) the session's run,
 // simulating the sides no one has yet, at speed (already checked with
 // checkSpeed), playing at once if autoplay. It returns when the run is in
-// place, or early with ctx's cause; if another start began after this one
-// and has already installed its run, this one's run is dropped.
+// place, or early with ctx's cause; a start that begins after this one
+// cancels this one's wait (it returns nil, and its simulation stops unless
+// someone else waits for it), and if the newer one has already installed
+// its run, this one's run is dropped.
 func (ss *session) start(ctx context.Context, scs []sim.Scenario, speed float64, autoplay bool) error {
 	if _, err := checkSpeed(speed); err != nil {
 		return &sim.InputError{Field: "speed", Msg: err.Error()}
 	}
+	// A newer start replaces this one: it cancels this one's wait, and
+	// so the simulation if no one else waits for it.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	ss.mu.Lock()
 	ss.starts++
 	ticket := ss.starts
+	if ss.cancelStart != nil {
+		ss.cancelStart(errSuperseded)
+	}
+	ss.cancelStart = cancel
 	ss.mu.Unlock()
 	recs, err := ss.recs.get(ctx, scs...)
+	ss.mu.Lock()
+	if ss.starts == ticket {
+		ss.cancelStart = nil
+	}
+	ss.mu.Unlock()
 	if err != nil {
+		if errors.Is(context.Cause(ctx), errSuperseded) {
+			return nil // the newer run is the session's to install
+		}
 		return err
 	}
 	meta := metaMsg{Type: msgMeta, Runs: make([]runMeta, len(recs))}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -198,5 +199,31 @@ func TestAViewerWhoJoinsLateGetsTheWholeRun(t *testing.T) {
 	p := dial(t, ts).playToDone()
 	if len(p.events[0]) != p.meta.Runs[0].Events || p.cursor.Shown[0] != p.meta.Runs[0].Events || p.cursor.Playing {
 		t.Fatalf("a late viewer got %d of %d events and cursor %+v", len(p.events[0]), p.meta.Runs[0].Events, p.cursor)
+	}
+}
+
+// A newer run on a session cancels the older one's simulation, which no
+// one else waits for, and becomes the session's run.
+func TestANewerRunCancelsTheOlder(t *testing.T) {
+	s := newTestServer(t)
+	ss := newSession(s.clock, s.recs, s.log)
+	defer ss.close()
+	big := scenarios(t, "", "design", "outbox-idempotent", "payments", strconv.Itoa(MaxWebPayments), "seed", "77")
+	older := make(chan error)
+	go func() { older <- ss.start(t.Context(), big, 0, false) }()
+	f := waitForFlight(t, s.recs, big[0], 1)
+	if err := ss.start(t.Context(), scenarios(t, "", "payments", "5", "seed", "3"), 0, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-older; err != nil {
+		t.Errorf("the replaced start returned %v, want nil", err)
+	}
+	<-f.done
+	if !errors.Is(f.err, errAbandoned) {
+		t.Errorf("the older simulation ended with %v, want %v", f.err, errAbandoned)
+	}
+	st := ss.snapshot()
+	if st.gen != 1 || st.sides[0].scenario.Payments != 5 {
+		t.Errorf("the session's run is number %d of %d payments; want the newer, the only one installed", st.gen, st.sides[0].scenario.Payments)
 	}
 }

@@ -1,8 +1,11 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"slices"
@@ -143,5 +146,26 @@ func TestTablesQueryReturnsAtMostMaxRowsAndSaysSo(t *testing.T) {
 	}
 	if len(got.Rows) != sandbox.MaxRows || !got.Truncated {
 		t.Errorf("%d rows, truncated %v; want %d, truncated", len(got.Rows), got.Truncated, sandbox.MaxRows)
+	}
+}
+
+// A /api/tables request whose client goes away cancels its simulation.
+func TestTablesClientGoneCancelsTheRun(t *testing.T) {
+	s := newTestServer(t)
+	sc := sim.DefaultScenario()
+	sc.Design, sc.Payments = "outbox-idempotent", MaxWebPayments
+	ctx, cancel := context.WithCancel(t.Context())
+	req := httptest.NewRequestWithContext(ctx, http.MethodGet, tablesPath(sc), nil)
+	served := make(chan struct{})
+	go func() {
+		s.Handler().ServeHTTP(httptest.NewRecorder(), req)
+		close(served)
+	}()
+	f := waitForFlight(t, s.recs, sc, 1)
+	cancel()
+	<-served
+	<-f.done
+	if !errors.Is(f.err, errAbandoned) {
+		t.Errorf("the run of a request whose client left ended with %v, want %v", f.err, errAbandoned)
 	}
 }
