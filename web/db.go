@@ -49,14 +49,16 @@ func OpenDB(dbPath string) (*sql.DB, error) {
 	return db, nil
 }
 
+// createSchemaMigrations makes the table of applied migrations; each
+// migration's transaction runs it first, so that it too is written under
+// the write lock.
+const createSchemaMigrations = `CREATE TABLE IF NOT EXISTS schema_migrations (
+  name       TEXT PRIMARY KEY,
+  applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))`
+
 // migrate applies, in name order and each in its own transaction, the
 // migrations/*.sql files of fsys that schema_migrations does not list yet.
 func migrate(ctx context.Context, db *sql.DB, fsys fs.FS) error {
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-  name       TEXT PRIMARY KEY,
-  applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))`); err != nil {
-		return err
-	}
 	names, err := fs.Glob(fsys, "migrations/*.sql")
 	if err != nil {
 		return err
@@ -76,23 +78,44 @@ func applyMigration(ctx context.Context, db *sql.DB, fsys fs.FS, file string) er
 	if err != nil {
 		return err
 	}
-	tx, err := db.BeginTx(ctx, nil)
+	// BEGIN IMMEDIATE takes the write lock before reading
+	// schema_migrations: two servers starting on a new database then
+	// queue on the busy timeout, and the second finds the migration
+	// applied. A deferred transaction would read first and fail with
+	// SQLITE_BUSY when the other server wrote in between.
+	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return fmt.Errorf("migration %s: %w", name, err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			conn.ExecContext(context.Background(), "ROLLBACK")
+		}
+	}()
+	if _, err := conn.ExecContext(ctx, createSchemaMigrations); err != nil {
+		return err
+	}
 	var n int
-	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations WHERE name = ?", name).Scan(&n); err != nil {
+	if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations WHERE name = ?", name).Scan(&n); err != nil {
 		return err
 	}
 	if n > 0 {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+	if _, err := conn.ExecContext(ctx, string(body)); err != nil {
 		return fmt.Errorf("migration %s: %w", name, err)
 	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (name) VALUES (?)", name); err != nil {
+	if _, err := conn.ExecContext(ctx, "INSERT INTO schema_migrations (name) VALUES (?)", name); err != nil {
 		return err
 	}
-	return tx.Commit()
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return fmt.Errorf("migration %s: %w", name, err)
+	}
+	committed = true
+	return nil
 }

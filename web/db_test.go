@@ -5,6 +5,7 @@ import (
 	"maps"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"testing/fstest"
 )
@@ -96,5 +97,43 @@ func TestMemoryDBKeepsStateAcrossQueries(t *testing.T) {
 	var id string
 	if err := db.QueryRow("SELECT id FROM notes").Scan(&id); err != nil {
 		t.Fatalf("the row written on one query is gone on the next: %v", err)
+	}
+}
+
+// Servers started at once on a new database all open it: the migrations
+// take the write lock before they read what is applied, so the others
+// wait instead of failing with SQLITE_BUSY.
+func TestParallelOpensOfANewDatabaseAllSucceed(t *testing.T) {
+	files, _ := migrations.ReadDir("migrations")
+	for round := range 8 {
+		file := filepath.Join(t.TempDir(), "app.db")
+		const servers = 6
+		errs := make([]error, servers)
+		var wg sync.WaitGroup
+		for i := range servers {
+			wg.Go(func() {
+				db, err := OpenDB(file)
+				if err == nil {
+					err = db.Close()
+				}
+				errs[i] = err
+			})
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d, server %d: %v", round, i, err)
+			}
+		}
+		db, err := OpenDB(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var applied int
+		err = db.QueryRow("SELECT COUNT(*) FROM schema_migrations").Scan(&applied)
+		db.Close()
+		if err != nil || applied != len(files) {
+			t.Fatalf("round %d: schema_migrations has %d rows (%v), want %d", round, applied, err, len(files))
+		}
 	}
 }
