@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 	"github.com/gorilla/websocket"
 
 	"partialtruth/lessons"
@@ -114,7 +115,9 @@ func (s *Server) Handler() http.Handler { return s.router }
 // front end's), the stream in ws.go.
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(s.recoverer, s.logRequests, securityHeaders(s.csp), s.withAssets)
+	// HEAD answers wherever GET does, with GET's status and headers and no
+	// body (net/http drops it).
+	r.Use(s.recoverer, s.logRequests, securityHeaders(s.csp), s.withAssets, middleware.GetHead)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errNotFound(r.URL.Path))
 	})

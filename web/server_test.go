@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -100,5 +101,47 @@ func TestNewReportsADatabaseItCannotOpen(t *testing.T) {
 	bad := t.TempDir() + "/no/such/dir/app.db"
 	if _, err := New(Config{DBPath: bad}); err == nil || !strings.Contains(err.Error(), bad) {
 		t.Fatalf("New with DBPath %s: %v, want an error naming the path", bad, err)
+	}
+}
+
+// HEAD answers wherever GET does, with GET's status and content type and
+// no body; elsewhere it gets what GET gets (404), and other methods are
+// still refused.
+func TestHeadAnswersWhereGetDoes(t *testing.T) {
+	ts := httptest.NewServer(newTestServer(t).Handler())
+	defer ts.Close()
+	do := func(method, path string) (*http.Response, []byte) {
+		t.Helper()
+		req, err := http.NewRequest(method, ts.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := ts.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res, body
+	}
+	_, home := do(http.MethodGet, "/")
+	asset := regexp.MustCompile(`/static/[^"']+\.css`).Find(home)
+	if asset == nil {
+		t.Fatal("the home page links no stylesheet under /static/")
+	}
+	for _, path := range []string{"/", "/play", "/checklist", "/checklist.md", "/healthz", string(asset),
+		"/api/tables?design=dual-write&payments=5", "/no-such-page"} {
+		g, _ := do(http.MethodGet, path)
+		h, body := do(http.MethodHead, path)
+		if h.StatusCode != g.StatusCode || h.Header.Get("Content-Type") != g.Header.Get("Content-Type") || len(body) != 0 {
+			t.Errorf("HEAD %s = %d %q with %d bytes; GET is %d %q", path, h.StatusCode, h.Header.Get("Content-Type"), len(body),
+				g.StatusCode, g.Header.Get("Content-Type"))
+		}
+	}
+	if h, _ := do(http.MethodHead, "/"); h.StatusCode != http.StatusOK {
+		t.Errorf("HEAD / = %d, want 200", h.StatusCode)
+	}
+	if p, _ := do(http.MethodPost, "/"); p.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("POST / = %d, want 405", p.StatusCode)
 	}
 }
