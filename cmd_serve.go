@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"strconv"
 	"time"
 
 	"partialtruth/lessons"
@@ -35,22 +37,26 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if h, err := parseFlags(fs, args, stderr); h || err != nil {
 		return err
 	}
-	if _, _, err := net.SplitHostPort(*addr); err != nil {
-		return badInput("addr %q is not valid: %v; allowed: host:port such as 127.0.0.1:8080", *addr, err)
+	// Every flag is checked before anything is opened or created: bad
+	// input leaves no database file behind.
+	if err := checkServeFlags(*addr, *dbPath); err != nil {
+		return err
 	}
 	ls, err := serveLessons(*lessonDir)
 	if err != nil {
 		return err
 	}
+	// Listen before opening the database, so that an address in use
+	// fails before the database file is created.
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	app, err := web.New(web.Config{DBPath: *dbPath, Logger: log, Lessons: ls})
 	if err != nil {
+		ln.Close()
 		return err
-	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		app.Close()
-		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	url := "http://" + browsable(ln.Addr())
 	fmt.Fprintf(stdout, "Partial Truth is serving on %s\n", url)
@@ -119,4 +125,27 @@ func browsable(a net.Addr) string {
 		return a.String()
 	}
 	return net.JoinHostPort("localhost", fmt.Sprint(tcp.Port))
+}
+
+// checkServeFlags refuses an -addr that is not host:port with a port
+// number from 0 to 65535, and a -db that is empty or whose directory does
+// not exist, naming the flag and what is allowed.
+func checkServeFlags(addr, dbPath string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return badInput("addr %q is not valid: %v; allowed: host:port such as 127.0.0.1:8080", addr, err)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return badInput("addr %q has port %q; allowed: a port number from 0 to 65535 (0 picks a free one), as in 127.0.0.1:8080", addr, port)
+	}
+	if dbPath == "" {
+		return badInput("db is empty; allowed: a file path (created if missing) or :memory:")
+	}
+	if dbPath != ":memory:" {
+		dir := filepath.Dir(dbPath)
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			return badInput("db %q is in %s, which is not a directory; allowed: a file path in an existing directory, or :memory:", dbPath, dir)
+		}
+	}
+	return nil
 }

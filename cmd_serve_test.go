@@ -2,9 +2,11 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -149,5 +151,49 @@ func TestServeLoadsATrainersLessonsAfterTheBuiltInOnes(t *testing.T) {
 	builtin, _ := serveLessons("")
 	if len(ls) != len(builtin)+1 || ls[len(ls)-1].ID != "trainers-own" {
 		t.Fatalf("serve -lessons serves %d lessons, the last %q; want the %d built-in ones and trainers-own", len(ls), ls[len(ls)-1].ID, len(builtin))
+	}
+}
+
+// serve checks its flags before it touches the database: bad input exits
+// 2 naming the flag, and no database file is created.
+func TestServeBadFlagsCreateNoDatabase(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "app.db")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-addr", "127.0.0.1:99999", "-db", db}, `port "99999"`},
+		{[]string{"-addr", "127.0.0.1:-1", "-db", db}, `port "-1"`},
+		{[]string{"-addr", "127.0.0.1:http", "-db", db}, `port "http"`},
+		{[]string{"-addr", "127.0.0.1:0", "-db", filepath.Join(dir, "missing", "app.db")}, "not a directory"},
+		{[]string{"-addr", "127.0.0.1:0", "-db", ""}, "db is empty"},
+	} {
+		var errb bytes.Buffer
+		err := run(t.Context(), append([]string{"serve"}, c.args...), io.Discard, &errb)
+		if code := exitCode(err, &errb); code != 2 || !strings.Contains(errb.String(), c.want) {
+			t.Errorf("serve %q: exit %d, %q; want 2 and %q", c.args, code, errb.String(), c.want)
+		}
+		if _, err := os.Stat(db); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("serve %q left a database file: %v", c.args, err)
+		}
+	}
+}
+
+// An address that cannot be listened on fails before the database file
+// is created.
+func TestServeAddrInUseCreatesNoDatabase(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	db := filepath.Join(t.TempDir(), "app.db")
+	err = run(t.Context(), []string{"serve", "-addr", ln.Addr().String(), "-db", db}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "listen on") {
+		t.Fatalf("serve on an address in use = %v, want a listen error", err)
+	}
+	if _, err := os.Stat(db); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("serve on an address in use left a database file: %v", err)
 	}
 }
