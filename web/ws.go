@@ -73,10 +73,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"partialtruth/sim"
 )
 
 // newUpgrader builds the socket upgrader: same-origin only, small read
@@ -174,25 +177,66 @@ func (v *viewer) readLoop() error {
 }
 
 // describeJSONError says what was wrong with a message in terms of its
-// fields rather than Go types, and which field it was.
+// fields rather than Go types, and which field it was, with what the field
+// allows.
 func describeJSONError(err error) (field, msg string) {
 	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return te.Field, fmt.Sprintf("%s must be %s, not a JSON %s", te.Field, jsonKind(te.Type.Kind().String()), te.Value)
+	if !errors.As(err, &te) {
+		return "", err.Error()
 	}
-	return "", err.Error()
+	if te.Field == "" {
+		return "", fmt.Sprintf(`a message must be a JSON object such as {"type":"play"}, not a JSON %s`, te.Value)
+	}
+	allowed := fieldAllowed(te.Field)
+	kind := te.Type.Kind()
+	if n, ok := strings.CutPrefix(te.Value, "number "); ok && kind >= reflect.Int && kind <= reflect.Float64 {
+		// A number that the field's type cannot hold.
+		if kind <= reflect.Int64 && strings.ContainsAny(n, ".eE") {
+			return te.Field, fmt.Sprintf("%s %s is not a whole number; allowed: %s", te.Field, n, allowed)
+		}
+		return te.Field, fmt.Sprintf("%s %s is out of range; allowed: %s", te.Field, n, allowed)
+	}
+	return te.Field, fmt.Sprintf("%s must be %s, not a JSON %s; allowed: %s", te.Field, jsonKind(kind), te.Value, allowed)
 }
 
-func jsonKind(goKind string) string {
-	switch goKind {
-	case "string":
+// fieldAllowed says what a client message's field allows, for messages
+// that refuse it.
+func fieldAllowed(field string) string {
+	switch field {
+	case "type":
+		return "run, play, pause, step, seek or speed"
+	case "params":
+		return "an object of parameter names to values as strings, as in the URL"
+	case "compare":
+		return "a design name, or empty"
+	case "speed":
+		return sim.SpeedAllowed
+	case "autoplay":
+		return "true or false"
+	case "delta":
+		return fmt.Sprintf("a whole number from -%d to %d, not 0", maxStep, maxStep)
+	case "at_us":
+		return "a virtual time in microseconds, 0 or more"
+	}
+	if name, ok := strings.CutPrefix(field, "params."); ok {
+		return sim.ParamHelp(name)
+	}
+	return "see the protocol"
+}
+
+// jsonKind names a Go kind as the JSON value that fills it.
+func jsonKind(k reflect.Kind) string {
+	switch {
+	case k == reflect.String:
 		return "a string"
-	case "int", "int64", "float64":
+	case k >= reflect.Int && k <= reflect.Float64:
 		return "a number"
-	case "map":
+	case k == reflect.Map || k == reflect.Struct:
 		return "an object"
-	case "bool":
+	case k == reflect.Slice || k == reflect.Array:
+		return "an array"
+	case k == reflect.Bool:
 		return "true or false"
 	}
-	return goKind
+	return k.String()
 }

@@ -141,7 +141,13 @@ func TestBadInputGetsAnErrorNamingTheFieldAndTheSocketStaysUsable(t *testing.T) 
 		{"play before a run", `{"type":"play"}`, "", "send a run message first"},
 		{"unknown type", `{"type":"rewind"}`, "", `"rewind"`},
 		{"malformed JSON", `{"type":`, "", "not valid"},
-		{"delta as a string", `{"type":"step","delta":"1"}`, "delta", "must be a number"},
+		{"delta as a string", `{"type":"step","delta":"1"}`, "delta", "delta must be a number, not a JSON string; allowed: a whole number"},
+		{"an array", `[1,2]`, "", `a message must be a JSON object such as {"type":"play"}, not a JSON array`},
+		{"a number", `7`, "", "must be a JSON object"},
+		{"speed too large for a number", `{"type":"speed","speed":1e400}`, "speed", "speed 1e400 is out of range; allowed: 0.25 to"},
+		{"delta not whole", `{"type":"step","delta":1.5}`, "delta", "delta 1.5 is not a whole number; allowed: a whole number from -100000"},
+		{"params as an array", `{"type":"run","params":[1]}`, "params", "params must be an object, not a JSON array"},
+		{"autoplay as a string", `{"type":"run","autoplay":"yes"}`, "autoplay", "autoplay must be true or false, not a JSON string"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
