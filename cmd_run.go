@@ -177,7 +177,9 @@ func writeSummary(ctx context.Context, w io.Writer, sc sim.Scenario, r sim.Repor
 				strings.ReplaceAll(k, "_", " "), ev.ID, time.Duration(ev.AtUs)*time.Microsecond, ev.Node, ev.Payment, ev.Note)
 		}
 	}
-	fmt.Fprintln(w, "  (every event: -events FILE)")
+	if r.Stopped != "cancelled" {
+		fmt.Fprintln(w, "  (every event: -events FILE)")
+	}
 	return nil
 }
 
