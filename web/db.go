@@ -4,12 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -42,7 +44,18 @@ func OpenDB(dbPath string) (*sql.DB, error) {
 		// connection keeps every query on the same one.
 		db.SetMaxOpenConns(1)
 	}
-	if err := migrate(context.Background(), db, migrations); err != nil {
+	// A new database's first connections switch it to WAL, and SQLite
+	// answers a connection that tries while another does SQLITE_BUSY
+	// without waiting; servers starting at once retry the migrations
+	// (each is its own transaction) a few times.
+	for attempt := 1; ; attempt++ {
+		err = migrate(context.Background(), db, migrations)
+		if err == nil || !isBusy(err) || attempt == 10 {
+			break
+		}
+		time.Sleep(time.Duration(attempt) * 20 * time.Millisecond)
+	}
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate database %s: %w", dbPath, err)
 	}
@@ -118,4 +131,11 @@ func applyMigration(ctx context.Context, db *sql.DB, fsys fs.FS, file string) er
 	}
 	committed = true
 	return nil
+}
+
+// isBusy says whether err is SQLite's SQLITE_BUSY (in any of its extended
+// forms).
+func isBusy(err error) bool {
+	var coder interface{ Code() int }
+	return errors.As(err, &coder) && coder.Code()&0xff == 5 // SQLITE_BUSY
 }
