@@ -43,7 +43,7 @@ type Design struct {
 }
 
 // DatabaseInfo is one database a design's runs keep: its name, as the
-// Tables panel and sim.Inspect know it, and queries worth asking of it.
+// Tables panel and sandbox.Inspect know it, and queries worth asking of it.
 type DatabaseInfo struct {
 	Name     string    `json:"name"`
 	Starters []Starter `json:"starters"`

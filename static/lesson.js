@@ -34,11 +34,14 @@ const players = [...document.querySelectorAll("figure.ls-run[data-query]")].map(
   return { fig, player };
 });
 
-// whenDone calls f once the figure's run has played through.
-function whenDone(fig, f) {
-  if (fig.dataset.runState === "done") return f();
+// whenShown calls f once the figure's run has reached the page (its
+// state leaves "idle"): from then on the player can jump to any event of
+// it, played yet or not.
+function whenShown(fig, f) {
+  const shown = () => (fig.dataset.runState || "idle") !== "idle";
+  if (shown()) return f();
   const mo = new MutationObserver(() => {
-    if (fig.dataset.runState !== "done") return;
+    if (!shown()) return;
     mo.disconnect();
     f();
   });
@@ -55,7 +58,7 @@ document.addEventListener("click", (e) => {
   e.preventDefault();
   const { fig, player } = players[0];
   fig.scrollIntoView({ block: "start", behavior: matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth" });
-  whenDone(fig, () => {
+  whenShown(fig, () => {
     player.jumpToEvent(0, id);
     fig.querySelector('[data-part="details"]')?.focus({ preventScroll: true });
   });
