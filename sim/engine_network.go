@@ -79,6 +79,11 @@ func (w *world) send(from, to *node, ch channel, payment int, kind, note string,
 
 // sendMoving is send whose send event moves the report keys moves.
 func (w *world) sendMoving(from, to *node, ch channel, payment int, kind, note string, moves []string, arrive func()) {
+	if from.down {
+		// A crash takes the whole node: whatever it had scheduled to send
+		// (a retry timer, say) died with it.
+		return
+	}
 	c := &w.countersOf(payment).msgs[ch]
 	n := *c
 	*c++

@@ -88,6 +88,9 @@ type region struct {
 	node *node
 	db   *database
 	peer *region
+	// shipping are the debits this region accepted that the other has
+	// not acknowledged yet, in the order they were accepted.
+	shipping []*shipment
 }
 
 // open makes the Service a handler in this region runs against.
@@ -111,7 +114,9 @@ func openPartition(w *world, d *Design) (familyRun, error) {
 				return nil, err
 			}
 		}
-		f.regions[i] = &region{f: f, node: n, db: db}
+		rg := &region{f: f, node: n, db: db}
+		n.onRestart = func() { f.resumeShipping(rg) }
+		f.regions[i] = rg
 		w.nodes = append(w.nodes, n)
 	}
 	f.regions[0].peer, f.regions[1].peer = f.regions[1], f.regions[0]
@@ -200,31 +205,65 @@ func (s *Service) Replicate(m Message) {
 }
 
 func (f *partitionRun) shipDebit(from, to *region, m Message) {
+	s := &shipment{m: m}
+	from.shipping = append(from.shipping, s)
+	f.ship(from, to, s, 1)
+}
+
+// shipment is one debit a region ships to the other until it is
+// acknowledged. The list of them stands for the region's replication log:
+// it is durable, so a crash stops the shipping and a restart resumes it
+// (see resumeShipping), but nothing is sent while the region is down.
+type shipment struct {
+	m     Message
+	acked bool
+	// gen counts the restarts that resent it: a retry timer of an earlier
+	// generation died with the crash and does nothing.
+	gen int
+}
+
+// ship sends s's debit from one region to the other, attempt 1 first,
+// and sends it again with growing pauses until it is acknowledged.
+func (f *partitionRun) ship(from, to *region, s *shipment, attempt int) {
 	w := f.w
-	acked := false
-	var try func(attempt int)
-	try = func(attempt int) {
-		w.send(from.node, to.node, chReplicate, m.Payment, KindSend, w.note2("replicate ", m.ID), func() {
-			w.spawn(to.node, m.Payment, func(p *proc) {
-				if err := f.d.Consume(&Consumer{DB: DB{to.db, p}, p: p}, m); err != nil {
-					w.emit(Event{Node: to.node.name, Kind: KindError, Payment: m.Payment, Note: "merge returned error: " + err.Error() + "; no ack"})
-					return
-				}
-				p.step()
-				w.send(to.node, from.node, chReplicateAck, m.Payment, KindSend, w.note2("ack ", m.ID), func() { acked = true })
-			})
-		})
-		after := (w.roundTripUs() + 20_000) << min(attempt-1, 5)
-		w.schedule(w.now+after, false, func() {
-			if acked {
+	m, gen := s.m, s.gen
+	w.send(from.node, to.node, chReplicate, m.Payment, KindSend, w.note2("replicate ", m.ID), func() {
+		w.spawn(to.node, m.Payment, func(p *proc) {
+			if err := f.d.Consume(&Consumer{DB: DB{to.db, p}, p: p}, m); err != nil {
+				w.emit(Event{Node: to.node.name, Kind: KindError, Payment: m.Payment, Note: "merge returned error: " + err.Error() + "; no ack"})
 				return
 			}
-			w.emit(Event{Node: from.node.name, Kind: KindRetry, Payment: m.Payment,
-				Note: "no ack for " + m.ID + " from " + to.node.name + " within " + msToString(after) + ": sending again"})
-			try(attempt + 1)
+			p.step()
+			w.send(to.node, from.node, chReplicateAck, m.Payment, KindSend, w.note2("ack ", m.ID), func() { s.acked = true })
 		})
+	})
+	after := (w.roundTripUs() + 20_000) << min(attempt-1, 5)
+	w.schedule(w.now+after, false, func() {
+		if s.acked || s.gen != gen || from.node.down {
+			return // acknowledged, or the timer died with a crash
+		}
+		w.emit(Event{Node: from.node.name, Kind: KindRetry, Payment: m.Payment,
+			Note: "no ack for " + m.ID + " from " + to.node.name + " within " + msToString(after) + ": sending again"})
+		f.ship(from, to, s, attempt+1)
+	})
+}
+
+// resumeShipping is a region back from a crash: it sends again, in the
+// order they were accepted, every debit the other region has not
+// acknowledged.
+func (f *partitionRun) resumeShipping(from *region) {
+	live := from.shipping[:0]
+	for _, s := range from.shipping {
+		if !s.acked {
+			live = append(live, s)
+		}
 	}
-	try(1)
+	clear(from.shipping[len(live):])
+	from.shipping = live
+	for _, s := range live {
+		s.gen++
+		f.ship(from, from.peer, s, 1)
+	}
 }
 
 // partitionSlotUs is the grain of the partition schedule: each slot of
