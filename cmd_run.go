@@ -162,11 +162,23 @@ func writeSummary(ctx context.Context, w io.Writer, sc sim.Scenario, r sim.Repor
 	if slices.Equal(d.Invariants, sim.Violations) {
 		held, broken = "the payments database and the ledger agree", "the payments database and the ledger disagree"
 	}
-	if r.Converged {
+	switch {
+	case !r.Settled():
+		fmt.Fprintf(w, "  stopped before it settled: %d in flight (%d events, %d ms virtual, stopped: %s)\n",
+			r.InFlightCount(), r.Events, r.EndMs, r.Stopped)
+		if line := inFlightLine(r); line != "" {
+			fmt.Fprintf(w, "  %s\n", line)
+		}
+		if len(r.FirstViolation) == 0 {
+			fmt.Fprintln(w, "  no violation so far; work in flight is not counted as one")
+			return nil
+		}
+	case r.Converged:
 		fmt.Fprintf(w, "  converged: %s (%d events, %d ms virtual, stopped: %s)\n", held, r.Events, r.EndMs, r.Stopped)
 		return nil
+	default:
+		fmt.Fprintf(w, "  NOT converged: %s (%d events, %d ms virtual, stopped: %s)\n", broken, r.Events, r.EndMs, r.Stopped)
 	}
-	fmt.Fprintf(w, "  NOT converged: %s (%d events, %d ms virtual, stopped: %s)\n", broken, r.Events, r.EndMs, r.Stopped)
 	evidence, err := firstViolations(ctx, sc, r)
 	if err != nil {
 		return err
@@ -181,6 +193,28 @@ func writeSummary(ctx context.Context, w io.Writer, sc sim.Scenario, r sim.Repor
 		fmt.Fprintln(w, "  (every event: -events FILE)")
 	}
 	return nil
+}
+
+// inFlightLine says what a cut run still had on its way, beyond the count
+// of payments: "" when there is nothing more to say.
+func inFlightLine(r sim.Report) string {
+	var parts []string
+	if n := r.InFlight["ledger_entries"]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%d committed payments whose ledger entry was on its way", n))
+	}
+	if n := r.InFlight["committed"]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%d posted payments whose commit was still running", n))
+	}
+	if n := r.InFlight["applied"]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%d payments whose newest status had not been applied", n))
+	}
+	if n := r.InFlight[sim.InFlightNotSent]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%d payments not sent yet", n))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "in flight: " + strings.Join(parts, "; ")
 }
 
 // firstViolations returns, per violated key, the event the report names as

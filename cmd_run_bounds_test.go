@@ -54,3 +54,22 @@ func TestRunEventsUnwritableFailsFirst(t *testing.T) {
 		t.Errorf("exit %d, stdout %q, stderr %q; want 2 naming -events and no report", code, out, stderr)
 	}
 }
+
+// A run cut by its deadline says so, and how much was in flight, rather
+// than that the databases disagree.
+func TestRunCutSaysItDidNotSettle(t *testing.T) {
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"run", "-design", "outbox-idempotent", "-payments", "200", "-deadline", "100ms"}, &out, &errb)
+	if err != nil {
+		t.Fatal(err, errb.String())
+	}
+	s := out.String()
+	for _, want := range []string{"lost 0,", "stopped before it settled: 29 in flight", "stopped: deadline", "ledger entry was on its way"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("summary does not say %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "NOT converged") || strings.Contains(s, "converged:") {
+		t.Errorf("a cut run's summary claims an outcome:\n%s", s)
+	}
+}

@@ -8,7 +8,7 @@ import (
 	"partialtruth/sim"
 )
 
-// The four verdicts an item can get from a run.
+// The five verdicts an item can get from a run.
 const (
 	// Pass: what tests the item happened in the run, and it held.
 	Pass = "pass"
@@ -21,6 +21,12 @@ const (
 	// because the simulator does not model it yet or because this kind of
 	// design's runs do not count it; the evidence says which.
 	NotDemonstrable = "not-demonstrable"
+	// Inconclusive: the run was cut by its deadline, its event budget or
+	// its cancellation before it settled, with work still in flight, so a
+	// clean result so far proves nothing; the evidence says where it
+	// stopped and what was in flight. A violation a cut run did count
+	// stays a Fail: work in flight is never counted as one.
+	Inconclusive = "inconclusive"
 )
 
 // Verdict is one checklist item's verdict on one run. The JSON keys are a
@@ -29,7 +35,7 @@ const (
 type Verdict struct {
 	// ID is the item's stable id (/checklist#<id>).
 	ID string `json:"id"`
-	// Verdict is Pass, Fail, NotExercised or NotDemonstrable.
+	// Verdict is Pass, Fail, NotExercised, NotDemonstrable or Inconclusive.
 	Verdict string `json:"verdict"`
 	// Evidence says in a sentence what the run showed, with numbers.
 	Evidence string `json:"evidence"`
@@ -53,8 +59,31 @@ func Evaluate(r sim.Report) []Verdict {
 	out := make([]Verdict, len(items))
 	for i, it := range items {
 		out[i] = it.evaluate(f)
+		if !r.Settled() && r.Stopped != "" {
+			out[i] = inconclusive(out[i], r)
+		}
 	}
 	return out
+}
+
+// inconclusive is v on a run cut before it settled: a pass or a
+// not-exercised proves nothing there, since what was in flight could still
+// have broken the item or tested it.
+func inconclusive(v Verdict, r sim.Report) Verdict {
+	if v.Verdict != Pass && v.Verdict != NotExercised {
+		return v
+	}
+	why := map[string]string{
+		"deadline":    "reached its deadline",
+		"event-limit": "spent its event budget",
+		"cancelled":   "was cancelled",
+	}[r.Stopped]
+	if why == "" {
+		why = "stopped (" + r.Stopped + ")"
+	}
+	return Verdict{ID: v.ID, Verdict: Inconclusive, Evidence: fmt.Sprintf(
+		"Inconclusive: the run %s before it settled, with %s in flight; a run that settles (a longer deadline or fewer payments) can judge this item.",
+		why, plural(r.InFlightCount(), "payment", "payments"))}
 }
 
 // facts is a report read through its JSON keys. The keys are the contract

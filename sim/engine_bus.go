@@ -155,6 +155,7 @@ func (b *broker) store(from *node, m Message, ack func()) {
 	} else {
 		w.send(b.node, from, chPublishAck, m.Payment, KindSend, w.note2("ack ", m.ID), ack)
 	}
+	w.countersOf(m.Payment).unacked++
 	b.deliver(&delivery{m: m, offset: off})
 }
 
@@ -183,11 +184,13 @@ func (b *broker) consumerAck(d *delivery) {
 		return
 	}
 	d.acked = true
+	w.countersOf(d.m.Payment).unacked--
 	w.emit(Event{Node: b.node.name, Kind: KindAck, Payment: d.m.Payment, Peer: b.consumer.name, Note: w.note3(b.consumer.name, " acknowledged ", d.m.ID)})
 	if w.roll(BusRedeliver, 0, d.m.Payment) {
 		w.emit(Event{Node: b.node.name, Kind: KindRedeliver, Payment: d.m.Payment, Fault: BusRedeliver.String(),
 			Note: "delivering " + d.m.ID + " again although it was acknowledged"})
 		d.acked = false
+		w.countersOf(d.m.Payment).unacked++
 		b.deliver(d)
 	}
 }

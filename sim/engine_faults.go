@@ -12,6 +12,9 @@ type counters struct {
 	rolls   [numFaults]uint32 // scope 0
 	dbRolls [numScopes]uint32 // db.fail, by the database's scope
 	msgs    [maxChannels]uint32
+	// unacked counts the broker's deliveries of the payment that no
+	// consumer has acknowledged yet (see noteWorkLeft).
+	unacked int32
 }
 
 // numScopes bounds a roll's scope: 0, or, for db.fail only, a database's

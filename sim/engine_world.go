@@ -42,6 +42,11 @@ type world struct {
 	// moved counts, per report key, what the events so far moved (see
 	// Event.Moves): the counters a family reports as they happen.
 	moved map[string]int
+	// workLeft is nil for a run that settled; for a cut run it says, per
+	// payment, where work about it was still under way (see noteWorkLeft).
+	workLeft []uint64
+	// requested is how many of the workload's payments have been sent.
+	requested int
 
 	// nodes and dbs list every node and database of this run's topology,
 	// in the order they are stopped and closed.

@@ -186,9 +186,23 @@ func (f *paymentsRun) check(r *Report, mark func(ev int, key string)) error {
 	}
 	rows.Close()
 
+	if f.w.workLeft != nil {
+		// A cut run: an outbox row not yet published is still coming.
+		if err := f.unsentRows(); err != nil {
+			return err
+		}
+	}
+	entriesComing, commitsComing := 0, 0
 	for id := 1; id < len(f.saved); id++ {
 		n := posted[id]
 		switch {
+		case committed[id] && n == 0 && f.w.busyOn(id, true, f.service, f.relay, f.w.bus.node, f.ledger):
+			// Its entry is on its way: a process still works on it, a
+			// message about it is on the wire, the broker still delivers
+			// it, or its outbox row is still to be published.
+			entriesComing++
+		case !committed[id] && n > 0 && f.w.busyOn(id, false, f.service):
+			commitsComing++ // the service is still committing it
 		case committed[id] && n == 0:
 			r.Lost++
 			ev := f.faultAfterSaved[id]
@@ -209,5 +223,31 @@ func (f *paymentsRun) check(r *Report, mark func(ev int, key string)) error {
 			}
 		}
 	}
+	if r.InFlight != nil {
+		if entriesComing > 0 {
+			r.InFlight["ledger_entries"] = entriesComing
+		}
+		if commitsComing > 0 {
+			r.InFlight["committed"] = commitsComing
+		}
+	}
 	return nil
+}
+
+// unsentRows notes, in a cut run, every payment with an outbox row the
+// relay has not yet had acknowledged: work left that no process shows.
+func (f *paymentsRun) unsentRows() error {
+	rows, err := f.serviceDB.conn.QueryContext(bg, "SELECT payment_id FROM outbox WHERE sent_us IS NULL")
+	if err != nil {
+		return fmt.Errorf("check outbox: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		f.w.stillComing(id)
+	}
+	return rows.Err()
 }

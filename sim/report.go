@@ -31,9 +31,11 @@ type Report struct {
 	Phantom int `json:"phantom"`
 	// DuplicateEffects counts ledger entries beyond the first for a payment.
 	DuplicateEffects int `json:"duplicate_effects"`
-	// Converged is true when none of the design's invariants (see
-	// Design.Invariants) is violated: for the dual-write and outbox designs,
-	// Lost, Phantom and DuplicateEffects are all 0.
+	// Converged is true when the run settled (see Settled) and none of the
+	// design's invariants (see Design.Invariants) is violated: for the
+	// dual-write and outbox designs, Lost, Phantom and DuplicateEffects are
+	// all 0. A run cut before it settled is not converged, and not
+	// diverged either: its JSON says "settled":false.
 	Converged bool `json:"converged"`
 	// Events is how many events the run produced.
 	Events int `json:"events"`
@@ -48,6 +50,18 @@ type Report struct {
 	// FirstViolation maps each violated report key to the id of the first
 	// event that shows it. Keys with no violation are absent.
 	FirstViolation map[string]int `json:"first_violation"`
+	// InFlight is nil for a run that settled. For a cut run it says what
+	// was still on its way, which the checker counts as no violation: its
+	// key "payments" (InFlightPayments) counts the payments with work
+	// left, "not_sent" (InFlightNotSent) those the workload had not sent
+	// yet, and a family adds the keys its in-flight work would have
+	// moved on landing: "ledger_entries" for committed payments whose
+	// entry was still on its way (not lost), "committed" for posted
+	// payments whose commit was still running (not phantom), "applied"
+	// for payments whose newest status had not been applied yet (not out
+	// of order). In JSON, a cut run's report carries "settled":false and
+	// "in_flight" after first_violation; a settled run's has neither.
+	InFlight map[string]int `json:"-"`
 
 	// Counts holds the keys the design's family counts beyond the fields
 	// above, in the order its family_*.go file declares them. In JSON each
@@ -64,6 +78,29 @@ const (
 	ViolationPhantom   = "phantom"
 	ViolationDuplicate = "duplicate_effects"
 )
+
+// Report.InFlight's keys every cut run may carry.
+const (
+	// InFlightPayments counts the payments with work still under way
+	// when the run was cut.
+	InFlightPayments = "payments"
+	// InFlightNotSent counts the workload's payments the run was cut
+	// before sending; absent when it sent them all.
+	InFlightNotSent = "not_sent"
+)
+
+// Settled says whether the run ended because nothing was left to do
+// ("quiet"), rather than being cut by its deadline, its event budget or
+// its context with work in flight.
+func (r Report) Settled() bool { return r.Stopped == "quiet" }
+
+// cut says whether r is the report of a run that stopped before it
+// settled; the zero Report is neither.
+func (r Report) cut() bool { return r.Stopped != "" && !r.Settled() }
+
+// InFlightCount is how many payments still had work under way when the
+// run was cut: 0 for a run that settled.
+func (r Report) InFlightCount() int { return r.InFlight[InFlightPayments] }
 
 // Count returns the report's value for a counter key (any key a design
 // lists in Metrics), so the UI's counters and the converged check read every
@@ -166,6 +203,7 @@ var coreKeys = func() map[string]bool {
 			keys[name] = true
 		}
 	}
+	keys["settled"], keys["in_flight"] = true, true // written by MarshalJSON
 	return keys
 }()
 
@@ -173,10 +211,20 @@ var coreKeys = func() map[string]bool {
 // order, as one object.
 func (r Report) MarshalJSON() ([]byte, error) {
 	b, err := json.Marshal(reportFields(r))
-	if err != nil || len(r.Counts) == 0 {
+	if err != nil || len(r.Counts) == 0 && !r.cut() {
 		return b, err
 	}
 	b = b[:len(b)-1] // the closing brace
+	if r.cut() {
+		flight, err := json.Marshal(r.InFlight) // encoding/json sorts the keys
+		if err != nil {
+			return nil, err
+		}
+		if r.InFlight == nil {
+			flight = []byte("{}")
+		}
+		b = append(append(b, `,"settled":false,"in_flight":`...), flight...)
+	}
 	for i, c := range r.Counts {
 		if coreKeys[c.Key] || slices.ContainsFunc(r.Counts[:i], func(o KeyCount) bool { return o.Key == c.Key }) {
 			return nil, fmt.Errorf("report key %q appears twice", c.Key)
@@ -211,6 +259,12 @@ func (r *Report) UnmarshalJSON(data []byte) error {
 			return err
 		}
 		key, _ := t.(string)
+		if key == "in_flight" {
+			if err := dec.Decode(&f.InFlight); err != nil {
+				return fmt.Errorf("report key in_flight: want an object of integers: %w", err)
+			}
+			continue
+		}
 		if !slices.Contains(familyReportKeys, key) {
 			var skip json.RawMessage
 			if err := dec.Decode(&skip); err != nil {

@@ -75,6 +75,7 @@ func run(ctx context.Context, sc Scenario, sink func(*Event), opts Options, keep
 	// the next so the queue stays small.
 	var request func(i int)
 	request = func(i int) {
+		w.requested = i
 		fam.request(w.nthPayment(i))
 		if i < sc.Payments {
 			w.schedule(w.now+requestIntervalUs, false, func() { request(i + 1) })
@@ -83,6 +84,9 @@ func run(ctx context.Context, sc Scenario, sink func(*Event), opts Options, keep
 	w.schedule(requestIntervalUs, false, func() { request(1) })
 	fam.start()
 	w.loop()
+	if w.stopped != "quiet" {
+		w.noteWorkLeft()
+	}
 	w.stopAll()
 	res, err := checkRun(w, d, fam)
 	if err != nil || keep == nil {
@@ -134,8 +138,17 @@ func checkRun(w *world, d *Design, fam familyRun) (Result, error) {
 	for _, k := range d.family.reportKeys {
 		r.Counts = append(r.Counts, KeyCount{Key: k.key})
 	}
+	if w.workLeft != nil {
+		r.InFlight = map[string]int{}
+	}
 	if err := fam.check(&r, mark); err != nil {
 		return Result{}, err
+	}
+	if w.workLeft != nil {
+		r.InFlight[InFlightPayments] = w.paymentsInFlight()
+		if n := w.sc.Payments - w.requested; n > 0 {
+			r.InFlight[InFlightNotSent] = n
+		}
 	}
 	slices.SortStableFunc(marks, func(a, b Mark) int { return a.Event - b.Event })
 	for _, m := range marks {
@@ -143,8 +156,9 @@ func checkRun(w *world, d *Design, fam familyRun) (Result, error) {
 			r.FirstViolation[m.Violation] = m.Event
 		}
 	}
-	// A run converged when none of its design's invariants is violated.
-	r.Converged = true
+	// A run converged when it settled and none of its design's invariants
+	// is violated; a cut run claims neither.
+	r.Converged = r.Settled()
 	for _, k := range d.Invariants {
 		if r.Count(k) != 0 {
 			r.Converged = false

@@ -20,7 +20,7 @@
 
 import { h } from "./dom.js";
 
-const WORDS = { pass: "pass", fail: "fail", "not-exercised": "not tested", "not-demonstrable": "not measured" };
+const WORDS = { pass: "pass", fail: "fail", "not-exercised": "not tested", "not-demonstrable": "not measured", inconclusive: "inconclusive" };
 
 /**
  * checklistPanel builds an empty panel for one design. onJump(eventId,
@@ -58,7 +58,7 @@ export function checklistPanel(design, onJump) {
       else judged.push(v);
     }
     const rows = [];
-    const counts = { pass: 0, fail: 0, "not-exercised": 0, pending: 0 };
+    const counts = { pass: 0, fail: 0, "not-exercised": 0, inconclusive: 0, pending: 0 };
     for (const v of judged) {
       const seen = v.verdict === "fail" && v.event > 0 && v.event <= shown;
       const known = finished || seen;
@@ -75,6 +75,7 @@ export function checklistPanel(design, onJump) {
       if (counts.fail) parts.push(`${counts.fail} fail`);
       if (counts.pass) parts.push(`${counts.pass} pass`);
       if (counts["not-exercised"]) parts.push(`${counts["not-exercised"]} not tested`);
+      if (counts.inconclusive) parts.push(`${counts.inconclusive} inconclusive: the run stopped before it settled`);
       if (counts.pending) parts.push(`${counts.pending} waiting for the end of the run`);
       summary.textContent = parts.join(" · ") || "Nothing this run can judge.";
     }

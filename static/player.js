@@ -285,8 +285,11 @@ export function mountPlayer(el, opts) {
       }
       for (const b of $$(".counter.violation", v.counters)) b.dataset.hot = String((side.value(b.dataset.key) ?? 0) > 0);
       const end = side.finished && side.report;
-      v.verdict.className = "verdict " + (end ? (side.report.converged ? "good" : "bad") : "");
-      v.verdict.textContent = end ? (side.report.converged ? "converged" : "diverged") : "";
+      // A run cut before it settled (report.settled === false) is neither.
+      const cut = end && side.report.settled === false;
+      v.verdict.className = "verdict " + (end ? (cut ? "cut" : side.report.converged ? "good" : "bad") : "");
+      v.verdict.textContent = end ? (cut ? `stopped before it settled: ${side.report.in_flight?.payments ?? 0} in flight`
+        : side.report.converged ? "converged" : "diverged") : "";
       drawChart(v.chart, side, v.series, state.endUs, yMax);
       v.checklist.update(side.report, side.shown, side.finished);
       v.tables.update(state.done); // the final state: it stays open when the reader scrubs back
