@@ -1,5 +1,7 @@
 package checklist
 
+import "partialtruth/sim"
+
 // Item is one question a reviewer asks of a change that keeps state in more
 // than one place, with what it protects, what good code looks like, and how
 // a run proves or refutes it. Items are data, not prose in a template, so
@@ -16,8 +18,20 @@ type Item struct {
 	Question string
 	// Why says what goes wrong without it, in money and AML terms.
 	Why string
-	// Bad and Good are a short code pair in the handbook's style.
+	// Bad and Good are a short code pair in the handbook's style. Good is
+	// filled from GoodFrom when that is set.
 	Bad, Good string
+	// GoodFrom names the marked region of a design's source (see
+	// sim.Snippet) that Good is cut from, so the code a reviewer copies is
+	// the code that ran; Items fills Good, GoodFunc and GoodDesign from it.
+	// Empty where the practice is broader than the simulation.
+	GoodFrom string
+	// GoodFunc is the function Good is cut from and GoodDesign a design
+	// that runs it, for the link to the whole function.
+	GoodFunc, GoodDesign string
+	// Follows names the published practice a snippet follows where it is
+	// broader than the simulation, so a reviewer can check it at source.
+	Follows string
 	// Invariants are the report keys that count violations of this item.
 	// A key the report does not carry is one the simulator does not measure
 	// yet, and an item none of whose keys are measured is not demonstrable.
@@ -46,14 +60,39 @@ type Item struct {
 	Gap string
 }
 
-// ItemByID returns the item with this id.
+// ItemByID returns the item with this id, its good code filled in as
+// Items fills it.
 func ItemByID(id string) (Item, bool) {
-	for _, it := range items {
+	for _, it := range Items() {
 		if it.ID == id {
 			return it, true
 		}
 	}
 	return Item{}, false
+}
+
+// SourceURL is the page that shows the whole function Good is cut from,
+// with the constants it uses; empty when Good is not cut from a design.
+func (it Item) SourceURL() string {
+	if it.GoodFunc == "" {
+		return ""
+	}
+	return "/source/" + it.GoodDesign + "#" + it.GoodFunc
+}
+
+// withSnippet fills Good from the design source GoodFrom names. A name
+// that is not marked leaves Good empty, which the items' test refuses.
+func withSnippet(it Item) Item {
+	if it.GoodFrom == "" {
+		return it
+	}
+	s, err := sim.LookupSnippet(it.GoodFrom)
+	if err != nil {
+		it.Good = ""
+		return it
+	}
+	it.Good, it.GoodFunc, it.GoodDesign = s.Code, s.Func, s.Design
+	return it
 }
 
 // Items lists every item in the order the checklist presents them. The
@@ -63,7 +102,7 @@ func Items() []Item {
 	out := make([]Item, len(items))
 	for i, it := range items {
 		it.Demos = availableDemos(it.Demos)
-		out[i] = it
+		out[i] = withSnippet(it)
 	}
 	return out
 }

@@ -22,11 +22,7 @@ var items = []Item{
 			"event stream never screens the payment it was there to screen.",
 		Bad: `db.Save(payment)
 bus.Publish(paymentEvent) // a blip here and the event is gone`,
-		Good: `tx := db.Begin()
-tx.Insert("payments", payment)
-tx.Insert("outbox", paymentEvent) // same transaction
-tx.Commit()
-// a relay publishes outbox rows afterwards`,
+		GoodFrom:   "outbox-save",
 		Invariants: []string{"lost", "phantom"},
 		Exercise:   []string{"bus.publish.fail", "net.drop", "crash.service", "db.fail"},
 		Demos: []Demo{
@@ -36,19 +32,28 @@ tx.Commit()
 	},
 	{
 		ID:    "source-of-truth",
-		Title: "Nothing acts before the owner commits",
-		Question: "Is one place named as the owner of each fact, and does nothing downstream act on the fact " +
-			"before the owner has committed it?",
+		Title: "The owner commits first, and copies are never written back",
+		Question: "Is one place named as the owner of each fact, does nothing downstream act on the fact " +
+			"before the owner has committed it, and are derived copies (the ledger's view, caches, replicas, " +
+			"search indexes) never written back into the owner?",
 		Why: "Publishing before saving makes the message the truth and the database a hopeful copy. When the save fails, " +
 			"the ledger has already moved the money, and the suspicious-activity report lists a payment that the payment " +
-			"system says never existed. Refunding it starts with finding it.",
+			"system says never existed. The same inversion happens later when a repair job copies a ledger or cache value " +
+			"back over the owner's row: a copy that was wrong now overwrites the truth, and every other copy follows it.",
 		Bad: `bus.Publish(paymentEvent) // the ledger may act now
-db.Save(payment)          // and this may still fail`,
-		Good: `// the payments table owns the payment; the event derives from it
-tx := db.Begin()
-tx.Insert("payments", payment)
-tx.Insert("outbox", paymentEvent)
-tx.Commit()`,
+db.Save(payment)          // and this may still fail
+
+// later, a "repair" job
+for _, e := range ledger.EntriesSince(yesterday) {
+	payments.Upsert(e.PaymentID, e.Amount) // a copy overwrites the owner
+}`,
+		Good: `// payments owns the payment; the ledger, the cache and the replica
+// derive from its events and are rebuilt from them, never the reverse
+for _, d := range reconcile.Differences() {
+	alerts.Raise(d) // a person corrects the owner with a new fact (a
+	                // refund, a reversal), which flows out like any event
+}`,
+		Follows:    "Kleppmann, Designing Data-Intensive Applications, chapters 11 and 12: systems of record and derived data.",
 		Invariants: []string{"phantom"},
 		Exercise:   []string{"db.fail", "crash.service"},
 		Demos: []Demo{
@@ -62,15 +67,27 @@ tx.Commit()`,
 			"after the acknowledgement, and carry on where it left off after a crash?",
 		Why: "An outbox whose relay marks rows sent before the broker has them, or gives up after a few tries, has " +
 			"only moved the loss: the payment is saved, the event is gone, and the ledger is short by exactly the " +
-			"amount nobody can find. Delivery must be at least once; at most once is a silent loss.",
+			"amount nobody can find. Delivery must be at least once; at most once is a silent loss. A relay that " +
+			"remembers the last id it sent and polls for larger ones skips rows on PostgreSQL: ids come from a " +
+			"sequence in the order rows are inserted, not the order they commit, so a transaction that took id 41 " +
+			"can commit after the relay has moved past 42. Polling for rows still unsent cannot skip one.",
 		Bad: `row := outbox.Next()
 outbox.MarkSent(row) // marked before the broker has it
 bus.Publish(row.Event)`,
-		Good: `row := outbox.Next()
-if err := bus.Publish(row.Event); err != nil {
-	return // still unsent: the next poll tries again
+		Good: `// what is still unsent, never "id > last cursor": sequence order is
+// not commit order, and a late commit behind the cursor would be skipped
+rows := db.Query("SELECT id, event FROM outbox" +
+	" WHERE sent_at IS NULL ORDER BY id LIMIT 32")
+for _, row := range rows {
+	if err := bus.Publish(ctx, row.Event); err != nil {
+		break // still unsent: the next poll publishes it again, no give-up
+	}
+	db.Exec("UPDATE outbox SET sent_at = now() WHERE id = $1", row.ID)
 }
-outbox.MarkSent(row) // only after the ack`,
+// alert on the age of the oldest unsent row, not on errors alone:
+// SELECT now() - min(created_at) FROM outbox WHERE sent_at IS NULL`,
+		Follows: "microservices.io, Transactional outbox; PostgreSQL documentation, Sequence Manipulation Functions " +
+			"(a sequence value is handed out at insert, never rolled back, and says nothing about commit order).",
 		Invariants: []string{"lost"},
 		Exercise:   []string{"bus.publish.fail", "bus.ack.lost", "crash.relay", "net.drop"},
 		Demos: []Demo{
@@ -89,15 +106,7 @@ outbox.MarkSent(row) // only after the ack`,
 		Bad: `func onPayment(ev Event) {
 	ledger.Post(ev.Account, ev.Amount) // twice if delivered twice
 }`,
-		Good: `func onPayment(ev Event) error {
-	tx := db.Begin()
-	if err := tx.Insert("processed_events", ev.ID); isDuplicate(err) {
-		tx.Rollback()
-		return nil // already posted
-	}
-	tx.Insert("ledger_entries", ev.Account, ev.Amount)
-	return tx.Commit()
-}`,
+		GoodFrom:   "consumer-dedup",
 		Invariants: []string{"duplicate_effects"},
 		Exercise:   []string{"net.dup", "bus.redeliver", "bus.ack.lost", "crash.relay", "crash.consumer"},
 		Demos: []Demo{
@@ -107,19 +116,27 @@ outbox.MarkSent(row) // only after the ack`,
 	{
 		ID:    "dedup-by-event-id",
 		Title: "Deduplicate on the event id, durably",
-		Question: "Is the deduplication key the event's own id, committed with the effect, rather than a hash of " +
-			"the payload, an in-memory set of recent ids, or a cache entry that expires before redelivery stops?",
+		Question: "Is the deduplication key the event's own id, minted once when the outbox row is written " +
+			"(never per publish attempt, never the broker's offset), and committed with the effect, rather than a " +
+			"hash of the payload, an in-memory set of recent ids, or a cache entry that expires before redelivery stops?",
 		Why: "Two genuine payments of €50 to the same account have the same payload; deduplicating on its hash drops " +
 			"the second, and the customer's money is gone. An in-memory set of seen ids is empty after a restart, " +
-			"which is exactly when a broker redelivers, so the copy posts. Both bugs pass every test that never " +
-			"restarts the consumer.",
+			"which is exactly when a broker redelivers, so the copy posts. An id made afresh for each publish attempt, " +
+			"or the broker's offset, differs between the copies a relay publishes after a lost acknowledgement, so " +
+			"nothing is ever a duplicate. All of these pass every test that never restarts the consumer.",
 		Bad: `seen := map[string]bool{}   // empty after a restart
 key := sha256(ev.Payload)    // equal for two real €50 payments
 if seen[key] { return }`,
-		Good: `// the event id, under a unique key, committed with the effect
+		Good: `// minted once, where the payment and its outbox row commit;
+// every publish attempt of the row carries the same id
+tx.Insert("outbox", ev.ID, ev)
+
+// the consumer: that id under a unique key, committed with the effect
+// (not the broker's offset: a copy published again gets a new offset)
 tx.Insert("processed_events", ev.ID)
 tx.Insert("ledger_entries", ev.Account, ev.Amount)
 tx.Commit()`,
+		Follows:    "microservices.io, Idempotent consumer; the outbox and outbox-idempotent designs mint the id in saveWithOutbox.",
 		Invariants: []string{"duplicate_effects"},
 		Exercise:   []string{"crash.consumer", "bus.redeliver"},
 		Demos: []Demo{
@@ -158,13 +175,15 @@ consumer.OnMessage(func(ev Event) error { return postOnce(ev) })`,
 		Bad: `if err := bus.Publish(ev); errors.Is(err, ErrTimeout) {
 	bus.Publish(ev) // it may be stored already: now it is there twice
 }`,
-		Good: `// retry with the same event id; the consumer deduplicates on it
-for attempt := 1; attempt <= 5; attempt++ {
-	if err = bus.Publish(ev); err == nil {
-		break
-	}
-	backoff(attempt)
-}`,
+		Good: `// unknown is not failed: resolve it, never assume it, never give up on it
+resp, err := psp.Charge(ctx, req.Key, req.Card, req.Amount) // the key rides along
+for isUnknown(err) { // a timeout, a reset, a 5xx
+	backoff(ctx)
+	resp, err = psp.Lookup(ctx, req.Key) // ask what the first call did
+}
+// an event: leave its outbox row unsent; the relay publishes it again
+// with the same id until acknowledged, and the consumer deduplicates`,
+		Follows:    "Stripe's API reference, Idempotent requests: a request whose outcome is unknown is retried with the same key or looked up.",
 		Invariants: []string{"duplicate_effects", "double_charges"},
 		Exercise:   []string{"bus.ack.lost", "net.drop", "retries"},
 		TurnOn:     []string{"bus.ack.lost", "net.drop"},
@@ -181,21 +200,28 @@ for attempt := 1; attempt <= 5; attempt++ {
 		Why: "The card is charged, the response is lost, the app retries, and the customer is charged again: the " +
 			"textbook double charge, followed by a chargeback. A key checked with a read and then an insert lets two " +
 			"concurrent retries both charge; a key that expires after an hour lets the retry queue that drains after " +
-			"an outage charge again.",
+			"an outage charge again. A card network does not join your database transaction: call it inside one, " +
+			"let the commit fail after the charge succeeded, and the key rolls back while the money has moved, so " +
+			"the retry charges again.",
 		Bad: `func charge(req ChargeRequest) Response {
 	return cards.Charge(req.Card, req.Amount) // a retry charges again
 }`,
-		Good: `func charge(req ChargeRequest) Response {
-	tx := db.Begin()
-	if err := tx.Insert("idempotency_keys", req.Key); isDuplicate(err) {
-		tx.Rollback()
-		return storedResponse(req.Key) // same answer, no second charge
-	}
-	resp := cards.Charge(tx, req.Card, req.Amount)
-	tx.Insert("responses", req.Key, resp)
-	tx.Commit()
-	return resp
-}`,
+		Good: `// phase 1: claim the key and record a pending attempt; commit
+tx := db.Begin()
+if err := tx.Insert("idempotency_keys", req.Key, "pending"); isDuplicate(err) {
+	tx.Rollback()
+	return stored(req.Key) // its answer, or "in progress": no second charge
+}
+tx.Commit()
+// phase 2: the provider, outside any transaction, with the same key
+resp, err := psp.Charge(ctx, req.Key, req.Card, req.Amount)
+if isUnknown(err) {
+	resp, err = psp.Lookup(ctx, req.Key) // never assume it failed
+}
+// phase 3: record the outcome in a second transaction
+db.Exec("UPDATE idempotency_keys SET state = $1, response = $2 WHERE key = $3",
+	stateOf(err), resp, req.Key)`,
+		Follows:    "Brandur Leach, Implementing Stripe-like Idempotency Keys in Postgres (atomic phases); Stripe's API reference, Idempotent requests.",
 		Invariants: []string{"double_charges"},
 		Exercise:   []string{"retries"},
 		TurnOn:     []string{"net.drop"},
@@ -216,9 +242,13 @@ bus.Publish(ev) // error ignored, no timeout
 return OK`,
 		Good: `ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 defer cancel()
-if err := bus.Publish(ctx, ev); err != nil {
-	return err // or leave it to the outbox relay
-}`,
+// one remote call on the request path: the payment and its outbox row
+// in one transaction (atomic-publish), never a save and then a publish
+if err := saveWithOutbox(ctx, payment, ev); err != nil {
+	return err // nothing committed, or (on a timeout) unknown: the
+	           // client's retry with the same key settles which
+}
+return Accepted // the relay publishes, with its own timeouts and retries`,
 		Invariants: []string{"lost"},
 		Exercise:   []string{"net.drop", "bus.publish.fail"},
 		Demos: []Demo{
@@ -239,13 +269,19 @@ if err := bus.Publish(ctx, ev); err != nil {
 		break
 	}
 }`,
-		Good: `for attempt := 1; attempt <= 5; attempt++ {
-	if err = call(ctx); err == nil {
-		return nil
+		Good: `for attempt := 0; attempt < maxAttempts; attempt++ {
+	err = call(ctx) // idempotent: it carries its key
+	if err == nil || !retryable(err) {
+		return err // a decline or a 4xx is an answer, not a blip
 	}
-	sleep(backoff(attempt) + jitter())
+	if !retryBudget.Withdraw() { // retries stay under ~10% of calls
+		break
+	}
+	ceiling := min(maxBackoff, base<<attempt)
+	sleep(ctx, rand.N(ceiling)) // full jitter: anywhere in [0, ceiling)
 }
 deadLetters.Put(req, err) // alerted and owned, not just logged`,
+		Follows: "AWS Builders' Library, Timeouts, retries, and backoff with jitter; Google SRE book, Handling Overload (retry budgets).",
 		Gap: "The simulator does not model load, so retry amplification and retries that arrive in lockstep " +
 			"cannot show in a run; a design that gives up silently shows as lost payments under relay-until-acked.",
 	},
@@ -253,20 +289,19 @@ deadLetters.Put(req, err) // alerted and owned, not just logged`,
 		ID:    "ordering-by-design",
 		Title: "Ordering is guaranteed only where it is designed",
 		Question: "Is ordering relied on only where the design provides it (one partition key per payment or " +
-			"account), and does every consumer ignore an event older than the version it already holds?",
+			"account), and does every consumer that keeps the latest state ignore an event older than the version it " +
+			"already holds, while a consumer that adds up events (a ledger) applies each one once?",
 		Why: "A refund that overtakes its capture leaves the payment marked captured after the money went back: " +
 			"the dashboard says charged, the bank says refunded, and support believes the dashboard. Brokers order " +
-			"messages within a partition, not across partitions, and retries can reorder even within one.",
+			"messages within a partition, not across partitions, and retries can reorder even within one. Skipping an " +
+			"older version is right only for state that the newest event replaces (a status); a ledger that adds up " +
+			"amounts must apply every event exactly once, in any order. An UPDATE guarded by the version matches no " +
+			"row before the first event has created it, so write the guard into an upsert.",
 		Bad: `func onStatus(ev StatusEvent) {
 	db.Exec("UPDATE payments SET status = ? WHERE id = ?",
 		ev.Status, ev.PaymentID)
 }`,
-		Good: `func onStatus(ev StatusEvent) {
-	// an event older than the stored version changes nothing
-	db.Exec("UPDATE payments SET status = ?, version = ?"+
-		" WHERE id = ? AND version < ?",
-		ev.Status, ev.Version, ev.PaymentID, ev.Version)
-}`,
+		GoodFrom:   "versioned-upsert",
 		Invariants: []string{"out_of_order_applied"},
 		Exercise:   []string{"ignored"},
 		Tip:        "Raise jitter so that status events can overtake each other.",
@@ -278,24 +313,35 @@ deadLetters.Put(req, err) // alerted and owned, not just logged`,
 		ID:    "strong-reads-for-money",
 		Title: "Money and AML decisions read the primary",
 		Question: "Do decisions that move money or clear a compliance check (limits, balances, sanctions and " +
-			"velocity checks) read strongly consistent data, in the transaction that records the decision?",
+			"velocity checks) read the owner, in the transaction that records the decision, in a way that makes " +
+			"two concurrent decisions wait for each other (a locked row or a conditional update)?",
 		Why: "A limit check that reads a replica a few hundred milliseconds behind lets a burst of payments through, " +
-			"each checked against a total that leaves out the others. The customer ends over the limit, and a " +
-			"structuring pattern slips under the velocity threshold meant to catch it. \"The replica was behind\" " +
-			"is not an answer a regulator accepts.",
+			"each checked against a total that leaves out the others. Reading the primary is not enough: under " +
+			"PostgreSQL's default READ COMMITTED, and under REPEATABLE READ, two payments of 40k checked at once both " +
+			"see 250k spent of a 300k limit and both commit; SUM ... FOR UPDATE is refused outright, since FOR UPDATE " +
+			"cannot lock an aggregate. The customer ends over the limit, and a structuring pattern slips under the " +
+			"velocity threshold meant to catch it.",
 		Bad: `total := replica.SumToday(customer) // lags the primary
 if total+amount > limit {
 	return Reject
 }
 primary.Save(payment)`,
-		Good: `tx := primary.Begin() // serializable, or SELECT ... FOR UPDATE
-total := tx.SumToday(customer)
-if total+amount > limit {
-	tx.Rollback()
-	return Reject
+		Good: `// one row per customer holds the running total; the check and the
+// booking are one statement, so concurrent payments queue on the row
+res, err := tx.Exec("UPDATE limits SET used_cents = used_cents + $1" +
+	" WHERE customer = $2 AND used_cents + $1 <= cap_cents", amount, customer)
+if err != nil {
+	return err
 }
-tx.Insert("payments", payment)
-tx.Commit()`,
+if n, _ := res.RowsAffected(); n == 0 {
+	tx.Rollback()
+	return Reject // over the limit (or no limits row: refuse, never guess)
+}
+tx.Exec(insertPayment, payment.ID, customer, amount)
+return tx.Commit()`,
+		Follows: "PostgreSQL documentation, Transaction Isolation: under READ COMMITTED an UPDATE that finds its row " +
+			"locked waits, then re-checks its WHERE against the committed row; under REPEATABLE READ or SERIALIZABLE " +
+			"it fails with 40001 instead, and the transaction must be retried.",
 		Invariants: []string{"limit_breaches"},
 		Exercise:   []string{"declined"},
 		Tip:        "Send more payments, so that customers reach their limits.",
@@ -316,10 +362,17 @@ tx.Commit()`,
 if balance >= amount {
 	release(funds)
 }`,
-		Good: `// shown to the customer: eventual is fine, lag under 2s
+		Good: `// shown to the customer: eventual is fine, labelled, its lag alarmed
 view := replica.Balance(account)
-// deciding: the primary, current by construction
-balance := primary.Balance(ctx, account)`,
+page.Show(view.Cents, "as of", view.AsOf)
+
+// deciding: the owner checks and debits in one statement
+res, err := primary.Exec("UPDATE balances SET cents = cents - $1" +
+	" WHERE account = $2 AND cents >= $1", amount, account)
+if err != nil || rowsAffected(res) == 0 {
+	return Declined // on a timeout: unknown, see timeout-is-unknown
+}
+release(funds) // only after the debit committed`,
 		Invariants: []string{"stale_decisions"},
 		Exercise:   []string{"accepted"},
 		Tip:        "Raise replica-lag, so that a copy can fall behind.",
@@ -334,13 +387,24 @@ balance := primary.Balance(ctx, account)`,
 			"cannot reach each other: refuse (consistent), or accept within a stated, bounded risk (available)?",
 		Why: "During a partition, two regions that both accept debits can each spend the same balance; the account " +
 			"ends overdrawn and the bank carries the loss. Refusing debits protects the balance and costs sales. " +
-			"Either can be right. Not deciding is wrong, because then the answer is whatever the code happened to do.",
+			"Either can be right; a cap per payment is not, since many small payments in both regions add up to " +
+			"any amount (and splitting a sum into small payments is what AML calls structuring). Bound the total " +
+			"each region may spend. Not deciding is wrong, because then the answer is whatever the code happened to do.",
 		Bad: `// each region debits its own copy and merges later
 region.Debit(account, amount)`,
-		Good: `if !quorum.Reachable() && amount > offlineLimit {
-	return Refuse // the documented choice for debits
+		Good: `// each account's offline budget is split between the regions ahead
+// of time (shares summing to no more than the balance); cut off, a
+// region spends only its own share, whatever the size of each payment
+if !quorum.Reachable() {
+	res := region.Exec("UPDATE offline_budget SET left_cents = left_cents - $1" +
+		" WHERE account = $2 AND left_cents >= $1", amount, account)
+	if rowsAffected(res) == 0 {
+		return Refuse // the documented choice once the share is spent
+	}
+	return Accept // total exposure bounded by the shares
 }
-region.Debit(account, amount)`,
+return debitViaPrimary(account, amount)`,
+		Follows:    "The escrow method (O'Neil, 1986) and bounded counters (Balegas et al., 2015): each replica spends only the share it holds.",
 		Invariants: []string{"overdrafts"},
 		Exercise:   []string{"net.partition", "rejected"},
 		TurnOn:     []string{"net.partition"},
@@ -353,16 +417,29 @@ region.Debit(account, amount)`,
 		ID:    "reconcile-and-alert",
 		Title: "Reconciliation compares the places that hold state",
 		Question: "Does a scheduled job compare every place that holds the same facts (payments database, ledger, " +
-			"the bank's statement), count what disagrees, and alert a person when the count is not zero?",
+			"the payment provider's and the bank's statements), payment by payment and amount by amount, once each has " +
+			"had time to settle, and alert a person when anything disagrees?",
 		Why: "Every mechanism above can fail in a way nobody predicted. Reconciliation is the control that notices: " +
 			"without it, drift between the payments database and the ledger is found by a customer, an auditor or a " +
 			"regulator. Its output is what this simulator's checker reports after every run: lost, invented and " +
 			"duplicated payments.",
 		Bad: `// none: the outbox makes this impossible`,
-		Good: `-- committed but never posted, posted twice, or posted but never committed
-SELECT coalesce(p.id, l.payment_id) AS payment, count(l.id) AS entries
-FROM payments p FULL JOIN ledger_entries l ON l.payment_id = p.id
-GROUP BY 1 HAVING count(l.id) <> 1 OR bool_or(p.id IS NULL);`,
+		Good: `-- 1. In each database on its own (they are separate servers):
+--    payments: SELECT id, amount_cents, created_at FROM payments;
+--    ledger:   SELECT payment_id, sum(amount_cents), count(*), min(posted_at)
+--              FROM ledger_entries GROUP BY payment_id;
+--    plus the provider's and the bank's statements, loaded as files.
+-- 2. In the reconciliation store: payments past the grace window
+--    (longer than the slowest source takes to settle) that disagree.
+SELECT coalesce(p.id, l.payment_id, s.payment_id) AS payment
+FROM p
+FULL JOIN l ON l.payment_id = p.id
+FULL JOIN s ON s.payment_id = coalesce(p.id, l.payment_id)
+WHERE least(p.created_at, l.first_posted, s.settled_at) < now() - interval '2 days'
+  AND (p.amount_cents IS DISTINCT FROM l.amount_cents
+    OR l.entries IS DISTINCT FROM 1
+    OR p.amount_cents IS DISTINCT FROM s.amount_cents);
+-- 3. Any row pages a person, and each row gets an owner.`,
 		Invariants: []string{"lost", "phantom", "duplicate_effects"},
 		Exercise: []string{"net.drop", "net.dup", "bus.publish.fail", "bus.ack.lost", "bus.redeliver",
 			"db.fail", "crash.service", "crash.relay", "crash.consumer"},

@@ -30,8 +30,8 @@ func reportKeys() map[string]bool {
 var idPattern = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 
 func TestItemsAreCompleteAndConsistent(t *testing.T) {
-	if n := len(items); n < 12 || n > 18 {
-		t.Errorf("%d items; the checklist promises 12 to 18", n)
+	if n := len(items); n < 12 || n > 20 {
+		t.Errorf("%d items; the checklist promises 12 to 20", n)
 	}
 	reportKeys := reportKeys()
 	seen := map[string]bool{}
@@ -40,7 +40,8 @@ func TestItemsAreCompleteAndConsistent(t *testing.T) {
 			t.Errorf("id %q is not kebab-case or is not unique", it.ID)
 		}
 		seen[it.ID] = true
-		for name, s := range map[string]string{"Title": it.Title, "Question": it.Question, "Why": it.Why, "Bad": it.Bad, "Good": it.Good} {
+		good := withSnippet(it).Good
+		for name, s := range map[string]string{"Title": it.Title, "Question": it.Question, "Why": it.Why, "Bad": it.Bad, "Good": good} {
 			if strings.TrimSpace(s) == "" {
 				t.Errorf("%s: %s is empty", it.ID, name)
 			}
@@ -216,5 +217,45 @@ func TestMarkdownRoundTripsTheItems(t *testing.T) {
 				t.Errorf("%s: link runs %+v against %q, want %+v against %q", it.ID, gotSc, compare, wantSc, d.Good)
 			}
 		}
+	}
+}
+
+// A good snippet cut from a design is the design's code, word for word:
+// it appears in the source the playground shows for the design that runs
+// it, and its link names that design and function. An item whose Good is
+// cut from a design says so instead of citing a source.
+func TestGoodSnippetsAreCutFromTheCodeThatRuns(t *testing.T) {
+	cut := 0
+	for _, it := range Items() {
+		if it.GoodFrom == "" {
+			if it.GoodFunc != "" || it.SourceURL() != "" {
+				t.Errorf("%s: a link to %s, but no snippet", it.ID, it.GoodFunc)
+			}
+			continue
+		}
+		cut++
+		if it.Follows != "" {
+			t.Errorf("%s: Good is cut from %s and also says it follows %q", it.ID, it.GoodFrom, it.Follows)
+		}
+		src, err := sim.DesignSource(it.GoodDesign)
+		if err != nil {
+			t.Fatalf("%s: %v", it.ID, err)
+		}
+		i := slices.IndexFunc(src, func(f sim.SourceFunc) bool { return f.Name == it.GoodFunc })
+		if i < 0 {
+			t.Errorf("%s: design %s runs no function %s", it.ID, it.GoodDesign, it.GoodFunc)
+			continue
+		}
+		for line := range strings.SplitSeq(it.Good, "\n") {
+			if !strings.Contains(src[i].Code, strings.TrimSpace(line)) {
+				t.Errorf("%s: line %q of Good is not in %s", it.ID, line, it.GoodFunc)
+			}
+		}
+		if want := "/source/" + it.GoodDesign + "#" + it.GoodFunc; it.SourceURL() != want {
+			t.Errorf("%s: SourceURL %q, want %q", it.ID, it.SourceURL(), want)
+		}
+	}
+	if cut == 0 {
+		t.Error("no item's good code is cut from a design")
 	}
 }

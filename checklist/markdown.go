@@ -51,6 +51,12 @@ func WriteMarkdown(w io.Writer, base string) error {
 		fmt.Fprintf(&b, "**Why it matters.** %s\n\n", it.Why)
 		fmt.Fprintf(&b, "Bad:\n\n```%s\n%s\n```\n\n", CodeLang(it.Bad), it.Bad)
 		fmt.Fprintf(&b, "Good:\n\n```%s\n%s\n```\n\n", CodeLang(it.Good), it.Good)
+		if it.SourceURL() != "" {
+			fmt.Fprintf(&b, "Cut from [`%s`](%s%s), the code the design `%s` runs.\n\n", it.GoodFunc, base, it.SourceURL(), it.GoodDesign)
+		}
+		if it.Follows != "" {
+			fmt.Fprintf(&b, "**Follows.** %s\n\n", it.Follows)
+		}
 		fmt.Fprintf(&b, "**Evidence.** %s\n", it.EvidenceSummary())
 		for _, d := range it.Demos {
 			fmt.Fprintf(&b, "- [%s](%s%s)\n", d.Label(), base, d.URL())

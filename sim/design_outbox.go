@@ -21,7 +21,8 @@ var outboxDesigns = []*Design{
 // saveWithOutbox saves the payment and its event in one transaction: both
 // rows commit, or neither does.
 func saveWithOutbox(s *Service, pay Payment) error {
-	ev := pay.Event()
+	// snippet:outbox-save
+	ev := pay.Event() // its id is minted here, once, and stored in the outbox row
 	tx := s.DB.Begin()
 	if err := tx.Exec(insertPayment, pay.ID, pay.Account, pay.AmountCents); err != nil {
 		tx.Rollback()
@@ -32,7 +33,8 @@ func saveWithOutbox(s *Service, pay Payment) error {
 		tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	return tx.Commit() // a relay publishes the row afterwards
+	// end snippet
 }
 
 // relayOutbox publishes unsent outbox rows and marks the acknowledged ones
@@ -83,6 +85,7 @@ func relayOutbox(r *Relay) {
 // event id under a unique key in the same transaction as the ledger entry,
 // so a duplicate delivery finds the id taken and moves no money.
 func postToLedgerOnce(c *Consumer, m Message) error {
+	// snippet:consumer-dedup
 	tx := c.DB.Begin()
 	if err := tx.Exec(`INSERT INTO processed_events (event_id) VALUES (?)`, m.ID); errors.Is(err, ErrDuplicate) {
 		tx.Rollback()
@@ -97,4 +100,5 @@ func postToLedgerOnce(c *Consumer, m Message) error {
 		return err
 	}
 	return tx.Commit()
+	// end snippet
 }

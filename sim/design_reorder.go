@@ -58,6 +58,11 @@ func applyEveryStatus(c *Consumer, m Message) error {
 // ignores an event no newer than what it holds: an old event arriving late,
 // or a copy delivered again, cannot turn the clock back.
 func applyNewerStatus(c *Consumer, m Message) error {
+	// snippet:versioned-upsert
+	// This needs one consumer per payment at a time (the payment id as the
+	// partition key): two at once could both read the old version under
+	// READ COMMITTED. Where they can, guard the upsert itself:
+	// DO UPDATE SET ... WHERE payment_status.version < excluded.version.
 	have := 0
 	tx := c.DB.Begin()
 	rows := tx.Query(`SELECT version FROM payment_status WHERE payment_id = ?`, m.Payment)
@@ -75,4 +80,5 @@ func applyNewerStatus(c *Consumer, m Message) error {
 		return err
 	}
 	return tx.Commit()
+	// end snippet
 }

@@ -76,3 +76,39 @@ func TestWithoutJitterNothingOvertakes(t *testing.T) {
 		t.Errorf("seed 42, no jitter: out_of_order_applied %d, want 0", measured(t, r, ViolationOutOfOrder))
 	}
 }
+
+// The ordering item's old good form, an UPDATE guarded by the version,
+// matches no row before the row exists: a "refunded" that overtakes
+// "created" is dropped, and nothing ever records it. The guarded upsert
+// keeps it and then ignores the late "created". Both run on the family's
+// own schema in the simulator's SQLite.
+func TestVersionGuardNeedsAnUpsertWhenAnEventArrivesBeforeItsRow(t *testing.T) {
+	arrivals := []struct {
+		status  string
+		version int
+	}{{"refunded", 3}, {"created", 1}} // sent: created (1), captured (2), refunded (3)
+	for _, tc := range []struct {
+		name, sql, want string
+	}{
+		{"update guarded by version", `UPDATE payment_status SET status = ?1, version = ?2 WHERE payment_id = 7 AND version < ?2`, ""},
+		{"upsert guarded by version", `INSERT INTO payment_status (payment_id, status, version) VALUES (7, ?1, ?2)
+  ON CONFLICT (payment_id) DO UPDATE SET status = excluded.status, version = excluded.version
+  WHERE payment_status.version < excluded.version`, "refunded"},
+	} {
+		db, err := openDatabase(nil, "orders", ordersSchema, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range arrivals {
+			if err := db.exec(tc.sql, a.status, a.version); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got := ""
+		db.conn.QueryRowContext(bg, `SELECT status FROM payment_status WHERE payment_id = 7`).Scan(&got)
+		if got != tc.want {
+			t.Errorf("%s: status %q after refunded arrived before created, want %q", tc.name, got, tc.want)
+		}
+		db.close()
+	}
+}

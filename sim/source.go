@@ -64,10 +64,16 @@ func DesignSource(name string) ([]SourceFunc, error) {
 // top-level function, with the constants and variables it uses appended.
 type designSource struct {
 	funcs map[string]sourceFunc
+	// snippets are the marked regions (snippet.go); snippetErr says why
+	// they could not be cut, for the test that holds them to the rules.
+	snippets   []Snippet
+	snippetErr error
 }
 
 type sourceFunc struct {
 	code string
+	// body is the function alone, with its doc comment.
+	body string
 }
 
 var (
@@ -90,6 +96,7 @@ func readDesignSource() (*designSource, error) {
 	values := map[string]string{} // a constant's or variable's name: its code
 	var bodies []*ast.FuncDecl
 	var texts []string
+	markers := 0 // snippet markers in the files, inside functions or not
 	for _, e := range entries {
 		if strings.HasSuffix(e.Name(), "_test.go") {
 			continue
@@ -98,6 +105,7 @@ func readDesignSource() (*designSource, error) {
 		if err != nil {
 			return nil, err
 		}
+		markers += strings.Count(string(src), snippetOpen) + strings.Count(string(src), snippetClose)
 		fset := token.NewFileSet()
 		f, err := parser.ParseFile(fset, e.Name(), src, parser.ParseComments)
 		if err != nil {
@@ -145,7 +153,16 @@ func readDesignSource() (*designSource, error) {
 			}
 			return true
 		})
-		ds.funcs[fd.Name.Name] = sourceFunc{code: code}
+		ds.funcs[fd.Name.Name] = sourceFunc{code: code, body: texts[i]}
+	}
+	inFuncs := 0
+	for _, text := range texts {
+		inFuncs += strings.Count(text, snippetOpen) + strings.Count(text, snippetClose)
+	}
+	if inFuncs != markers {
+		ds.snippetErr = fmt.Errorf("sim: %d snippet markers of the design files lie outside any function", markers-inFuncs)
+	} else {
+		ds.snippets, ds.snippetErr = snippetsOf(ds.funcs)
 	}
 	return ds, nil
 }

@@ -222,3 +222,41 @@ func TestCompareHasACellPerDesignAndItemProvenByItsRun(t *testing.T) {
 		}
 	}
 }
+
+// Every good snippet cut from a design links to the whole function: the
+// link opens /source/{design}, whose section named after the function
+// holds the snippet's every line; an unknown design is a 404.
+func TestChecklistSnippetLinksLandOnTheWholeFunction(t *testing.T) {
+	h := newTestServer(t).Handler()
+	linked := 0
+	for _, it := range checklist.Items() {
+		if it.SourceURL() == "" {
+			continue
+		}
+		linked++
+		path, fn, _ := strings.Cut(it.SourceURL(), "#")
+		doc := parsePage(t, h, path)
+		var sec *html.Node
+		walk(doc, func(n *html.Node) {
+			if id, _ := attr(n, "id"); n.Data == "section" && id == fn {
+				sec = n
+			}
+		})
+		if sec == nil {
+			t.Errorf("%s: %s has no section #%s", it.ID, path, fn)
+			continue
+		}
+		code := text(sec)
+		for line := range strings.SplitSeq(it.Good, "\n") {
+			if !strings.Contains(code, strings.TrimSpace(line)) {
+				t.Errorf("%s: %s#%s lacks the snippet's line %q", it.ID, path, fn, line)
+			}
+		}
+	}
+	if linked == 0 {
+		t.Error("no checklist item links to a design's source")
+	}
+	if res := get(t, h, "/source/no-such-design"); res.StatusCode != http.StatusNotFound {
+		t.Errorf("/source/no-such-design = %d, want 404", res.StatusCode)
+	}
+}

@@ -129,6 +129,7 @@ func (s *Server) routes() chi.Router {
 	r.Get("/checklist", s.handleChecklist)
 	r.Get("/checklist.md", s.handleChecklistMarkdown)
 	r.Get("/compare", s.handleCompare)
+	r.Get("/source/{design}", s.handleSource)
 	r.Get("/healthz", s.handleHealthz)
 	r.Get("/static/*", s.handleStatic)
 	r.Get("/ws/run", s.handleRunSocket)
