@@ -134,9 +134,14 @@ func (w *world) releaseHeld(p *proc) {
 }
 
 // reap forgets processes that have finished. It runs after every step, so
-// it returns at once when none has.
+// it returns at once unless at least half of n.procs has finished: each
+// pass then costs no more than the processes it forgets. Forgetting each
+// as it ended made a node with many waiting processes (consumers queued on
+// the ledger's single writer) cost a pass over all of them per step, and a
+// run quadratic in its backlog. Until reaped, a finished process stays in
+// n.procs with done set, and everything that walks n.procs skips it.
 func (n *node) reap() {
-	if n.ended == 0 {
+	if n.ended == 0 || 2*n.ended < len(n.procs) {
 		return
 	}
 	n.ended = 0

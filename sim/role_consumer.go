@@ -22,7 +22,7 @@ func (c *Consumer) Skip(m Message) {
 func (b *broker) consumeOn(n *node, db *database, handle func(*Consumer, Message) error) {
 	w := b.w
 	b.consumer = n
-	b.consume = func(d *delivery) {
+	b.consume = func(d *delivery, attempt int) {
 		w.spawn(n, d.m.Payment, func(p *proc) {
 			c := &Consumer{DB: DB{db, p}, p: p}
 			if err := handle(c, d.m); err != nil {
@@ -30,7 +30,7 @@ func (b *broker) consumeOn(n *node, db *database, handle func(*Consumer, Message
 				return
 			}
 			p.step()
-			w.send(n, b.node, chConsumerAck, d.m.Payment, KindSend, w.note2("ack ", d.m.ID), func() { b.consumerAck(d) })
+			w.send(n, b.node, chConsumerAck, d.m.Payment, KindSend, w.note2("ack ", d.m.ID), func() { b.consumerAck(d, attempt) })
 		})
 	}
 }
