@@ -47,6 +47,11 @@ type world struct {
 	workLeft []uint64
 	// requested is how many of the workload's payments have been sent.
 	requested int
+	// answered marks, per payment, that an event has already counted the
+	// payment as accepted, declined or rejected: a payment is counted
+	// under one of them at most once, however many copies of its request
+	// the network delivered (see serveRequest).
+	answered []bool
 
 	// nodes and dbs list every node and database of this run's topology,
 	// in the order they are stopped and closed.
@@ -64,7 +69,8 @@ type world struct {
 
 func newWorld(ctx context.Context, sc Scenario, sink func(*Event), maxEvents int) *world {
 	return &world{sc: sc, sink: sink, counters: make([]counters, sc.Payments+1), moved: map[string]int{},
-		ctx: ctx, maxEvents: maxEvents,
+		answered: make([]bool, sc.Payments+1),
+		ctx:      ctx, maxEvents: maxEvents,
 		// The first step looks at ctx: a run cancelled before it starts
 		// does nothing.
 		ticks: cancelEvery - 1}
@@ -88,6 +94,9 @@ func (w *world) emit(ev Event) int {
 	ev.AtUs = w.now
 	for _, k := range ev.Moves {
 		w.moved[k]++
+	}
+	if len(ev.Moves) > 0 && ev.Payment > 0 && ev.Payment < len(w.answered) && countsAnAnswer(ev.Moves) {
+		w.answered[ev.Payment] = true
 	}
 	if ev.Fault != "" && w.onFault != nil {
 		w.onFault(ev.ID, ev.Payment)
@@ -114,4 +123,18 @@ func (w *world) note3(a, b, c string) string {
 		return ""
 	}
 	return a + b + c
+}
+
+// countsAnAnswer says whether moves counts a payment as accepted, declined
+// or rejected. The families share these three slices, so comparing the
+// first element's address is enough and costs nothing per event.
+func countsAnAnswer(moves []string) bool {
+	m := &moves[0]
+	return m == &movesAccepted[0] || m == &movesDeclined[0] || m == &movesRejected[0]
+}
+
+// alreadyAnswered says whether an event already counted payment as
+// accepted, declined or rejected.
+func (w *world) alreadyAnswered(payment int) bool {
+	return payment > 0 && payment < len(w.answered) && w.answered[payment]
 }

@@ -52,8 +52,8 @@ var partitionFamily = &family{
 	faults:     []Fault{NetDrop, NetDup, DBFail, CrashService, NetPartition},
 	reportKeys: []reportKey{
 		{"accepted", "debits a region accepted and recorded"},
-		{"declined", "debits refused by a business rule: not enough money in the account"},
-		{"rejected", "debits refused for lack of consistency (the other region could not be reached): the price of consistency, not a violation"},
+		{"declined", "payments refused by a business rule (not enough money in the account) and not already accepted or refused: each payment counts once, however many copies of its request arrived"},
+		{"rejected", "payments refused for lack of consistency (the other region could not be reached) and not already accepted or refused: the price of consistency, not a violation"},
 		{ViolationOverdraft, "accounts below zero once both regions have merged every debit"},
 	},
 	databases: []DatabaseInfo{

@@ -35,7 +35,7 @@ var staleFamily = &family{
 	faults:     []Fault{NetDrop, NetDup, DBFail, CrashService},
 	reportKeys: []reportKey{
 		{"accepted", "payments the service accepted and recorded"},
-		{"declined", "requests refused by a business rule: over the customer's limit"},
+		{"declined", "payments refused by a business rule (over the customer's limit) and not accepted: a copy of a request refused because its first copy was accepted is not counted"},
 		{ViolationStale, "payments accepted on a running total that missed a payment the primary had committed before this one"},
 		{ViolationLimitBreach, "customers whose accepted total exceeds their limit"},
 	},

@@ -54,7 +54,10 @@ var ErrUnavailable = errors.New("rejected: the primary cannot be reached")
 // Service that open makes for it, and answers to the node the request came
 // from. A refusal by business rule (ErrDeclined) or for lack of
 // consistency (ErrUnavailable) is shown as such, and counted unless
-// forwarded: then the node that took the request counts it.
+// forwarded (then the node that took the request counts it) or unless the
+// payment is counted already: a copy of a request that the network
+// delivered twice, refused because its first copy was accepted (or
+// refused), is the same payment, not another refusal.
 func (w *world) serveRequest(n, from *node, pay Payment, handle func(*Service, Payment) error, open func(p *proc) *Service, forwarded bool, answer func(result string, err error)) {
 	w.spawn(n, pay.ID, func(p *proc) {
 		s := open(p)
@@ -66,14 +69,14 @@ func (w *world) serveRequest(n, from *node, pay Payment, handle func(*Service, P
 			case errors.Is(err, ErrDeclined):
 				result = err.Error()
 				var moves []string
-				if !forwarded {
+				if !forwarded && !w.alreadyAnswered(pay.ID) {
 					moves = movesDeclined
 				}
 				w.emit(Event{Node: n.name, Kind: KindDecline, Payment: pay.ID, Note: result, Moves: moves})
 			case errors.Is(err, ErrUnavailable):
 				result = err.Error()
 				var moves []string
-				if !forwarded {
+				if !forwarded && !w.alreadyAnswered(pay.ID) {
 					moves = movesRejected
 				}
 				w.emit(Event{Node: n.name, Kind: KindReject, Payment: pay.ID, Note: result, Moves: moves})
