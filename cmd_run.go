@@ -116,7 +116,7 @@ func writeEvents(ctx context.Context, sc sim.Scenario, r sim.Report, marks []sim
 	next := 0
 	again, err := sim.RunContext(ctx, sc, func(ev *sim.Event) {
 		if next < len(marks) && marks[next].Event == ev.ID {
-			ev.Violation = marks[next].Violation
+			marks[next].Apply(ev)
 			next++
 		}
 		if writeErr == nil {

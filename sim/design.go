@@ -30,6 +30,11 @@ type Design struct {
 	// Invariants lists the violation keys (a subset of Metrics) the checker
 	// measures for this design; each has a first_violation entry when broken.
 	Invariants []string
+	// Situations lists the report keys (after the metrics in a report) that
+	// count how often the run put the design in a situation a checklist
+	// item guards against, or ran a part a design may lack; they are not
+	// counters (see family.situations).
+	Situations []string
 	// Faults lists, in canonical order, the faults that can fire in this
 	// design's runs; the others have nothing to act on (a design with no
 	// bus has no publish to fail), so the UI can say so instead of leaving
@@ -74,6 +79,16 @@ type family struct {
 	// Report has, in the order the report prints them, each with what it
 	// counts; every one is also in metrics.
 	reportKeys []reportKey
+	// situations are the keys its checker counts of what happened to the
+	// designs rather than what they did: how often the run put a design in
+	// the situation a checklist item guards against (a duplicate delivery
+	// reached the consumer, a fault fell between two writes), or how often
+	// a part ran that a design may not have (a relay's polls). They are
+	// measured the same way for every design of the family, so a zero
+	// means the situation never arose or the part is absent. The report
+	// prints them after reportKeys, in this order; they are not counters
+	// in the UI (not in metrics), and no event moves them.
+	situations []reportKey
 	// faults lists, in canonical order, the faults its topology can meet;
 	// crash.relay only counts for a design that has a relay.
 	faults []Fault
@@ -94,6 +109,8 @@ type familyRun interface {
 	// partition schedule), once the first request is scheduled.
 	start()
 	// check counts the family's report keys, from its databases and from
-	// what its events moved, and marks the evidence events.
-	check(r *Report, mark func(ev int, key string)) error
+	// what its events moved, and marks the evidence events: each the event
+	// that caused a violation where the family can tell, with a note
+	// saying how it led to the violation.
+	check(r *Report, mark func(ev int, key, note string)) error
 }

@@ -105,6 +105,9 @@ type broker struct {
 	consume  func(d *delivery, attempt int)
 	// onStored, if set, sees every message the broker stores.
 	onStored func(m Message)
+	// onConsume, if set, sees every message a delivery brings to the
+	// consumer while it is up, before the consumer's code runs.
+	onConsume func(m Message)
 }
 
 // openBus adds the broker, on a node of its own with its log in bus.db, to

@@ -237,9 +237,16 @@ func (p *proc) step() {
 // node restarts after restartDelayUs.
 func (w *world) crash(n *node, by *proc) {
 	n.down = true
-	w.emit(Event{Node: n.name, Kind: KindCrash, Payment: by.payment, Fault: n.crashFault.String(),
-		Note: n.name + " crashed"})
+	crash := Event{Node: n.name, Kind: KindCrash, Payment: by.payment, Fault: n.crashFault.String(),
+		Note: n.name + " crashed"}
+	crash.ID = w.emit(crash)
 	for _, p := range n.procs {
+		if w.onEvent != nil && crash.ID > 0 && p != by && !p.done && p.payment != by.payment {
+			// The crash is about this payment too: its process dies here.
+			w.observed = crash
+			w.observed.Payment = p.payment
+			w.onEvent(&w.observed)
+		}
 		if p.tx != nil {
 			p.tx.abort("rolled back: " + n.name + " crashed mid-transaction")
 		}

@@ -59,9 +59,14 @@ type world struct {
 	dbs   []*database
 	// bus is the run's message broker; nil in a topology without one.
 	bus *broker
-	// onFault, if set, hears of every event that names an injected fault:
-	// its id and the payment it is about.
-	onFault func(event, payment int)
+	// onEvent, if set, sees every event as it is emitted, with its id set,
+	// so a family can follow what happened to each payment (the situations
+	// its checker reports, the fault that caused a violation). A crash is
+	// shown to it once more for each other payment whose process the crash
+	// killed, with that payment (see crash). The event is only valid
+	// during the call.
+	onEvent  func(ev *Event)
+	observed Event
 	// cut, if set, says whether a message from one node to another, sent
 	// now and due at at, is lost to a broken link.
 	cut func(from, to *node, at int64) bool
@@ -98,8 +103,9 @@ func (w *world) emit(ev Event) int {
 	if len(ev.Moves) > 0 && ev.Payment > 0 && ev.Payment < len(w.answered) && countsAnAnswer(ev.Moves) {
 		w.answered[ev.Payment] = true
 	}
-	if ev.Fault != "" && w.onFault != nil {
-		w.onFault(ev.ID, ev.Payment)
+	if w.onEvent != nil {
+		w.observed = ev
+		w.onEvent(&w.observed)
 	}
 	if w.sink != nil {
 		// One reusable event, so that emitting allocates nothing.

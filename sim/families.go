@@ -20,6 +20,10 @@ func register(fam *family, lists ...[]*Design) []*Design {
 	for _, d := range all {
 		d.family = fam
 		d.Nodes, d.Metrics, d.Invariants, d.Databases = fam.nodes, fam.metrics, fam.invariants, fam.databases
+		d.Situations = nil
+		for _, k := range fam.situations {
+			d.Situations = append(d.Situations, k.key)
+		}
 		d.Faults = nil
 		for _, f := range fam.faults {
 			if f != CrashRelay || d.Relay != nil { // a relay can crash only where there is one

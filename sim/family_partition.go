@@ -56,6 +56,9 @@ var partitionFamily = &family{
 		{"rejected", "payments refused for lack of consistency (the other region could not be reached) and not already accepted or refused: the price of consistency, not a violation"},
 		{ViolationOverdraft, "accounts below zero once both regions have merged every debit"},
 	},
+	situations: []reportKey{
+		{"debits_in_partition", "payments a region received while the link between the regions was broken: the moment a region must choose between refusing and risking the balance"},
+	},
 	databases: []DatabaseInfo{
 		{NodeRegionADB, regionStarters},
 		{NodeRegionBDB, regionStarters},
@@ -80,6 +83,9 @@ type partitionRun struct {
 	regions   [2]*region
 	plan      *partitionPlan
 	committed []int
+	// inPartition marks the payments a region received while the link
+	// was broken.
+	inPartition []bool
 }
 
 // region is one region's service node and database.
@@ -99,7 +105,7 @@ func (r *region) open(p *proc) *Service {
 }
 
 func openPartition(w *world, d *Design) (familyRun, error) {
-	f := &partitionRun{w: w, d: d, committed: make([]int, w.sc.Payments+1)}
+	f := &partitionRun{w: w, d: d, committed: make([]int, w.sc.Payments+1), inPartition: make([]bool, w.sc.Payments+1)}
 	f.client = &node{w: w, name: NodeClient}
 	w.nodes = []*node{f.client}
 	debits := &watch{moves: f.debitMoves, committed: f.debited}
@@ -135,6 +141,9 @@ func (f *partitionRun) request(pay Payment) {
 	}
 	w.spawn(f.client, pay.ID, func(p *proc) {
 		serve := func(pay Payment, answer func(string, error)) {
+			if f.plan.down(w.now) {
+				f.inPartition[pay.ID] = true
+			}
 			w.serveRequest(r.node, f.client, pay, f.d.Handle, r.open, false, answer)
 		}
 		(&Client{p: p, to: r.node, serve: serve}).Call(pay)
@@ -358,7 +367,7 @@ func (f *partitionRun) watchLink(broken bool) {
 
 // checkPartition merges both regions' debits, as the regions do once the
 // link heals, and counts the accounts the merge leaves below zero.
-func (f *partitionRun) check(r *Report, mark func(ev int, key string)) error {
+func (f *partitionRun) check(r *Report, mark func(ev int, key, note string)) error {
 	type debit struct {
 		payment int
 		account string
@@ -404,12 +413,13 @@ func (f *partitionRun) check(r *Report, mark func(ev int, key string)) error {
 		if balance[d.account] < 0 && !overdrawn[d.account] {
 			overdrawn[d.account] = true
 			overdrafts++
-			mark(f.committed[d.payment], ViolationOverdraft)
+			mark(f.committed[d.payment], ViolationOverdraft, "this debit, merged with the other region's, took "+d.account+" below zero (overdrafts)")
 		}
 	}
 	r.set("accepted", accepted)
 	r.set("declined", f.w.moved["declined"])
 	r.set("rejected", f.w.moved["rejected"])
 	r.set(ViolationOverdraft, overdrafts)
+	r.set("debits_in_partition", countTrue(f.inPartition))
 	return nil
 }

@@ -1,6 +1,9 @@
 package sim
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+)
 
 // The payments family, the handbook's own example: client, payment service
 // and its database, outbox relay, message bus, ledger and its database. Its
@@ -51,6 +54,13 @@ var paymentsFamily = &family{
 			{"Events recorded as processed", "SELECT COUNT(*) FROM processed_events"},
 		}},
 	},
+	situations: []reportKey{
+		{"split_writes", "payments a fault (a failed or lost publish, a failed commit, a lost ack, a crash) struck while one of the payments database and the bus held them and the other did not: the moment a design must not lose or invent a payment"},
+		{"failed_saves", "payments whose save in the payments database failed: a commit error, or a crash of the service while it handled them before they were saved"},
+		{"relay_polls", "times an outbox relay read the outbox for unsent rows; 0 in a design without a relay"},
+		{"duplicate_deliveries", "deliveries that reached the ledger consumer for a payment it had already posted, or was still processing from an earlier delivery"},
+		{"timeouts", "payments a publish of which timed out: the publisher could not know whether the broker had stored it"},
+	},
 	open: openPayments,
 }
 
@@ -69,16 +79,29 @@ type paymentsRun struct {
 	relay, ledger   *node
 	serviceDB       *database
 	ledgerDB        *database
-	// saved is the commit event that saved each payment; faultAfterSaved
-	// the first fault event about it after that; effects the events that
-	// posted it to the ledger.
-	saved, faultAfterSaved []int
-	effects                [][]int
+	// saved is the commit event that saved each payment; effects the
+	// events that posted it to the ledger.
+	saved   []int
+	effects [][]int
+	// Per payment, what happened to it (see observe): whether the bus
+	// stored it; the event that stopped it on its way from the database to
+	// the bus (lostCause) or from the bus to the database (phantomCause);
+	// the situations the family reports.
+	stored, split, failedSave, timedOut []bool
+	lostCause, phantomCause             []int
+	// arrivedAt is, per payment, one more than the consumer's crash count
+	// when a delivery of it last reached the consumer (0: none yet), so a
+	// delivery can tell whether an earlier one is posted or still in hand.
+	arrivedAt                                      []int
+	consumerCrashes, lastConsumerCrash, relayPolls int
+	duplicateDeliveries                            int
 }
 
 func openPayments(w *world, d *Design) (familyRun, error) {
 	n := w.sc.Payments + 1
-	f := &paymentsRun{w: w, d: d, saved: make([]int, n), faultAfterSaved: make([]int, n), effects: make([][]int, n)}
+	f := &paymentsRun{w: w, d: d, saved: make([]int, n), effects: make([][]int, n),
+		stored: make([]bool, n), split: make([]bool, n), failedSave: make([]bool, n), timedOut: make([]bool, n),
+		lostCause: make([]int, n), phantomCause: make([]int, n), arrivedAt: make([]int, n)}
 	f.client = &node{w: w, name: NodeClient}
 	f.service = &node{w: w, name: NodeService, crashFault: CrashService, canCrash: true}
 	f.relay = &node{w: w, name: NodeRelay, crashFault: CrashRelay, canCrash: true, onRestart: f.startRelay}
@@ -98,7 +121,7 @@ func openPayments(w *world, d *Design) (familyRun, error) {
 	w.bus.consumeOn(f.ledger, f.ledgerDB, d.Consume)
 	f.host = w.newServiceHost(f.service, f.client, d.Handle, f.serviceDB, nil)
 	w.nodes = []*node{f.client, f.service, f.relay, w.bus.node, f.ledger}
-	w.onFault = f.fault
+	w.onEvent = f.observe
 	return f, nil
 }
 
@@ -141,17 +164,81 @@ func (f *paymentsRun) posted(_ *database, payment, _ int) {
 	f.effects[payment] = append(f.effects[payment], id)
 }
 
-// fault notes the first fault that hits a payment after it was saved: the
-// evidence if it is then lost.
-func (f *paymentsRun) fault(event, payment int) {
-	if f.inWorkload(payment) && f.saved[payment] > 0 && f.faultAfterSaved[payment] == 0 {
-		f.faultAfterSaved[payment] = event
+// observe follows each payment through the run's events: when the bus
+// stores it, when a delivery of it reaches the consumer, the relay's polls,
+// and the faults that strike it. A fault that stops a saved payment on its
+// way to the bus (a failed publish, a publish lost in the network, a crash
+// of the service or the relay) is the cause if the payment is then lost; a
+// fault that stops a published payment on its way to the database (a
+// failed commit, a crash, an acknowledgement that never came back) is the
+// cause if it turns out a phantom.
+func (f *paymentsRun) observe(ev *Event) {
+	p := ev.Payment
+	switch ev.Kind {
+	case KindQuery:
+		if ev.Node == NodeServiceDB && ev.Peer == NodeRelay {
+			f.relayPolls++
+		}
+	case KindCrash:
+		if ev.Node == NodeLedger && ev.ID != f.lastConsumerCrash { // once per crash, however many payments it names
+			f.consumerCrashes++
+			f.lastConsumerCrash = ev.ID
+		}
+	}
+	if !f.inWorkload(p) {
+		return
+	}
+	saved, stored := f.saved[p] > 0, f.stored[p]
+	switch ev.Kind {
+	case KindPublish:
+		f.stored[p] = true
+	case KindDeliver, KindDuplicate:
+		if ev.Node == NodeLedger {
+			if len(f.effects[p]) > 0 || f.arrivedAt[p] == f.consumerCrashes+1 {
+				f.duplicateDeliveries++
+			}
+			f.arrivedAt[p] = f.consumerCrashes + 1
+		}
+	case KindTimeout:
+		if ev.Peer == NodeBus {
+			f.timedOut[p] = true
+		}
+	}
+	if ev.Fault == "" {
+		return
+	}
+	// Which faults can stop a write: a copy (net.dup, bus.redeliver) adds
+	// one, and the consumer's crash and a ledger commit come after both.
+	stops := true
+	switch ev.Fault {
+	case NetDup.String(), BusRedeliver.String(), CrashConsumer.String():
+		stops = false
+	case DBFail.String():
+		stops = ev.Node == NodeServiceDB && ev.Peer == NodeService
+	}
+	if !stops {
+		return
+	}
+	if saved != stored {
+		f.split[p] = true
+	}
+	if !saved && (ev.Kind == KindCommitErr || ev.Kind == KindCrash && ev.Node == NodeService) {
+		f.failedSave[p] = true
+	}
+	if saved && !stored && f.lostCause[p] == 0 &&
+		(ev.Kind == KindPubFail || ev.Kind == KindDrop && ev.Node == NodeBus || ev.Kind == KindCrash && ev.Node != NodeLedger) {
+		f.lostCause[p] = ev.ID
+	}
+	if stored && !saved && f.phantomCause[p] == 0 &&
+		(ev.Kind == KindCommitErr || ev.Kind == KindCrash && ev.Node == NodeService || ev.Kind == KindAckLost ||
+			ev.Kind == KindDrop && ev.Node == NodeService && ev.Peer == NodeBus) {
+		f.phantomCause[p] = ev.ID
 	}
 }
 
 // checkPayments compares the payments database with the ledger: which
 // payments the service committed, and which the ledger posted, how often.
-func (f *paymentsRun) check(r *Report, mark func(ev int, key string)) error {
+func (f *paymentsRun) check(r *Report, mark func(ev int, key, note string)) error {
 	committed := make([]bool, len(f.saved))
 	rows, err := f.serviceDB.conn.QueryContext(bg, "SELECT id FROM payments")
 	if err != nil {
@@ -193,6 +280,17 @@ func (f *paymentsRun) check(r *Report, mark func(ev int, key string)) error {
 		}
 	}
 	entriesComing, commitsComing := 0, 0
+	// One event is the evidence for one violation: a crash that stopped
+	// two payments is the cause of the first; the second's evidence is its
+	// own commit or ledger entry.
+	used := map[int]bool{}
+	cause := func(ev, fallback int) int {
+		if ev == 0 || used[ev] {
+			ev = fallback
+		}
+		used[ev] = true
+		return ev
+	}
 	for id := 1; id < len(f.saved); id++ {
 		n := posted[id]
 		switch {
@@ -205,21 +303,20 @@ func (f *paymentsRun) check(r *Report, mark func(ev int, key string)) error {
 			commitsComing++ // the service is still committing it
 		case committed[id] && n == 0:
 			r.Lost++
-			ev := f.faultAfterSaved[id]
-			if ev == 0 {
-				ev = f.saved[id]
-			}
-			mark(ev, ViolationLost)
+			ev := cause(f.lostCause[id], f.saved[id])
+			mark(ev, ViolationLost, f.lostNote(id, ev))
 		case !committed[id] && n > 0:
 			r.Phantom++
 			if len(f.effects[id]) > 0 {
-				mark(f.effects[id][0], ViolationPhantom)
+				ev := cause(f.phantomCause[id], f.effects[id][0])
+				mark(ev, ViolationPhantom, f.phantomNote(id, ev))
 			}
 		}
 		if n > 1 {
 			r.DuplicateEffects += n - 1
 			for _, ev := range f.effects[id][min(1, len(f.effects[id])):] {
-				mark(ev, ViolationDuplicate)
+				used[ev] = true
+				mark(ev, ViolationDuplicate, "payment "+strconv.Itoa(id)+" was posted again: a copy of its event reached the consumer, which had posted it already (duplicate_effects)")
 			}
 		}
 	}
@@ -231,6 +328,11 @@ func (f *paymentsRun) check(r *Report, mark func(ev int, key string)) error {
 			r.InFlight["committed"] = commitsComing
 		}
 	}
+	r.set("split_writes", countTrue(f.split))
+	r.set("failed_saves", countTrue(f.failedSave))
+	r.set("relay_polls", f.relayPolls)
+	r.set("duplicate_deliveries", f.duplicateDeliveries)
+	r.set("timeouts", countTrue(f.timedOut))
 	return nil
 }
 
@@ -250,4 +352,43 @@ func (f *paymentsRun) unsentRows() error {
 		f.w.stillComing(id)
 	}
 	return rows.Err()
+}
+
+// lostNote says how event ev led to payment id's loss.
+func (f *paymentsRun) lostNote(id, ev int) string {
+	pid := strconv.Itoa(id)
+	tail := "payment " + pid + ", committed at event " + strconv.Itoa(f.saved[id]) + ", never reached the bus or the ledger (lost)"
+	switch c := f.lostCause[id]; {
+	case ev == c:
+		return "this stopped its publish, and nothing published it again: " + tail
+	case c > 0: // the cause is the evidence of another payment's loss
+		return "payment " + pid + " was committed here; event " + strconv.Itoa(c) +
+			" stopped its publish, and it never reached the bus or the ledger (lost)"
+	}
+	return "payment " + pid + " was committed here and never reached the bus or the ledger (lost)"
+}
+
+// phantomNote says how event ev led to money moving for payment id, which
+// was never committed.
+func (f *paymentsRun) phantomNote(id, ev int) string {
+	pid := strconv.Itoa(id)
+	switch c := f.phantomCause[id]; {
+	case ev == c:
+		return "this stopped the save of payment " + pid + " after its event was published, and nothing saved it again: " +
+			"the ledger moved money for a payment that was never committed (phantom)"
+	case c > 0: // the cause is the evidence of another payment's phantom
+		return "money moved for payment " + pid + ", which was never committed: event " + strconv.Itoa(c) +
+			" stopped its save after its event was published (phantom)"
+	}
+	return "money moved for payment " + pid + ", which was never committed (phantom)"
+}
+
+func countTrue(xs []bool) int {
+	n := 0
+	for _, x := range xs {
+		if x {
+			n++
+		}
+	}
+	return n
 }

@@ -46,6 +46,10 @@ var reorderFamily = &family{
 		{"ignored", "status events the consumer ignored as older than what it had"},
 		{ViolationOutOfOrder, "payments whose final status at the consumer is older than the last status sent for them"},
 	},
+	situations: []reportKey{
+		{"out_of_order_deliveries", "status events delivered to the consumer after a newer status of the same payment had been delivered: the moment an older status can overwrite a newer one"},
+		{"versioned_statuses", "payments whose status the consumer stored with its version; 0 in a design that keeps none"},
+	},
 	databases: []DatabaseInfo{
 		{NodeServiceDB, []Starter{{"Payments saved", "SELECT COUNT(*) FROM payments"}}},
 		busDatabase,
@@ -71,11 +75,16 @@ type reorderRun struct {
 	serviceDB          *database
 	ordersDB           *database
 	lastSent, statusAt []int
+	// newestDelivered is, per payment, the newest status version a
+	// delivery has brought the consumer; outOfOrder counts deliveries of
+	// an older one after it.
+	newestDelivered []int
+	outOfOrder      int
 }
 
 func openReorder(w *world, d *Design) (familyRun, error) {
 	n := w.sc.Payments + 1
-	f := &reorderRun{w: w, d: d, lastSent: make([]int, n), statusAt: make([]int, n)}
+	f := &reorderRun{w: w, d: d, lastSent: make([]int, n), statusAt: make([]int, n), newestDelivered: make([]int, n)}
 	f.client = &node{w: w, name: NodeClient}
 	f.service = &node{w: w, name: NodeService, crashFault: CrashService, canCrash: true}
 	f.orders = &node{w: w, name: NodeOrders, crashFault: CrashConsumer, canCrash: true}
@@ -87,6 +96,7 @@ func openReorder(w *world, d *Design) (familyRun, error) {
 		return nil, err
 	}
 	w.bus.onStored = f.statusSent
+	w.bus.onConsume = f.statusDelivered
 	status := &watch{moves: func(int) []string { return movesApplied }, committed: f.statusWritten}
 	if f.ordersDB, err = w.openDB(NodeOrdersDB, 2, ordersSchema, map[string]*watch{"payment_status": status}); err != nil {
 		return nil, err
@@ -143,10 +153,22 @@ func (f *reorderRun) statusSent(m Message) {
 	}
 }
 
+// statusDelivered counts a status that reaches the consumer after a newer
+// one of the same payment did.
+func (f *reorderRun) statusDelivered(m Message) {
+	if !f.inWorkload(m.Payment) {
+		return
+	}
+	if m.Version < f.newestDelivered[m.Payment] {
+		f.outOfOrder++
+	}
+	f.newestDelivered[m.Payment] = max(f.newestDelivered[m.Payment], m.Version)
+}
+
 // checkReorder reads each payment's final status at the orders service and
 // counts those older than the newest status sent for it. A payment with no
 // status at all applied nothing, out of order or otherwise.
-func (f *reorderRun) check(r *Report, mark func(ev int, key string)) error {
+func (f *reorderRun) check(r *Report, mark func(ev int, key, note string)) error {
 	rows, err := f.ordersDB.conn.QueryContext(bg, "SELECT payment_id, status FROM payment_status ORDER BY payment_id")
 	if err != nil {
 		return fmt.Errorf("check statuses: %w", err)
@@ -175,7 +197,7 @@ func (f *reorderRun) check(r *Report, mark func(ev int, key string)) error {
 		}
 		if version < f.lastSent[id] {
 			outOfOrder++
-			mark(f.statusAt[id], ViolationOutOfOrder)
+			mark(f.statusAt[id], ViolationOutOfOrder, "the last status written for payment "+strconv.Itoa(id)+": older than the newest one sent for it (out_of_order_applied)")
 		}
 	}
 	rows.Close()
@@ -185,5 +207,11 @@ func (f *reorderRun) check(r *Report, mark func(ev int, key string)) error {
 	if coming > 0 && r.InFlight != nil {
 		r.InFlight["applied"] = coming
 	}
+	var versioned int
+	if err := f.ordersDB.conn.QueryRowContext(bg, "SELECT COUNT(*) FROM payment_status WHERE version > 0").Scan(&versioned); err != nil {
+		return fmt.Errorf("check versions: %w", err)
+	}
+	r.set("out_of_order_deliveries", f.outOfOrder)
+	r.set("versioned_statuses", versioned)
 	return nil
 }

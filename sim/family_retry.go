@@ -24,6 +24,11 @@ var retryFamily = &family{
 		{"retries", "client attempts beyond the first for a payment"},
 		{ViolationDoubleCharge, "client requests (payments) charged more than once"},
 	},
+	situations: []reportKey{
+		{"timeouts", "payments a client's call about which timed out: it could not know whether the charge was made"},
+		{"retries_after_charge", "payments a client asked to charge again after their charge had committed: the moment a retry can charge twice"},
+		{"keyed_requests", "requests a client sent with an idempotency key; 0 in a design whose client sends none"},
+	},
 	databases: []DatabaseInfo{{NodeServiceDB, []Starter{
 		{"Charges", "SELECT COUNT(*), SUM(amount_cents) FROM charges"},
 		{"Idempotency keys", "SELECT * FROM idempotency_keys LIMIT 20"},
@@ -42,10 +47,16 @@ type retryRun struct {
 	host            *serviceHost
 	serviceDB       *database
 	charges         [][]int // per payment, the events that charged it
+	// Per payment, whether a call about it timed out and whether it was
+	// asked for again after its charge committed; requests sent with a key.
+	timedOut, retriedAfterCharge []bool
+	keyed                        int
 }
 
 func openRetry(w *world, d *Design) (familyRun, error) {
-	f := &retryRun{w: w, d: d, charges: make([][]int, w.sc.Payments+1)}
+	n := w.sc.Payments + 1
+	f := &retryRun{w: w, d: d, charges: make([][]int, n), timedOut: make([]bool, n), retriedAfterCharge: make([]bool, n)}
+	w.onEvent = f.observe
 	f.client = &node{w: w, name: NodeClient}
 	f.service = &node{w: w, name: NodeService, crashFault: CrashService, canCrash: true}
 	w.nodes = []*node{f.client, f.service}
@@ -59,7 +70,33 @@ func openRetry(w *world, d *Design) (familyRun, error) {
 
 // request runs the design's client code for pay in a process of its own.
 func (f *retryRun) request(pay Payment) {
-	f.w.spawn(f.client, pay.ID, func(p *proc) { f.d.Client(&Client{p: p, to: f.service, serve: f.host.serve}, pay) })
+	f.w.spawn(f.client, pay.ID, func(p *proc) {
+		f.d.Client(&Client{p: p, to: f.service, serve: f.host.serve, sent: f.sent}, pay)
+	})
+}
+
+// sent counts the requests that carry an idempotency key.
+func (f *retryRun) sent(pay Payment) {
+	if pay.Key != "" {
+		f.keyed++
+	}
+}
+
+// observe notes the client's timeouts, and its retries of payments that
+// were charged already.
+func (f *retryRun) observe(ev *Event) {
+	p := ev.Payment
+	if p <= 0 || p >= len(f.charges) || ev.Node != NodeClient {
+		return
+	}
+	switch ev.Kind {
+	case KindTimeout:
+		f.timedOut[p] = true
+	case KindRequest:
+		if len(ev.Moves) > 0 && len(f.charges[p]) > 0 { // a retry (it moves retries) of a charged payment
+			f.retriedAfterCharge[p] = true
+		}
+	}
 }
 
 func (f *retryRun) start() {}
@@ -77,7 +114,7 @@ func (f *retryRun) charged(d *database, payment, _ int) {
 
 // check counts the charges in the service's database and, from the
 // commits that wrote them, which client request each belongs to.
-func (f *retryRun) check(r *Report, mark func(ev int, key string)) error {
+func (f *retryRun) check(r *Report, mark func(ev int, key, note string)) error {
 	var total int
 	if err := f.serviceDB.conn.QueryRowContext(bg, "SELECT COUNT(*) FROM charges").Scan(&total); err != nil {
 		return fmt.Errorf("check charges: %w", err)
@@ -87,7 +124,7 @@ func (f *retryRun) check(r *Report, mark func(ev int, key string)) error {
 		tracked += len(events)
 		if len(events) > 1 {
 			double++
-			mark(events[1], ViolationDoubleCharge)
+			mark(events[1], ViolationDoubleCharge, "a second charge for one client request: the client asked again and the service charged again (double_charges)")
 		}
 	}
 	if tracked != total {
@@ -96,5 +133,8 @@ func (f *retryRun) check(r *Report, mark func(ev int, key string)) error {
 	r.set("charges", total)
 	r.set("retries", f.w.moved["retries"])
 	r.set(ViolationDoubleCharge, double)
+	r.set("timeouts", countTrue(f.timedOut))
+	r.set("retries_after_charge", countTrue(f.retriedAfterCharge))
+	r.set("keyed_requests", f.keyed)
 	return nil
 }

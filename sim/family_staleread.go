@@ -39,6 +39,10 @@ var staleFamily = &family{
 		{ViolationStale, "payments accepted on a running total that missed a payment the primary had committed before this one"},
 		{ViolationLimitBreach, "customers whose accepted total exceeds their limit"},
 	},
+	situations: []reportKey{
+		{"lagged_decisions", "payments decided while the replica lacked a payment of the same customer that the primary had committed: the moment a read of the replica is stale, whichever copy the design reads"},
+		{"limit_hidden_by_lag", "payments decided while the replica's total would let them through and the primary's would refuse them: the moment a stale read lets a breach through"},
+	},
 	databases: []DatabaseInfo{
 		{NodeServiceDB, []Starter{{"Payments saved", "SELECT COUNT(*) FROM payments"}}},
 		{NodeReplicaDB, []Starter{{"Payments saved", "SELECT COUNT(*) FROM payments"}}},
@@ -60,6 +64,10 @@ type staleRun struct {
 	totalCents           map[string]int64
 	breach               map[string]int
 	reads                []staleRead
+	// replicaCents is each customer's total on the replica; lagged and
+	// hidden note, per payment, the situations the family reports.
+	replicaCents   map[string]int64
+	lagged, hidden []bool
 }
 
 type staleRead struct {
@@ -70,7 +78,8 @@ type staleRead struct {
 
 func openStale(w *world, d *Design) (familyRun, error) {
 	f := &staleRun{w: w, d: d, onPrimary: map[string]int{}, onReplica: map[string]int{}, totalCents: map[string]int64{},
-		breach: map[string]int{}, reads: make([]staleRead, w.sc.Payments+1)}
+		breach: map[string]int{}, reads: make([]staleRead, w.sc.Payments+1),
+		replicaCents: map[string]int64{}, lagged: make([]bool, w.sc.Payments+1), hidden: make([]bool, w.sc.Payments+1)}
 	f.client = &node{w: w, name: NodeClient}
 	f.service = &node{w: w, name: NodeService, crashFault: CrashService, canCrash: true}
 	w.nodes = []*node{f.client, f.service}
@@ -102,7 +111,15 @@ func (f *staleRun) seenBy(counts map[string]int) func(p *proc, ev int) {
 		if p.payment <= 0 || p.payment >= len(f.reads) {
 			return
 		}
-		f.reads[p.payment].event, f.reads[p.payment].seen = ev, counts[f.w.nthPayment(p.payment).Account]
+		pay := f.w.nthPayment(p.payment)
+		f.reads[p.payment].event, f.reads[p.payment].seen = ev, counts[pay.Account]
+		// What either copy would have told this decision, whichever it read.
+		if f.onReplica[pay.Account] < f.onPrimary[pay.Account] {
+			f.lagged[p.payment] = true
+			if f.replicaCents[pay.Account]+pay.AmountCents <= limitCents && f.totalCents[pay.Account]+pay.AmountCents > limitCents {
+				f.hidden[p.payment] = true
+			}
+		}
 	}
 }
 
@@ -143,6 +160,7 @@ func (f *staleRun) replicate(pay Payment) {
 			panic("sim: replica.db: " + err.Error())
 		}
 		f.onReplica[pay.Account]++
+		f.replicaCents[pay.Account] += pay.AmountCents
 		w.emit(Event{Node: NodeReplicaDB, Kind: KindReplicate, Payment: pay.ID, Peer: NodeServiceDB, SQL: q,
 			Args: []any{pay.ID, pay.Account, pay.AmountCents},
 			Note: "replica applied payment " + strconv.Itoa(pay.ID) + ", " + msToString(lag) + " after the primary committed it"})
@@ -151,7 +169,7 @@ func (f *staleRun) replicate(pay Payment) {
 
 // check counts accepted payments and breached limits from the primary,
 // and stale decisions from what each accepted payment's check read.
-func (f *staleRun) check(r *Report, mark func(ev int, key string)) error {
+func (f *staleRun) check(r *Report, mark func(ev int, key, note string)) error {
 	var accepted int
 	if err := f.primary.conn.QueryRowContext(bg, "SELECT COUNT(*) FROM payments").Scan(&accepted); err != nil {
 		return fmt.Errorf("check payments: %w", err)
@@ -160,7 +178,7 @@ func (f *staleRun) check(r *Report, mark func(ev int, key string)) error {
 	for _, t := range f.reads {
 		if t.stale {
 			stale++
-			mark(t.event, ViolationStale)
+			mark(t.event, ViolationStale, "the limit check read this total, which missed a payment of the customer the primary had committed; the payment was accepted on it (stale_decisions)")
 		}
 	}
 	rows, err := f.primary.conn.QueryContext(bg,
@@ -176,12 +194,14 @@ func (f *staleRun) check(r *Report, mark func(ev int, key string)) error {
 			return err
 		}
 		breaches++
-		mark(f.breach[account], ViolationLimitBreach)
+		mark(f.breach[account], ViolationLimitBreach, "this commit took "+account+"'s accepted total over the limit (limit_breaches)")
 	}
 	rows.Close()
 	r.set("accepted", accepted)
 	r.set("declined", f.w.moved["declined"])
 	r.set(ViolationStale, stale)
 	r.set(ViolationLimitBreach, breaches)
+	r.set("lagged_decisions", countTrue(f.lagged))
+	r.set("limit_hidden_by_lag", countTrue(f.hidden))
 	return nil
 }

@@ -67,7 +67,16 @@ type Report struct {
 	// above, in the order its family_*.go file declares them. In JSON each
 	// is a key of its own after first_violation, as `run -json` prints it.
 	// A design's report holds exactly its family's keys, so a zero always
-	// means "measured, and it held", never "not measured".
+	// means "measured, and it held", never "not measured". The family's
+	// situation keys come last: how often the run put the design in a
+	// situation a checklist item guards against, or ran a part a design
+	// may lack (each family_*.go file says what each of its keys counts):
+	//
+	//   payments:    split_writes, failed_saves, relay_polls, duplicate_deliveries, timeouts
+	//   retry:       timeouts, retries_after_charge, keyed_requests
+	//   stale-read:  lagged_decisions, limit_hidden_by_lag
+	//   partition:   debits_in_partition
+	//   reordering:  out_of_order_deliveries, versioned_statuses
 	Counts []KeyCount `json:"-"`
 }
 
@@ -181,7 +190,7 @@ func FamilyReportKeys() []string { return slices.Clone(familyReportKeys) }
 var familyReportKeys = func() []string {
 	var out []string
 	for _, d := range designs {
-		for _, k := range d.family.reportKeys {
+		for _, k := range slices.Concat(d.family.reportKeys, d.family.situations) {
 			if !slices.Contains(out, k.key) {
 				out = append(out, k.key)
 			}

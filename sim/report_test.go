@@ -19,11 +19,16 @@ func measured(t testing.TB, r Report, key string) int {
 	return n
 }
 
-// The family keys a report prints, in the order `run -json` has always
-// printed them: a contract with every reader of reports.
+// The family keys a report prints, in the order `run -json` prints them: a
+// contract with every reader of reports. Each family's situation keys
+// (which every design of the family reports, after its counters) came
+// later than its counters, and follow them.
 func TestFamilyReportKeysKeepTheirOrder(t *testing.T) {
-	want := []string{"charges", "retries", "double_charges", "accepted", "declined", "stale_decisions",
-		"limit_breaches", "rejected", "overdrafts", "applied", "ignored", "out_of_order_applied"}
+	want := []string{"split_writes", "failed_saves", "relay_polls", "duplicate_deliveries", "timeouts",
+		"charges", "retries", "double_charges", "retries_after_charge", "keyed_requests",
+		"accepted", "declined", "stale_decisions", "limit_breaches", "lagged_decisions", "limit_hidden_by_lag",
+		"rejected", "overdrafts", "debits_in_partition",
+		"applied", "ignored", "out_of_order_applied", "out_of_order_deliveries", "versioned_statuses"}
 	if got := FamilyReportKeys(); !slices.Equal(got, want) {
 		t.Errorf("FamilyReportKeys() = %v, want %v", got, want)
 	}
@@ -57,6 +62,11 @@ func TestFamilyReportKeysAreItsMetrics(t *testing.T) {
 		for _, k := range d.Invariants {
 			if !slices.Contains(d.Metrics, k) {
 				t.Errorf("%s: invariant %s is not among its metrics %v", d.Name, k, d.Metrics)
+			}
+		}
+		for _, k := range d.family.situations {
+			if coreKeys[k.key] || slices.Contains(d.Metrics, k.key) || k.doc == "" {
+				t.Errorf("%s: situation key %s is a field, a counter, or says nothing of what it counts", d.Name, k.key)
 			}
 		}
 	}
@@ -97,10 +107,8 @@ func TestReportJSONRoundTripsForEveryDesign(t *testing.T) {
 				keys = append(keys, strings.Trim(k, `"`))
 			}
 		}
-		var want []string
-		for _, k := range d.family.reportKeys {
-			want = append(want, k.key)
-		}
+		want := slices.Concat(d.Metrics, d.Situations)
+		want = slices.DeleteFunc(want, func(k string) bool { return coreKeys[k] })
 		if !slices.Equal(keys, want) {
 			t.Errorf("%s: keys after first_violation %v, want %v", d.Name, keys, want)
 		}

@@ -14,6 +14,8 @@ type Client struct {
 	// how it serves one.
 	to    *node
 	serve func(pay Payment, answer func(result string, err error))
+	// sent, if set, sees every request the client sends, as sent.
+	sent func(pay Payment)
 }
 
 // Call sends pay to the payment service and waits for its answer. It
@@ -27,6 +29,9 @@ func (c *Client) Call(pay Payment) error {
 	var moves []string
 	if c.calls++; c.calls > 1 {
 		moves = movesRetries
+	}
+	if c.sent != nil {
+		c.sent(pay)
 	}
 	token := p.waitFor()
 	w.sendMoving(p.node, c.to, chRequest, pay.ID, KindRequest, w.requestNote(pay, c.calls), moves, func() {

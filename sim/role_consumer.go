@@ -23,6 +23,9 @@ func (b *broker) consumeOn(n *node, db *database, handle func(*Consumer, Message
 	w := b.w
 	b.consumer = n
 	b.consume = func(d *delivery, attempt int) {
+		if b.onConsume != nil {
+			b.onConsume(d.m)
+		}
 		w.spawn(n, d.m.Payment, func(p *proc) {
 			c := &Consumer{DB: DB{db, p}, p: p}
 			if err := handle(c, d.m); err != nil {

@@ -17,6 +17,22 @@ type Result struct {
 type Mark struct {
 	Event     int    `json:"event"`
 	Violation string `json:"violation"`
+	// Note says how the event led to the violation ("this stopped its
+	// publish, and nothing published it again: payment 200 … (lost)").
+	Note string `json:"note,omitempty"`
+}
+
+// Apply makes ev, the event m names, the evidence m says it is: it sets
+// ev.Violation and adds m's note to ev's note.
+func (m Mark) Apply(ev *Event) {
+	ev.Violation = m.Violation
+	if m.Note != "" {
+		if ev.Note == "" {
+			ev.Note = m.Note
+		} else {
+			ev.Note += "; " + m.Note
+		}
+	}
 }
 
 // Run simulates sc and checks the result. sink, if not nil, receives every
@@ -109,7 +125,7 @@ func record(ctx context.Context, sc Scenario, opts Options, keep func(w *world) 
 		return nil, Report{}, err
 	}
 	for _, m := range res.Marks {
-		events[m.Event-1].Violation = m.Violation
+		m.Apply(&events[m.Event-1])
 	}
 	return events, res.Report, nil
 }
@@ -130,12 +146,12 @@ func checkRun(w *world, d *Design, fam familyRun) (Result, error) {
 		}
 	}
 	var marks []Mark
-	mark := func(ev int, key string) {
+	mark := func(ev int, key, note string) {
 		if ev > 0 {
-			marks = append(marks, Mark{ev, key})
+			marks = append(marks, Mark{ev, key, note})
 		}
 	}
-	for _, k := range d.family.reportKeys {
+	for _, k := range slices.Concat(d.family.reportKeys, d.family.situations) {
 		r.Counts = append(r.Counts, KeyCount{Key: k.key})
 	}
 	if w.workLeft != nil {
