@@ -18,16 +18,7 @@ type Demo struct {
 
 // Scenario is the demo's scenario for design, which is Bad or Good.
 func (d Demo) Scenario(design string) (sim.Scenario, error) {
-	sc := sim.DefaultScenario()
-	sc.Design = design
-	sc.Seed = d.Seed
-	sc.Payments = d.Payments
-	f, err := sim.ParseFaults(d.Faults)
-	if err != nil {
-		return sc, err
-	}
-	sc.Faults = f
-	return sc, sc.Validate()
+	return scenarioFor(design, d.Seed, d.Payments, d.Faults)
 }
 
 // URL is the playground link that runs Bad and Good side by side.

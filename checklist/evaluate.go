@@ -10,12 +10,16 @@ import (
 
 // The five verdicts an item can get from a run.
 const (
-	// Pass: what tests the item happened in the run, and it held.
+	// Pass: the situation the item guards against arose in the run
+	// (Exposure times), and the item held.
 	Pass = "pass"
-	// Fail: the run violated the item; Count and Event say how and where.
+	// Fail: the run violated the item (Count and Event say how and
+	// where), or the design lacks the part the item is about (Lacks).
 	Fail = "fail"
-	// NotExercised: nothing that would test the item happened in the run,
-	// so a clean result proves nothing; TurnOn says what would test it.
+	// NotExercised: the situation the item guards against never arose in
+	// the run, so a clean result proves nothing; Rerun links to a run of
+	// the same design where it does, and TurnOn names the faults that
+	// bring it about.
 	NotExercised = "not-exercised"
 	// NotDemonstrable: the run does not measure what the item is about,
 	// because the simulator does not model it yet or because this kind of
@@ -49,11 +53,29 @@ type Verdict struct {
 	// TurnOn lists the faults that would exercise the item (not-exercised
 	// only), for a "try it with" link.
 	TurnOn []string `json:"turn_on,omitempty"`
+	// Situation says in words what the item guards against, as it happens
+	// in a run ("a delivery reached the consumer for a payment it had
+	// posted or was posting already"); empty for an item no run can judge.
+	Situation string `json:"situation,omitempty"`
+	// Exposure is how often the run put the design in that situation, as
+	// the simulator counted it (the item's Exercise keys); a pass needs it
+	// to be at least 1.
+	Exposure int `json:"exposure,omitempty"`
+	// Rerun (not-exercised only) is a playground link that runs the same
+	// design in a scenario where the situation arises.
+	Rerun string `json:"rerun,omitempty"`
+	// Lacks (fail only) names the part of the design the item is about
+	// that this design does not have ("outbox relay"): its run measured
+	// that part's work at zero. Count and Event stay 0 unless the run also
+	// counted violations.
+	Lacks string `json:"lacks,omitempty"`
 }
 
 // Evaluate gives every checklist item a verdict from the evidence in r. It
-// reads only the report's numbers, never the design's name: two designs
-// with the same numbers get the same verdicts.
+// judges by the report's numbers alone, never by the design's name: two
+// designs with the same numbers get the same verdicts. The name serves
+// only to build a not-exercised verdict's Rerun link to a run of the same
+// design.
 func Evaluate(r sim.Report) []Verdict {
 	f := factsOf(r)
 	out := make([]Verdict, len(items))
@@ -81,7 +103,7 @@ func inconclusive(v Verdict, r sim.Report) Verdict {
 	if why == "" {
 		why = "stopped (" + r.Stopped + ")"
 	}
-	return Verdict{ID: v.ID, Verdict: Inconclusive, Evidence: fmt.Sprintf(
+	return Verdict{ID: v.ID, Verdict: Inconclusive, Situation: v.Situation, Exposure: v.Exposure, Evidence: fmt.Sprintf(
 		"Inconclusive: the run %s before it settled, with %s in flight; a run that settles (a longer deadline or fewer payments) can judge this item.",
 		why, plural(r.InFlightCount(), "payment", "payments"))}
 }
@@ -91,6 +113,7 @@ func inconclusive(v Verdict, r sim.Report) Verdict {
 // from it, so when the simulator starts measuring a new invariant, the item
 // that names its key gets a real verdict without a change here.
 type facts struct {
+	design   string
 	numbers  map[string]int
 	injected map[string]int
 	first    map[string]int
@@ -104,7 +127,7 @@ type facts struct {
 var pipelineKeys = []string{sim.ViolationLost, sim.ViolationPhantom, sim.ViolationDuplicate}
 
 func factsOf(r sim.Report) facts {
-	f := facts{numbers: map[string]int{}, injected: r.Injected, first: r.FirstViolation}
+	f := facts{design: r.Design, numbers: map[string]int{}, injected: r.Injected, first: r.FirstViolation}
 	b, err := json.Marshal(r)
 	if err != nil {
 		return f // a report always marshals; an empty one yields not-demonstrable
@@ -127,15 +150,6 @@ func factsOf(r sim.Report) facts {
 	return f
 }
 
-// exposed reports how often x happened: x is a fault name (counted in
-// injected) or a report key that counts an exposure.
-func (f facts) exposed(x string) int {
-	if isFault(x) {
-		return f.injected[x]
-	}
-	return f.numbers[x]
-}
-
 func (it Item) evaluate(f facts) Verdict {
 	v := Verdict{ID: it.ID}
 	var measured []string
@@ -148,6 +162,18 @@ func (it Item) evaluate(f facts) Verdict {
 		v.Verdict = NotDemonstrable
 		v.Evidence = it.notDemonstrable()
 		return v
+	}
+	v.Situation = it.Situation
+
+	exposedMeasured := false
+	for _, k := range it.Exercise {
+		if n, ok := f.numbers[k]; ok {
+			exposedMeasured = true
+			v.Exposure += n
+		}
+	}
+	if n, ok := f.numbers[it.Part]; ok && it.Part != "" && n == 0 {
+		v.Lacks = it.PartName
 	}
 
 	var broken []string
@@ -166,29 +192,40 @@ func (it Item) evaluate(f facts) Verdict {
 		if v.Event > 0 {
 			v.Evidence += fmt.Sprintf("; first at event %d", v.Event)
 		}
+		if v.Lacks != "" {
+			v.Evidence += fmt.Sprintf("; the design has no %s (%s 0)", v.Lacks, it.Part)
+		}
 		v.Evidence += "."
 		return v
 	}
-
-	var fired []string
-	for _, x := range it.Exercise {
-		if n := f.exposed(x); n > 0 {
-			fired = append(fired, exposurePhrase(x, n))
+	if v.Lacks != "" {
+		v.Verdict = Fail
+		v.Evidence = fmt.Sprintf("The design has no %s (%s 0), so nothing here does what this item asks", v.Lacks, it.Part)
+		if v.Exposure > 0 {
+			v.Evidence += fmt.Sprintf("; %s, and this run happened not to need it", exposureSentence(it, v.Exposure))
 		}
+		v.Evidence += "."
+		return v
 	}
-	if len(fired) == 0 {
+	if !exposedMeasured {
+		v.Verdict = NotDemonstrable
+		v.Situation = ""
+		v.Evidence = fmt.Sprintf("Not measured: this run does not count whether %s.", it.Situation)
+		return v
+	}
+	if v.Exposure == 0 {
 		v.Verdict = NotExercised
 		v.TurnOn = it.suggest()
-		names := make([]string, len(it.Exercise))
-		for i, x := range it.Exercise {
-			names[i] = exposureName(x)
-		}
-		v.Evidence = fmt.Sprintf("Not tested: none of %s happened in this run.", joinOr(names))
+		v.Evidence = fmt.Sprintf("Not tested: it never happened in this run that %s (%s 0), so a clean result proves nothing.",
+			it.Situation, joinOr(it.Exercise))
 		if len(v.TurnOn) > 0 {
 			v.Evidence += fmt.Sprintf(" Turn on %s to test it.", joinOr(v.TurnOn))
 		}
 		if it.Tip != "" {
 			v.Evidence += " " + it.Tip
+		}
+		if sc, err := it.Rerun.Scenario(f.design); err == nil && it.Rerun.Payments > 0 {
+			v.Rerun = PlayURL(sc, "")
 		}
 		return v
 	}
@@ -197,7 +234,7 @@ func (it Item) evaluate(f facts) Verdict {
 	for i, k := range measured {
 		held[i] = heldPhrase(k)
 	}
-	v.Evidence = fmt.Sprintf("Tested by %s: %s", joinAnd(fired), joinAnd(held))
+	v.Evidence = fmt.Sprintf("Tested: %s, and %s", exposureSentence(it, v.Exposure), joinAnd(held))
 	for _, k := range it.Costs {
 		if n, ok := f.numbers[k]; ok {
 			v.Evidence += "; " + costPhrase(k, n)
@@ -205,6 +242,17 @@ func (it Item) evaluate(f facts) Verdict {
 	}
 	v.Evidence += "."
 	return v
+}
+
+// exposureSentence says how often the item's situation arose, and which
+// report keys counted it: "it happened 44 times that a delivery reached
+// the consumer … (duplicate_deliveries)".
+func exposureSentence(it Item, n int) string {
+	times := "once"
+	if n > 1 {
+		times = fmt.Sprintf("%d times", n)
+	}
+	return fmt.Sprintf("it happened %s that %s (%s)", times, it.Situation, joinAnd(it.Exercise))
 }
 
 // isFault tells a fault name ("net.drop") from a report key ("stale_reads"):
@@ -248,18 +296,7 @@ func exposurePhrase(x string, n int) string {
 }
 
 // suggest lists the faults that would exercise the item.
-func (it Item) suggest() []string {
-	if len(it.TurnOn) > 0 {
-		return it.TurnOn
-	}
-	var out []string
-	for _, x := range it.Exercise {
-		if isFault(x) {
-			out = append(out, x)
-		}
-	}
-	return out
-}
+func (it Item) suggest() []string { return it.TurnOn }
 
 // notDemonstrable says honestly why this run cannot judge the item, and
 // where to look instead.

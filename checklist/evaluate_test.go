@@ -11,16 +11,17 @@ import (
 	"partialtruth/sim"
 )
 
-// measuredFacts is a report that measures every invariant and cost any item
-// names, all at zero, with nothing injected: the baseline each case edits.
+// measuredFacts is a report that measures every invariant, situation and
+// cost any item names, all at zero, and every part an item asks for, with
+// nothing injected: the baseline each case edits.
 func measuredFacts() facts {
-	f := facts{numbers: map[string]int{"committed": 1000}, injected: map[string]int{}, first: map[string]int{}}
+	f := facts{design: "outbox-idempotent", numbers: map[string]int{"committed": 1000}, injected: map[string]int{}, first: map[string]int{}}
 	for _, it := range items {
-		for _, k := range it.Invariants {
+		for _, k := range slices.Concat(it.Invariants, it.Exercise, it.Costs) {
 			f.numbers[k] = 0
 		}
-		for _, k := range it.Costs {
-			f.numbers[k] = 0
+		if it.Part != "" {
+			f.numbers[it.Part] = 9
 		}
 	}
 	return f
@@ -41,6 +42,9 @@ func TestEvaluateEveryVerdictOfEveryItem(t *testing.T) {
 			f := facts{numbers: map[string]int{"committed": 1000}, injected: map[string]int{}, first: map[string]int{}}
 			for _, x := range it.Exercise {
 				f.expose(x, 5) // exposure alone proves nothing without a measure
+			}
+			if it.Part != "" {
+				f.numbers[it.Part] = 0 // nor does a missing part
 			}
 			v := it.evaluate(f)
 			if v.Verdict != NotDemonstrable || v.Evidence == "" {
@@ -68,17 +72,52 @@ func TestEvaluateEveryVerdictOfEveryItem(t *testing.T) {
 					t.Errorf("turn_on %q is not a fault, or evidence %q does not suggest it", x, v.Evidence)
 				}
 			}
+			if v.Situation != it.Situation || !strings.Contains(v.Evidence, it.Situation) {
+				t.Errorf("situation %q, evidence %q: want both to say %q", v.Situation, v.Evidence, it.Situation)
+			}
+			sc, compare := scenarioOf(t, v.Rerun)
+			if want, _ := it.Rerun.Scenario("outbox-idempotent"); sc != want || compare != "" {
+				t.Errorf("rerun %q opens %+v, want the item's rerun scenario %+v with the verdict's design", v.Rerun, sc, want)
+			}
 		})
+		t.Run(it.ID+"/exposure-unmeasured-is-not-demonstrable", func(t *testing.T) {
+			f := measuredFacts()
+			for _, x := range it.Exercise {
+				delete(f.numbers, x)
+			}
+			if v := it.evaluate(f); v.Verdict != NotDemonstrable || !strings.Contains(v.Evidence, it.Situation) {
+				t.Fatalf("got %+v, want not-demonstrable naming the situation it cannot see", v)
+			}
+		})
+		if it.Part != "" {
+			t.Run(it.ID+"/a-missing-part-fails", func(t *testing.T) {
+				for _, exposure := range []int{0, 3} {
+					f := measuredFacts()
+					f.numbers[it.Part] = 0
+					f.expose(it.Exercise[0], exposure)
+					v := it.evaluate(f)
+					if v.Verdict != Fail || v.Lacks != it.PartName || v.Count != 0 || !strings.Contains(v.Evidence, it.PartName) {
+						t.Fatalf("exposure %d: got %+v, want a fail saying the design has no %s", exposure, v, it.PartName)
+					}
+				}
+				f := measuredFacts()
+				f.numbers[it.Part] = 0
+				f.numbers[it.Invariants[0]] = 2
+				if v := it.evaluate(f); v.Verdict != Fail || v.Count != 2 || v.Lacks != it.PartName {
+					t.Fatalf("got %+v, want the violations counted and the missing part named", v)
+				}
+			})
+		}
 		for _, x := range it.Exercise {
 			t.Run(it.ID+"/pass-under-"+x, func(t *testing.T) {
 				f := measuredFacts()
 				f.expose(x, 7)
 				v := it.evaluate(f)
-				if v.Verdict != Pass || v.Count != 0 || v.Event != 0 {
-					t.Fatalf("got %+v, want a clean pass", v)
+				if v.Verdict != Pass || v.Count != 0 || v.Event != 0 || v.Exposure != 7 || v.Rerun != "" {
+					t.Fatalf("got %+v, want a clean pass with exposure 7", v)
 				}
-				if !strings.Contains(v.Evidence, exposurePhrase(x, 7)) {
-					t.Errorf("evidence %q does not say %s happened", v.Evidence, x)
+				if !strings.Contains(v.Evidence, "7 times") || !strings.Contains(v.Evidence, x) || !strings.Contains(v.Evidence, it.Situation) {
+					t.Errorf("evidence %q does not say %s happened 7 times", v.Evidence, x)
 				}
 			})
 		}
@@ -145,8 +184,9 @@ func TestEvaluateEveryVerdictOfEveryItem(t *testing.T) {
 // its JSON keys, injected map and first violations reach the items.
 func TestEvaluateReadsTheReportsKeys(t *testing.T) {
 	r := sim.Report{Committed: 1000, Lost: 97, DuplicateEffects: 2,
-		Injected:       map[string]int{"bus.publish.fail": 12},
-		FirstViolation: map[string]int{"lost": 117, "duplicate_effects": 300}}
+		Injected:       map[string]int{"bus.publish.fail": 12, "db.fail": 4},
+		FirstViolation: map[string]int{"lost": 117, "duplicate_effects": 300},
+		Counts:         []sim.KeyCount{{Key: "split_writes", N: 12}, {Key: "failed_saves", N: 0}, {Key: "relay_polls", N: 30}}}
 	got := verdictsByID(Evaluate(r))
 	if len(got) != len(items) {
 		t.Fatalf("got %d verdicts, want one per item (%d)", len(got), len(items))
@@ -159,14 +199,19 @@ func TestEvaluateReadsTheReportsKeys(t *testing.T) {
 		t.Errorf("atomic-publish evidence: got %q, want %q", ap.Evidence, want)
 	}
 	if v := got["source-of-truth"]; v.Verdict != NotExercised {
-		t.Errorf("source-of-truth: got %+v, want not-exercised (db.fail and crash.service did not fire)", v)
+		t.Errorf("source-of-truth: got %+v, want not-exercised (db.fail fired, but no save failed)", v)
 	}
 	if v := got["idempotent-consumer"]; v.Verdict != Fail || v.Event != 300 {
 		t.Errorf("idempotent-consumer: got %+v", v)
 	}
-	clean := sim.Report{Committed: 10, Injected: map[string]int{"net.dup": 3}, FirstViolation: map[string]int{}}
-	if v := verdictsByID(Evaluate(clean))["idempotent-consumer"]; v.Verdict != Pass {
-		t.Errorf("idempotent-consumer on a clean run under net.dup: got %+v, want pass", v)
+	clean := sim.Report{Committed: 10, Injected: map[string]int{"net.dup": 3}, FirstViolation: map[string]int{},
+		Counts: []sim.KeyCount{{Key: "duplicate_deliveries", N: 0}}}
+	if v := verdictsByID(Evaluate(clean))["idempotent-consumer"]; v.Verdict != NotExercised {
+		t.Errorf("idempotent-consumer on a clean run where net.dup fired but no duplicate reached the consumer: got %+v, want not-exercised", v)
+	}
+	clean.Counts[0].N = 3
+	if v := verdictsByID(Evaluate(clean))["idempotent-consumer"]; v.Verdict != Pass || v.Exposure != 3 {
+		t.Errorf("idempotent-consumer on a clean run where 3 duplicates reached the consumer: got %+v, want pass", v)
 	}
 }
 
@@ -174,8 +219,8 @@ func TestEvaluateReadsTheReportsKeys(t *testing.T) {
 // with no payments database or ledger (the retry family's) does not pass
 // the outbox items on zeros it never measured.
 func TestEvaluateLeavesTheLedgerUnjudgedInRunsWithoutOne(t *testing.T) {
-	r := sim.Report{Counts: []sim.KeyCount{{Key: "double_charges", N: 2}}, Injected: map[string]int{"net.drop": 9, "db.fail": 3},
-		FirstViolation: map[string]int{"double_charges": 40}}
+	r := sim.Report{Counts: []sim.KeyCount{{Key: "double_charges", N: 2}, {Key: "keyed_requests", N: 5}},
+		Injected: map[string]int{"net.drop": 9, "db.fail": 3}, FirstViolation: map[string]int{"double_charges": 40}}
 	got := verdictsByID(Evaluate(r))
 	for _, id := range []string{"atomic-publish", "source-of-truth", "idempotent-consumer", "reconcile-and-alert"} {
 		if v := got[id]; v.Verdict != NotDemonstrable {
@@ -189,8 +234,9 @@ func TestEvaluateLeavesTheLedgerUnjudgedInRunsWithoutOne(t *testing.T) {
 		t.Errorf("timeout-is-unknown judges double_charges alone here: got %+v", v)
 	}
 	r.Committed = 1 // one payment reached the database: now the ledger is compared
+	r.Counts = append(r.Counts, sim.KeyCount{Key: "failed_saves", N: 2})
 	if v := verdictsByID(Evaluate(r))["source-of-truth"]; v.Verdict != Pass {
-		t.Errorf("source-of-truth with a committed payment under db.fail: got %+v, want pass", v)
+		t.Errorf("source-of-truth with a committed payment and two failed saves: got %+v, want pass", v)
 	}
 }
 
@@ -220,7 +266,8 @@ func verdictsByID(vs []Verdict) map[string]Verdict {
 
 func verdictEqual(a, b Verdict) bool {
 	return a.ID == b.ID && a.Verdict == b.Verdict && a.Evidence == b.Evidence &&
-		a.Count == b.Count && a.Event == b.Event && a.Metric == b.Metric && slices.Equal(a.TurnOn, b.TurnOn)
+		a.Count == b.Count && a.Event == b.Event && a.Metric == b.Metric && slices.Equal(a.TurnOn, b.TurnOn) &&
+		a.Situation == b.Situation && a.Exposure == b.Exposure && a.Lacks == b.Lacks
 }
 
 // A checklist report goes through JSON and back to the same bytes, the

@@ -36,14 +36,27 @@ type Item struct {
 	// A key the report does not carry is one the simulator does not measure
 	// yet, and an item none of whose keys are measured is not demonstrable.
 	Invariants []string
-	// Exercise lists what must have happened in a run for a clean result to
-	// mean anything: fault names (counted in the report's injected map) or
-	// report keys that count exposure ("retries": a positive value means
-	// the run was exposed).
+	// Situation says in words what the item guards against, as it happens
+	// in a run ("a duplicate delivery reached the consumer"): a clean
+	// result means something only if it happened at least once.
+	Situation string
+	// Exercise lists the report keys that count the Situation, measured by
+	// the simulator for every design of a family alike (sim.Report's
+	// situation keys, such as duplicate_deliveries); the item is exercised
+	// when one of them is positive. Fault names do not belong here: a
+	// fault that fired is not yet a situation the design had to handle.
 	Exercise []string
-	// TurnOn names the faults to suggest when nothing in Exercise happened;
-	// empty means the faults in Exercise.
+	// TurnOn names the faults to suggest when the situation never arose.
 	TurnOn []string
+	// Rerun is a scenario in which the situation arises, whatever the
+	// design: a not-exercised verdict links to it, run with its own design.
+	Rerun Rerun
+	// Part, if set, is a report key that counts a part of the design the
+	// item is about (relay_polls counts an outbox relay's work); PartName
+	// names the part ("an outbox relay"). A run that measures Part at zero
+	// is of a design without it, and the item fails: a missing part is a
+	// failure of the design, not a pass on a run where it was not needed.
+	Part, PartName string
 	// Tip says what else would exercise the item when that is a scenario
 	// setting rather than a fault ("raise jitter").
 	Tip string
@@ -58,6 +71,35 @@ type Item struct {
 	// knows which part to check by reading the code. For an item with no
 	// invariants it is the whole reason the item is not demonstrable.
 	Gap string
+}
+
+// Rerun is a scenario of the simulator, less its design: a seed, a number
+// of payments and a fault mix, every other parameter at its default.
+type Rerun struct {
+	// Faults is the fault mix in the CLI's and the URL's form.
+	Faults   string
+	Seed     uint64
+	Payments int
+}
+
+// Scenario is the rerun's scenario for design.
+func (r Rerun) Scenario(design string) (sim.Scenario, error) {
+	return scenarioFor(design, r.Seed, r.Payments, r.Faults)
+}
+
+// scenarioFor is the default scenario with design, seed, payments and the
+// fault mix faults, validated.
+func scenarioFor(design string, seed uint64, payments int, faults string) (sim.Scenario, error) {
+	sc := sim.DefaultScenario()
+	sc.Design = design
+	sc.Seed = seed
+	sc.Payments = payments
+	f, err := sim.ParseFaults(faults)
+	if err != nil {
+		return sc, err
+	}
+	sc.Faults = f
+	return sc, sc.Validate()
 }
 
 // ItemByID returns the item with this id, its good code filled in as

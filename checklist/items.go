@@ -24,10 +24,13 @@ var items = []Item{
 bus.Publish(paymentEvent) // a blip here and the event is gone`,
 		GoodFrom:   "outbox-save",
 		Invariants: []string{"lost", "phantom"},
-		Exercise:   []string{"bus.publish.fail", "net.drop", "crash.service", "db.fail"},
+		Situation:  "a fault struck a payment when one of the payments database and the bus had it and the other did not",
+		Exercise:   []string{"split_writes"},
+		TurnOn:     []string{"bus.publish.fail", "db.fail"},
+		Rerun:      Rerun{Faults: "bus.publish.fail=0.1,db.fail=0.1", Seed: 42, Payments: 200},
 		Demos: []Demo{
 			{Bad: "dual-write", Good: "outbox-idempotent", Faults: "bus.publish.fail=0.1", Seed: 42, Payments: 200},
-			{Bad: "publish-first", Good: "outbox-idempotent", Faults: "db.fail=0.1", Seed: 42, Payments: 200},
+			{Bad: "publish-first", Good: "outbox-idempotent", Faults: "bus.publish.fail=0.1,db.fail=0.1", Seed: 42, Payments: 200},
 		},
 	},
 	{
@@ -55,7 +58,10 @@ for _, d := range reconcile.Differences() {
 }`,
 		Follows:    "Kleppmann, Designing Data-Intensive Applications, chapters 11 and 12: systems of record and derived data.",
 		Invariants: []string{"phantom"},
-		Exercise:   []string{"db.fail", "crash.service"},
+		Situation:  "a payment's save in the payments database failed",
+		Exercise:   []string{"failed_saves"},
+		TurnOn:     []string{"db.fail", "crash.service"},
+		Rerun:      Rerun{Faults: "db.fail=0.1", Seed: 42, Payments: 200},
 		Demos: []Demo{
 			{Bad: "publish-first", Good: "outbox-idempotent", Faults: "db.fail=0.1", Seed: 42, Payments: 200},
 		},
@@ -89,7 +95,12 @@ for _, row := range rows {
 		Follows: "microservices.io, Transactional outbox; PostgreSQL documentation, Sequence Manipulation Functions " +
 			"(a sequence value is handed out at insert, never rolled back, and says nothing about commit order).",
 		Invariants: []string{"lost"},
-		Exercise:   []string{"bus.publish.fail", "bus.ack.lost", "crash.relay", "net.drop"},
+		Situation:  "a fault struck a payment between its commit and the bus",
+		Exercise:   []string{"split_writes"},
+		TurnOn:     []string{"bus.publish.fail", "crash.relay"},
+		Rerun:      Rerun{Faults: "bus.publish.fail=0.1", Seed: 42, Payments: 200},
+		Part:       "relay_polls",
+		PartName:   "outbox relay",
 		Demos: []Demo{
 			{Bad: "dual-write-retry", Good: "outbox-idempotent", Faults: "bus.publish.fail=0.5", Seed: 42, Payments: 200},
 		},
@@ -108,7 +119,10 @@ for _, row := range rows {
 }`,
 		GoodFrom:   "consumer-dedup",
 		Invariants: []string{"duplicate_effects"},
-		Exercise:   []string{"net.dup", "bus.redeliver", "bus.ack.lost", "crash.relay", "crash.consumer"},
+		Situation:  "a delivery reached the consumer for a payment it had posted or was posting already",
+		Exercise:   []string{"duplicate_deliveries"},
+		TurnOn:     []string{"net.dup", "bus.redeliver", "bus.ack.lost"},
+		Rerun:      Rerun{Faults: "net.dup=0.1,bus.redeliver=0.1", Seed: 42, Payments: 200},
 		Demos: []Demo{
 			{Bad: "outbox", Good: "outbox-idempotent", Faults: "net.dup=0.1,bus.redeliver=0.1", Seed: 42, Payments: 200},
 		},
@@ -138,7 +152,10 @@ tx.Insert("ledger_entries", ev.Account, ev.Amount)
 tx.Commit()`,
 		Follows:    "microservices.io, Idempotent consumer; the outbox and outbox-idempotent designs mint the id in saveWithOutbox.",
 		Invariants: []string{"duplicate_effects"},
-		Exercise:   []string{"crash.consumer", "bus.redeliver"},
+		Situation:  "a delivery reached the consumer for a payment it had posted or was posting already",
+		Exercise:   []string{"duplicate_deliveries"},
+		TurnOn:     []string{"bus.redeliver", "crash.consumer"},
+		Rerun:      Rerun{Faults: "bus.redeliver=0.2", Seed: 42, Payments: 200},
 		Demos: []Demo{
 			{Bad: "outbox", Good: "outbox-idempotent", Faults: "bus.redeliver=0.2", Seed: 42, Payments: 200},
 		},
@@ -158,7 +175,10 @@ consumer.OnMessage(func(ev Event) { ledger.Post(ev) })`,
 		Good: `// exactly once inside the broker; the ledger write is idempotent
 consumer.OnMessage(func(ev Event) error { return postOnce(ev) })`,
 		Invariants: []string{"duplicate_effects"},
-		Exercise:   []string{"bus.redeliver", "net.dup"},
+		Situation:  "a delivery reached the consumer for a payment it had posted or was posting already",
+		Exercise:   []string{"duplicate_deliveries"},
+		TurnOn:     []string{"bus.redeliver", "net.dup"},
+		Rerun:      Rerun{Faults: "bus.redeliver=0.2", Seed: 42, Payments: 200},
 		Demos: []Demo{
 			{Bad: "outbox", Good: "outbox-idempotent", Faults: "bus.redeliver=0.2", Seed: 7, Payments: 200},
 		},
@@ -185,8 +205,10 @@ for isUnknown(err) { // a timeout, a reset, a 5xx
 // with the same id until acknowledged, and the consumer deduplicates`,
 		Follows:    "Stripe's API reference, Idempotent requests: a request whose outcome is unknown is retried with the same key or looked up.",
 		Invariants: []string{"duplicate_effects", "double_charges"},
-		Exercise:   []string{"bus.ack.lost", "net.drop", "retries"},
+		Situation:  "a call timed out, and its caller could not know whether it had happened",
+		Exercise:   []string{"timeouts"},
 		TurnOn:     []string{"bus.ack.lost", "net.drop"},
+		Rerun:      Rerun{Faults: "bus.ack.lost=0.2,net.drop=0.1", Seed: 42, Payments: 200},
 		Demos: []Demo{
 			{Bad: "dual-write-retry", Good: "outbox-idempotent", Faults: "bus.ack.lost=0.2", Seed: 42, Payments: 200},
 			{Bad: "retry-naive", Good: "retry-idempotency-key", Faults: "net.drop=0.1", Seed: 42, Payments: 200},
@@ -223,8 +245,12 @@ db.Exec("UPDATE idempotency_keys SET state = $1, response = $2 WHERE key = $3",
 	stateOf(err), resp, req.Key)`,
 		Follows:    "Brandur Leach, Implementing Stripe-like Idempotency Keys in Postgres (atomic phases); Stripe's API reference, Idempotent requests.",
 		Invariants: []string{"double_charges"},
-		Exercise:   []string{"retries"},
+		Situation:  "a client asked again for a payment whose charge had committed",
+		Exercise:   []string{"retries_after_charge"},
 		TurnOn:     []string{"net.drop"},
+		Rerun:      Rerun{Faults: "net.drop=0.1", Seed: 42, Payments: 200},
+		Part:       "keyed_requests",
+		PartName:   "idempotency key",
 		Demos: []Demo{
 			{Bad: "retry-naive", Good: "retry-idempotency-key", Faults: "net.drop=0.1", Seed: 42, Payments: 200},
 		},
@@ -235,7 +261,8 @@ db.Exec("UPDATE idempotency_keys SET state = $1, response = $2 WHERE key = $3",
 		Question: "Does every remote call have a timeout and a failure path that someone wrote on purpose, so that " +
 			"no code assumes a call succeeds, or succeeds instantly?",
 		Why: "Code that assumes a publish succeeded loses the payment the first time the broker blinks, and the loss " +
-			"surfaces at month-end reconciliation, if at all. Code that waits without a timeout holds a worker until " +
+			"surfaces at month-end reconciliation, if at all. Code that publishes first and assumes its save will follow " +
+			"moves money for a payment that was never made. Code that waits without a timeout holds a worker until " +
 			"the queue of unprocessed payments misses the settlement cut-off.",
 		Bad: `db.Save(payment)
 bus.Publish(ev) // error ignored, no timeout
@@ -249,8 +276,11 @@ if err := saveWithOutbox(ctx, payment, ev); err != nil {
 	           // client's retry with the same key settles which
 }
 return Accepted // the relay publishes, with its own timeouts and retries`,
-		Invariants: []string{"lost"},
-		Exercise:   []string{"net.drop", "bus.publish.fail"},
+		Invariants: []string{"lost", "phantom"},
+		Situation:  "a call failed or went unanswered after the other write had succeeded",
+		Exercise:   []string{"split_writes"},
+		TurnOn:     []string{"net.drop", "bus.publish.fail"},
+		Rerun:      Rerun{Faults: "net.drop=0.1,bus.publish.fail=0.1", Seed: 42, Payments: 200},
 		Demos: []Demo{
 			{Bad: "dual-write", Good: "outbox-idempotent", Faults: "net.drop=0.1", Seed: 42, Payments: 200},
 		},
@@ -303,7 +333,11 @@ deadLetters.Put(req, err) // alerted and owned, not just logged`,
 }`,
 		GoodFrom:   "versioned-upsert",
 		Invariants: []string{"out_of_order_applied"},
-		Exercise:   []string{"ignored"},
+		Situation:  "a status event reached the consumer after a newer status of the same payment",
+		Exercise:   []string{"out_of_order_deliveries"},
+		Rerun:      Rerun{Seed: 42, Payments: 200},
+		Part:       "versioned_statuses",
+		PartName:   "version on each status",
 		Tip:        "Raise jitter so that status events can overtake each other.",
 		Demos: []Demo{
 			{Bad: "consumer-naive", Good: "consumer-versioned", Seed: 42, Payments: 200},
@@ -343,7 +377,9 @@ return tx.Commit()`,
 			"locked waits, then re-checks its WHERE against the committed row; under REPEATABLE READ or SERIALIZABLE " +
 			"it fails with 40001 instead, and the transaction must be retried.",
 		Invariants: []string{"limit_breaches"},
-		Exercise:   []string{"declined"},
+		Situation:  "a payment was decided while the replica's total would let it through and the primary's would refuse it",
+		Exercise:   []string{"limit_hidden_by_lag"},
+		Rerun:      Rerun{Seed: 42, Payments: 200},
 		Tip:        "Send more payments, so that customers reach their limits.",
 		Demos: []Demo{
 			{Bad: "decide-from-replica", Good: "decide-from-primary", Seed: 42, Payments: 200},
@@ -374,7 +410,9 @@ if err != nil || rowsAffected(res) == 0 {
 }
 release(funds) // only after the debit committed`,
 		Invariants: []string{"stale_decisions"},
-		Exercise:   []string{"accepted"},
+		Situation:  "a payment was decided while the replica lacked a payment of its customer that the primary held",
+		Exercise:   []string{"lagged_decisions"},
+		Rerun:      Rerun{Seed: 42, Payments: 200},
 		Tip:        "Raise replica-lag, so that a copy can fall behind.",
 		Demos: []Demo{
 			{Bad: "decide-from-replica", Good: "decide-from-primary", Seed: 42, Payments: 200},
@@ -406,8 +444,10 @@ if !quorum.Reachable() {
 return debitViaPrimary(account, amount)`,
 		Follows:    "The escrow method (O'Neil, 1986) and bounded counters (Balegas et al., 2015): each replica spends only the share it holds.",
 		Invariants: []string{"overdrafts"},
-		Exercise:   []string{"net.partition", "rejected"},
+		Situation:  "a debit reached a region while the link between the regions was broken",
+		Exercise:   []string{"debits_in_partition"},
 		TurnOn:     []string{"net.partition"},
+		Rerun:      Rerun{Faults: "net.partition=0.5", Seed: 42, Payments: 500},
 		Costs:      []string{"rejected"},
 		Demos: []Demo{
 			{Bad: "partition-ap", Good: "partition-cp", Faults: "net.partition=0.5", Seed: 42, Payments: 500},
@@ -441,8 +481,10 @@ WHERE least(p.created_at, l.first_posted, s.settled_at) < now() - interval '2 da
     OR p.amount_cents IS DISTINCT FROM s.amount_cents);
 -- 3. Any row pages a person, and each row gets an owner.`,
 		Invariants: []string{"lost", "phantom", "duplicate_effects"},
-		Exercise: []string{"net.drop", "net.dup", "bus.publish.fail", "bus.ack.lost", "bus.redeliver",
-			"db.fail", "crash.service", "crash.relay", "crash.consumer"},
+		Situation:  "a fault struck a payment between its two writes, or a duplicate delivery reached the consumer",
+		Exercise:   []string{"split_writes", "duplicate_deliveries"},
+		TurnOn:     []string{"bus.publish.fail", "net.dup"},
+		Rerun:      Rerun{Faults: "net.dup=0.05,bus.publish.fail=0.05", Seed: 42, Payments: 200},
 		Demos: []Demo{
 			{Bad: "dual-write", Good: "outbox-idempotent", Faults: "net.dup=0.05,bus.publish.fail=0.05", Seed: 42, Payments: 200},
 		},

@@ -68,10 +68,25 @@ func TestItemsAreCompleteAndConsistent(t *testing.T) {
 				t.Errorf("%s: report key %q is measured by no design", it.ID, k)
 			}
 		}
-		for _, x := range it.Exercise {
-			_, known := sim.LookupFault(x)
-			if !known && !reportKeys[x] {
-				t.Errorf("%s: %q is neither a fault nor a report key", it.ID, x)
+		for _, x := range slices.Concat(it.Exercise, []string{it.Part}) {
+			if x != "" && !reportKeys[x] {
+				t.Errorf("%s: %q is not a report key", it.ID, x)
+			}
+		}
+		for _, x := range it.TurnOn {
+			if _, known := sim.LookupFault(x); !known {
+				t.Errorf("%s: turn_on %q is not a fault", it.ID, x)
+			}
+		}
+		if (it.Part == "") != (it.PartName == "") {
+			t.Errorf("%s: part %q named %q: want both or neither", it.ID, it.Part, it.PartName)
+		}
+		if len(it.Invariants) > 0 {
+			if it.Situation == "" {
+				t.Errorf("%s: judged by runs but names no situation", it.ID)
+			}
+			if _, err := it.Rerun.Scenario("outbox-idempotent"); err != nil || it.Rerun.Payments == 0 {
+				t.Errorf("%s: rerun %+v is not a scenario: %v", it.ID, it.Rerun, err)
 			}
 		}
 		for _, d := range it.Demos {

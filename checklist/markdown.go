@@ -69,15 +69,19 @@ func WriteMarkdown(w io.Writer, base string) error {
 	return err
 }
 
-// EvidenceSummary says in a sentence how runs judge the item: which report
-// keys count its violations and which faults test it.
+// EvidenceSummary says in a sentence or two how runs judge the item: the
+// situation it guards against, which report keys count its violations and
+// which count the situation, and the part a design must have.
 func (it Item) EvidenceSummary() string {
 	if len(it.Invariants) == 0 {
 		return "No run can judge this item yet."
 	}
-	s := "Violations are counted by " + joinAnd(code(it.Invariants))
+	s := "The situation it guards against: " + it.Situation + ". Violations are counted by " + joinAnd(code(it.Invariants))
 	if len(it.Exercise) > 0 {
-		s += "; tested by " + joinOr(code(it.Exercise))
+		s += "; a run tests it only if that situation arose, as counted by " + joinOr(code(it.Exercise))
+	}
+	if it.Part != "" {
+		s += "; a design without " + article(it.PartName) + " (" + code([]string{it.Part})[0] + " 0) fails it"
 	}
 	if len(it.Costs) > 0 {
 		s += "; the price of holding it is counted by " + joinAnd(code(it.Costs))
@@ -96,4 +100,12 @@ func code(xs []string) []string {
 		out[i] = "`" + x + "`"
 	}
 	return out
+}
+
+// article puts "a" or "an" before a noun phrase.
+func article(s string) string {
+	if s != "" && strings.ContainsRune("aeiou", rune(s[0])) {
+		return "an " + s
+	}
+	return "a " + s
 }

@@ -2,6 +2,7 @@ package checklist
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"partialtruth/sim"
@@ -131,6 +132,96 @@ func TestEveryDemoShowsWhatItClaims(t *testing.T) {
 					t.Errorf("%s demo %q: %s got %s (%s), want %s", it.ID, d.Label(), side.design, v.Verdict, v.Evidence, side.want)
 				}
 			}
+		}
+	}
+}
+
+// The repros of issue 9: dual write under lost acknowledgements alone
+// never lets a duplicate reach its consumer, so idempotent-consumer is not
+// tested there (it passed before, though dual write's consumer is not
+// idempotent), and its rerun link opens a dual-write run where duplicates
+// do reach the consumer, and fail it.
+func TestAPassNeedsTheSituationItGuardsAgainst(t *testing.T) {
+	r, vs := runVerdicts(t, "dual-write", 42, 200, "bus.ack.lost=0.2")
+	v := vs["idempotent-consumer"]
+	if r.Injected["bus.ack.lost"] == 0 || v.Verdict != NotExercised || v.Exposure != 0 || v.Rerun == "" ||
+		!strings.Contains(v.Evidence, v.Situation) {
+		t.Fatalf("dual-write under bus.ack.lost=0.2 (fired %d times): idempotent-consumer got %+v, want not-exercised with a rerun link",
+			r.Injected["bus.ack.lost"], v)
+	}
+	sc, _ := scenarioOf(t, v.Rerun)
+	if sc.Design != "dual-write" {
+		t.Errorf("rerun %s runs %s, want the verdict's own design", v.Rerun, sc.Design)
+	}
+	res, err := sim.Run(sc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again := verdictsByID(Evaluate(res.Report))["idempotent-consumer"]; again.Verdict != Fail || again.Exposure == 0 {
+		t.Errorf("the rerun %s gives %+v, want the situation to arise and dual write's consumer to fail", v.Rerun, again)
+	}
+}
+
+// In /compare's standard mix publish-first passed relay-until-acked,
+// though it has no relay, and no-call-assumed, though it moves money for
+// payments its failed save never made.
+func TestTheStandardMixFailsPublishFirstOnWhatItLacks(t *testing.T) {
+	res, err := sim.Run(StandardScenario("publish-first"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs := verdictsByID(Evaluate(res.Report))
+	if v := vs["relay-until-acked"]; v.Verdict != Fail || v.Lacks != "outbox relay" {
+		t.Errorf("publish-first relay-until-acked: got %+v, want a fail for the relay it does not have", v)
+	}
+	if v := vs["no-call-assumed"]; v.Verdict != Fail || v.Count == 0 || res.Report.Phantom == 0 {
+		t.Errorf("publish-first no-call-assumed with %d phantom payments: got %+v, want fail", res.Report.Phantom, v)
+	}
+	for _, d := range []string{"outbox", "outbox-idempotent"} {
+		res, err := sim.Run(StandardScenario(d), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := verdictsByID(Evaluate(res.Report))["relay-until-acked"]; v.Lacks != "" || v.Verdict != Pass {
+			t.Errorf("%s relay-until-acked: got %+v, want a pass: it has a relay", d, v)
+		}
+	}
+}
+
+// Every rerun link keeps its promise: for every design whose runs judge
+// the item (and that has the part the item is about), the rerun scenario
+// puts that design in the item's situation.
+func TestEveryRerunShowsItsSituation(t *testing.T) {
+	reports := map[sim.Scenario]sim.Report{}
+	for _, it := range Items() {
+		if len(it.Invariants) == 0 {
+			continue
+		}
+		judged := 0
+		for _, design := range sim.DesignNames() {
+			sc, err := it.Rerun.Scenario(design)
+			if err != nil {
+				t.Fatalf("%s: %v", it.ID, err)
+			}
+			r, ok := reports[sc]
+			if !ok {
+				res, err := sim.Run(sc, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r, reports[sc] = res.Report, res.Report
+			}
+			v := verdictsByID(Evaluate(r))[it.ID]
+			if v.Verdict == NotDemonstrable || v.Lacks != "" {
+				continue // no rerun link: not judged, or failed for a part it lacks
+			}
+			judged++
+			if v.Exposure == 0 {
+				t.Errorf("%s: the rerun %+v does not put %s in the situation (%s)", it.ID, it.Rerun, design, v.Evidence)
+			}
+		}
+		if judged == 0 {
+			t.Errorf("%s: no design's run judges it", it.ID)
 		}
 	}
 }

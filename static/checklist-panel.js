@@ -95,6 +95,11 @@ export function checklistPanel(design, onJump) {
     );
     if (known) {
       li.append(h("p", { class: "ck-panel-evidence" }, v.evidence));
+      // The server's verdict carries a link to a run of this design in
+      // which the situation the item guards against arises.
+      if (verdict === "not-exercised" && v.rerun) {
+        li.append(h("a", { class: "ck-panel-rerun", href: v.rerun }, "Rerun where it happens"));
+      }
       if (verdict === "fail" && v.event > 0) {
         const b = h("button", { type: "button", class: "ck-panel-jump", "data-event": v.event }, `Show event ${v.event}`);
         b.addEventListener("click", () => onJump(v.event, v.metric || ""));

@@ -72,7 +72,7 @@ func buildCompare() (ui.CompareView, error) {
 				return ui.CompareView{}, fmt.Errorf("compare: verdict %d is for %s, row is %s", i, vd.ID, v.Rows[i].Item.ID)
 			}
 			v.Rows[i].Cells = append(v.Rows[i].Cells, ui.CompareCell{Design: d.Name, Item: vd.ID,
-				Verdict: vd.Verdict, Evidence: vd.Evidence, Count: vd.Count, URL: url})
+				Verdict: vd.Verdict, Evidence: vd.Evidence, Count: vd.Count, URL: url, Rerun: vd.Rerun})
 		}
 	}
 	return v, nil
