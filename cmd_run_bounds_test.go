@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -64,10 +65,13 @@ func TestRunCutSaysItDidNotSettle(t *testing.T) {
 		t.Fatal(err, errb.String())
 	}
 	s := out.String()
-	for _, want := range []string{"lost 0,", "stopped before it settled: 29 in flight", "stopped: deadline", "ledger entry was on its way"} {
+	for _, want := range []string{"lost 0,", "stopped: deadline", "ledger entry was on its way"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("summary does not say %q:\n%s", want, s)
 		}
+	}
+	if !regexp.MustCompile(`stopped before it settled: [1-9][0-9]* in flight`).MatchString(s) {
+		t.Errorf("summary does not say how much was in flight:\n%s", s)
 	}
 	if strings.Contains(s, "NOT converged") || strings.Contains(s, "converged:") {
 		t.Errorf("a cut run's summary claims an outcome:\n%s", s)

@@ -303,6 +303,54 @@ func (tx *Tx) finish() {
 	tx.d.release()
 }
 
+// Exec runs one statement in a transaction of its own, as a database
+// does with autocommit: one step, so a crash falls before it or after it,
+// never inside. It returns ErrCommitFailed under db.fail (nothing was
+// written) and ErrDuplicate when the statement breaks a unique key. It
+// waits while another process holds a transaction; inside one of its
+// own, a process uses Tx.Exec.
+func (db DB) Exec(q string, args ...any) error {
+	p := db.p
+	p.step()
+	if p.tx != nil {
+		panic("sim: DB.Exec inside a transaction; use Tx.Exec")
+	}
+	d, w := db.d, p.w
+	d.acquire(p)
+	ev := Event{Node: d.name, Kind: KindExec, Payment: p.payment, Peer: p.node.name, SQL: q, Args: args}
+	s := d.prepare(q)
+	var err error
+	switch {
+	case w.roll(DBFail, dbScope(d), p.payment):
+		ev.Kind, ev.Fault, ev.Note = KindCommitErr, DBFail.String(), "statement failed: nothing written"
+		err = ErrCommitFailed
+	default:
+		res, xerr := s.stmt.Exec(args...)
+		if xerr != nil {
+			if !isUniqueViolation(xerr) {
+				panic(fmt.Sprintf("sim: %s: %s: %v", d.name, q, xerr))
+			}
+			ev.Kind, ev.Note = KindError, "unique key already holds this value"
+			err = ErrDuplicate
+			break
+		}
+		if w.sink != nil {
+			n, _ := res.RowsAffected()
+			ev.Note = strconv.FormatInt(n, 10) + " rows written and committed"
+		}
+		if s.watch != nil && s.watch.moves != nil {
+			ev.Moves = s.watch.moves(p.payment)
+		}
+	}
+	d.release()
+	id := w.emit(ev)
+	if err == nil && s.watch != nil && s.watch.committed != nil {
+		s.watch.committed(d, p.payment, id)
+	}
+	p.sleep(stmtCostUs)
+	return err
+}
+
 // Query runs a read and returns its rows. It waits while another process
 // holds a transaction, so it never sees uncommitted rows.
 func (db DB) Query(q string, args ...any) *Rows {
