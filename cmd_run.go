@@ -71,7 +71,9 @@ func writeRun(ctx context.Context, sc sim.Scenario, asJSON bool, events *os.File
 			}
 		}()
 	}
-	res, err := sim.RunContext(ctx, sc, nil, sim.Options{})
+	// The run keeps the events its report names as first violations, so
+	// the summary can show them without simulating again.
+	res, err := sim.RunContext(ctx, sc, nil, sim.Options{KeepEvidence: true})
 	if err != nil {
 		return err
 	}
@@ -90,8 +92,8 @@ func writeRun(ctx context.Context, sc sim.Scenario, asJSON bool, events *os.File
 		if _, err = fmt.Fprintf(stdout, "%s\n", b); err != nil {
 			return err
 		}
-	} else if err := writeSummary(ctx, stdout, sc, r); err != nil {
-		return err
+	} else {
+		writeSummary(stdout, sc, r, res.FirstEvents)
 	}
 	if r.Stopped == "cancelled" {
 		msg := fmt.Sprintf("interrupted after %d events; the report covers the run that far", r.Events)
@@ -140,8 +142,9 @@ func writeEvents(ctx context.Context, sc sim.Scenario, r sim.Report, marks []sim
 }
 
 // writeSummary prints the design's own counters, then whether its
-// invariants held and, for each one broken, the first event that shows it.
-func writeSummary(ctx context.Context, w io.Writer, sc sim.Scenario, r sim.Report) error {
+// invariants held and, for each one broken, the first event that shows it
+// (from first, which the run kept).
+func writeSummary(w io.Writer, sc sim.Scenario, r sim.Report, first map[string]sim.Event) {
 	faults := sc.Faults.String()
 	if faults == "" {
 		faults = "none"
@@ -171,20 +174,16 @@ func writeSummary(ctx context.Context, w io.Writer, sc sim.Scenario, r sim.Repor
 		}
 		if len(r.FirstViolation) == 0 {
 			fmt.Fprintln(w, "  no violation so far; work in flight is not counted as one")
-			return nil
+			return
 		}
 	case r.Converged:
 		fmt.Fprintf(w, "  converged: %s (%d events, %d ms virtual, stopped: %s)\n", held, r.Events, r.EndMs, r.Stopped)
-		return nil
+		return
 	default:
 		fmt.Fprintf(w, "  NOT converged: %s (%d events, %d ms virtual, stopped: %s)\n", broken, r.Events, r.EndMs, r.Stopped)
 	}
-	evidence, err := firstViolations(ctx, sc, r)
-	if err != nil {
-		return err
-	}
 	for _, k := range d.Invariants {
-		if ev, ok := evidence[k]; ok {
+		if ev, ok := first[k]; ok {
 			fmt.Fprintf(w, "  first %s: event %d at %s on %s, payment %d: %s\n",
 				strings.ReplaceAll(k, "_", " "), ev.ID, time.Duration(ev.AtUs)*time.Microsecond, ev.Node, ev.Payment, ev.Note)
 		}
@@ -192,7 +191,6 @@ func writeSummary(ctx context.Context, w io.Writer, sc sim.Scenario, r sim.Repor
 	if r.Stopped != "cancelled" {
 		fmt.Fprintln(w, "  (every event: -events FILE)")
 	}
-	return nil
 }
 
 // inFlightLine says what a cut run still had on its way, beyond the count
@@ -215,31 +213,6 @@ func inFlightLine(r sim.Report) string {
 		return ""
 	}
 	return "in flight: " + strings.Join(parts, "; ")
-}
-
-// firstViolations returns, per violated key, the event the report names as
-// its first violation. The report holds only the ids; the run is
-// deterministic, so running it again yields the very same events to pick
-// them from, without keeping the whole stream in memory.
-// A cancelled run's evidence is not looked for: finding it means running
-// the simulation again, which is what Ctrl-C asked to stop.
-func firstViolations(ctx context.Context, sc sim.Scenario, r sim.Report) (map[string]sim.Event, error) {
-	want := map[int]string{}
-	for k, id := range r.FirstViolation {
-		want[id] = k
-	}
-	out := map[string]sim.Event{}
-	if r.Stopped == "cancelled" {
-		return out, nil
-	}
-	_, err := sim.RunContext(ctx, sc, func(ev *sim.Event) {
-		if k, ok := want[ev.ID]; ok {
-			e := *ev
-			e.Args = slices.Clone(e.Args) // the sink's event is reused after the call
-			out[k] = e
-		}
-	}, sim.Options{MaxEvents: r.Events})
-	return out, err
 }
 
 // runDesigns is `partialtruth designs`.

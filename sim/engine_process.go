@@ -240,9 +240,11 @@ func (w *world) crash(n *node, by *proc) {
 	crash := Event{Node: n.name, Kind: KindCrash, Payment: by.payment, Fault: n.crashFault.String(),
 		Note: n.name + " crashed"}
 	crash.ID = w.emit(crash)
+	emitted := w.current // the crash as the sink saw it; the rollbacks below emit events of their own
 	for _, p := range n.procs {
 		if w.onEvent != nil && crash.ID > 0 && p != by && !p.done && p.payment != by.payment {
 			// The crash is about this payment too: its process dies here.
+			w.current = emitted // so that a family can keep it (see keep)
 			w.observed = crash
 			w.observed.Payment = p.payment
 			w.onEvent(&w.observed)

@@ -45,6 +45,9 @@ type world struct {
 	// workLeft is nil for a run that settled; for a cut run it says, per
 	// payment, where work about it was still under way (see noteWorkLeft).
 	workLeft []uint64
+	// kept holds the events families keep as possible evidence (see
+	// keep); nil unless the run keeps evidence.
+	kept map[int]Event
 	// requested is how many of the workload's payments have been sent.
 	requested int
 	// answered marks, per payment, that an event has already counted the
@@ -103,16 +106,40 @@ func (w *world) emit(ev Event) int {
 	if len(ev.Moves) > 0 && ev.Payment > 0 && ev.Payment < len(w.answered) && countsAnAnswer(ev.Moves) {
 		w.answered[ev.Payment] = true
 	}
+	if w.sink != nil {
+		// One reusable event, so that emitting allocates nothing; set
+		// before onEvent, which may keep it (see keep).
+		w.current = ev
+	}
 	if w.onEvent != nil {
 		w.observed = ev
 		w.onEvent(&w.observed)
 	}
 	if w.sink != nil {
-		// One reusable event, so that emitting allocates nothing.
-		w.current = ev
 		w.sink(&w.current)
 	}
 	return ev.ID
+}
+
+// keep copies event id, if it is the one being emitted, into the run's
+// kept evidence: a family keeps each event its checker may later mark, as
+// it happens, so that the first event of each violation is at hand when
+// the run ends without running it again (Options.KeepEvidence). It does
+// nothing in a run that keeps no evidence.
+func (w *world) keep(id int) {
+	if w.kept != nil && id > 0 && w.current.ID == id {
+		w.kept[id] = w.current
+	}
+}
+
+// forget drops a kept event that can no longer be evidence, so that what
+// a run keeps grows with its work in flight and its violations, not with
+// its events. An event that may be evidence for more than one payment (a
+// crash that stopped several) is never forgotten.
+func (w *world) forget(id int) {
+	if w.kept != nil {
+		delete(w.kept, id)
+	}
 }
 
 // note2 and note3 join the parts of an event's note, only when someone

@@ -169,6 +169,7 @@ func (f *partitionRun) debitMoves(payment int) []string {
 func (f *partitionRun) debited(_ *database, payment, commitEvent int) {
 	if f.inWorkload(payment) && f.committed[payment] == 0 {
 		f.committed[payment] = commitEvent
+		f.w.keep(commitEvent) // evidence if the merge overdraws its account
 	}
 }
 

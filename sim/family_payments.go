@@ -95,6 +95,9 @@ type paymentsRun struct {
 	arrivedAt                                      []int
 	consumerCrashes, lastConsumerCrash, relayPolls int
 	duplicateDeliveries                            int
+	// duplicateKept says the first duplicate effect has been kept as
+	// evidence (see world.keep).
+	duplicateKept bool
 }
 
 func openPayments(w *world, d *Design) (familyRun, error) {
@@ -152,6 +155,11 @@ func (f *paymentsRun) savedMoves(payment int) []string {
 func (f *paymentsRun) savedAt(_ *database, payment, commitEvent int) {
 	if f.inWorkload(payment) && f.saved[payment] == 0 {
 		f.saved[payment] = commitEvent
+		if len(f.effects[payment]) == 0 {
+			f.w.keep(commitEvent) // evidence if it is lost
+		} else { // posted first, but no phantom now
+			f.w.forget(f.effects[payment][0])
+		}
 	}
 }
 
@@ -162,6 +170,17 @@ func (f *paymentsRun) posted(_ *database, payment, _ int) {
 	}
 	id := f.w.emit(Event{Node: NodeLedger, Kind: KindEffect, Payment: payment, Note: "money moved: ledger entry posted", Moves: movesLedgerEntries})
 	f.effects[payment] = append(f.effects[payment], id)
+	switch {
+	case len(f.effects[payment]) > 1: // a duplicate: the first one posted is the first evidence
+		if !f.duplicateKept {
+			f.duplicateKept = true
+			f.w.keep(id)
+		}
+	case f.saved[payment] == 0:
+		f.w.keep(id) // evidence if it is never committed
+	default: // saved and posted: it cannot be lost (a cause is kept: it may be another payment's)
+		f.w.forget(f.saved[payment])
+	}
 }
 
 // observe follows each payment through the run's events: when the bus
@@ -228,11 +247,13 @@ func (f *paymentsRun) observe(ev *Event) {
 	if saved && !stored && f.lostCause[p] == 0 &&
 		(ev.Kind == KindPubFail || ev.Kind == KindDrop && ev.Node == NodeBus || ev.Kind == KindCrash && ev.Node != NodeLedger) {
 		f.lostCause[p] = ev.ID
+		f.w.keep(ev.ID)
 	}
 	if stored && !saved && f.phantomCause[p] == 0 &&
 		(ev.Kind == KindCommitErr || ev.Kind == KindCrash && ev.Node == NodeService || ev.Kind == KindAckLost ||
 			ev.Kind == KindDrop && ev.Node == NodeService && ev.Peer == NodeBus) {
 		f.phantomCause[p] = ev.ID
+		f.w.keep(ev.ID)
 	}
 }
 

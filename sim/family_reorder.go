@@ -118,7 +118,9 @@ func (f *reorderRun) inWorkload(payment int) bool { return payment > 0 && paymen
 // statusWritten notes the commit that last wrote a payment's status.
 func (f *reorderRun) statusWritten(_ *database, payment, commitEvent int) {
 	if f.inWorkload(payment) {
+		f.w.forget(f.statusAt[payment])
 		f.statusAt[payment] = commitEvent
+		f.w.keep(commitEvent)
 	}
 }
 

@@ -110,6 +110,9 @@ func (f *retryRun) charged(d *database, payment, _ int) {
 	id := f.w.emit(Event{Node: d.name, Kind: KindEffect, Payment: payment, Moves: movesCharges,
 		Note: "money moved: " + pay.Account + " charged " + cents(pay.AmountCents)})
 	f.charges[payment] = append(f.charges[payment], id)
+	if len(f.charges[payment]) == 2 {
+		f.w.keep(id) // the second charge is the double charge's evidence
+	}
 }
 
 // check counts the charges in the service's database and, from the

@@ -112,7 +112,9 @@ func (f *staleRun) seenBy(counts map[string]int) func(p *proc, ev int) {
 			return
 		}
 		pay := f.w.nthPayment(p.payment)
+		f.w.forget(f.reads[p.payment].event)
 		f.reads[p.payment].event, f.reads[p.payment].seen = ev, counts[pay.Account]
+		f.w.keep(ev) // evidence if the decision turns out stale
 		// What either copy would have told this decision, whichever it read.
 		if f.onReplica[pay.Account] < f.onPrimary[pay.Account] {
 			f.lagged[p.payment] = true
@@ -140,11 +142,14 @@ func (f *staleRun) saved(_ *database, id, commitEvent int) {
 	// the total this decision read did not include.
 	if t.event > 0 && t.seen < f.onPrimary[pay.Account] {
 		t.stale = true
+	} else {
+		f.w.forget(t.event)
 	}
 	f.onPrimary[pay.Account]++
 	f.totalCents[pay.Account] += pay.AmountCents
 	if f.totalCents[pay.Account] > limitCents && f.breach[pay.Account] == 0 {
 		f.breach[pay.Account] = commitEvent
+		f.w.keep(commitEvent)
 	}
 	f.replicate(pay)
 }

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"fmt"
 	"slices"
 )
 
@@ -11,6 +12,10 @@ type Result struct {
 	// Marks lists, in event order, every event that is evidence of a
 	// violation, one per violation counted in Report.
 	Marks []Mark
+	// FirstEvents holds, per violated key, the event Report.FirstViolation
+	// names, with its Violation set; only when Options.KeepEvidence asked
+	// for it.
+	FirstEvents map[string]Event
 }
 
 // Mark says that an event is the evidence for one counted violation.
@@ -44,6 +49,11 @@ func Run(sc Scenario, sink func(*Event)) (Result, error) {
 
 // Options bound one run beyond what its scenario says.
 type Options struct {
+	// KeepEvidence records, as the run goes, the first event that shows
+	// each violation, in Result.FirstEvents: what a report's
+	// first_violation ids point at, without running the scenario again.
+	// It costs building every event's note, as a sink does.
+	KeepEvidence bool
 	// MaxEvents is the run's event budget: a run that would emit more
 	// stops with exactly MaxEvents events and Report.Stopped =
 	// "event-limit". Zero or more than the package's MaxEvents means
@@ -76,7 +86,13 @@ func run(ctx context.Context, sc Scenario, sink func(*Event), opts Options, keep
 		return Result{}, err
 	}
 	d, _ := lookupDesign(sc.Design)
+	if opts.KeepEvidence && sink == nil {
+		sink = func(*Event) {} // notes are built for a sink, and kept events need theirs
+	}
 	w := newWorld(ctx, sc, sink, opts.maxEvents())
+	if opts.KeepEvidence {
+		w.kept = map[int]Event{}
+	}
 	defer func() {
 		for _, db := range w.dbs {
 			db.close()
@@ -167,9 +183,22 @@ func checkRun(w *world, d *Design, fam familyRun) (Result, error) {
 		}
 	}
 	slices.SortStableFunc(marks, func(a, b Mark) int { return a.Event - b.Event })
+	var first map[string]Event
+	if w.kept != nil {
+		first = map[string]Event{}
+	}
 	for _, m := range marks {
-		if _, ok := r.FirstViolation[m.Violation]; !ok {
-			r.FirstViolation[m.Violation] = m.Event
+		if _, ok := r.FirstViolation[m.Violation]; ok {
+			continue
+		}
+		r.FirstViolation[m.Violation] = m.Event
+		if first != nil {
+			ev, ok := w.kept[m.Event]
+			if !ok { // a family that marks an event it did not keep
+				return Result{}, fmt.Errorf("sim: %s: the first %s, event %d, was not kept", w.sc.Design, m.Violation, m.Event)
+			}
+			m.Apply(&ev)
+			first[m.Violation] = ev
 		}
 	}
 	// A run converged when it settled and none of its design's invariants
@@ -180,5 +209,5 @@ func checkRun(w *world, d *Design, fam familyRun) (Result, error) {
 			r.Converged = false
 		}
 	}
-	return Result{Report: r, Marks: marks}, nil
+	return Result{Report: r, Marks: marks, FirstEvents: first}, nil
 }
