@@ -35,6 +35,9 @@ const (
 	// writeChunk is how much of an events batch is written per write
 	// deadline, so a slow viewer that makes progress is not dropped.
 	writeChunk = 32 << 10
+	// maxEventsPerMessage caps the events in one events message: about
+	// 150 KB of JSON, which a browser parses in well under a frame.
+	maxEventsPerMessage = 1000
 )
 
 // errViewerLeft is the cause of a viewer's context ending because its
@@ -193,10 +196,13 @@ func (v *viewer) collect() []frame {
 		return out
 	}
 	for s, rec := range st.sides {
-		if st.shown[s] > v.sent[s] {
-			out = append(out, frame{rec: rec, side: s, from: v.sent[s], to: st.shown[s]})
-			v.sent[s] = st.shown[s]
+		// A long run shown at once goes out in several messages, so the
+		// browser parses each in a few milliseconds instead of one message
+		// of 100,000 events that holds its page still for seconds.
+		for from := v.sent[s]; from < st.shown[s]; from += maxEventsPerMessage {
+			out = append(out, frame{rec: rec, side: s, from: from, to: min(from+maxEventsPerMessage, st.shown[s])})
 		}
+		v.sent[s] = max(v.sent[s], st.shown[s])
 	}
 	if v.cursorVer != st.cursorVer {
 		out = append(out, frame{msg: st.cursor})
