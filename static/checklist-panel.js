@@ -28,7 +28,7 @@ const WORDS = { pass: "pass", fail: "fail", "not-exercised": "not tested", "not-
  * is the report key the event is the first violation of.
  */
 export function checklistPanel(design, onJump) {
-  const summary = h("p", { class: "ck-panel-sum", "aria-live": "polite" }, "Verdicts appear as the run shows its evidence.");
+  const summary = h("p", { class: "ck-panel-sum" }, "Verdicts appear as the run shows its evidence.");
   const list = h("ol", { class: "ck-panel-list" });
   const unjudged = h("details", { class: "ck-panel-unjudged", hidden: true });
   const el = h(

@@ -77,6 +77,7 @@ export function mountPlayer(el, opts) {
     sides: part("sides"),
     details: part("details"),
     summary: part("summary"),
+    announce: part("announce"),
     play: part("play"),
     back: part("step-back"),
     fwd: part("step-fwd"),
@@ -101,6 +102,7 @@ export function mountPlayer(el, opts) {
     sel: null, // {side, i}: the selected event
     pinned: false, // true when the reader chose the selection; false follows the cursor
     summaryAt: 0,
+    said: new Set(), // "side:key" of each violation already announced
     scrubbing: false, // the reader is dragging the timeline
     run: 0, // counts runs, so views cached per event know a new run from the last
   };
@@ -108,27 +110,116 @@ export function mountPlayer(el, opts) {
   let seekTo = null; // {atUs, sent}: the reader's seek, until the server's cursor answers it
   let jumpTo = null; // {s, id}: an event asked for before the server sent it
 
-  const unlisten = source.listen(onMessage, (s) => {
+  // ---------- connection ----------
+
+  // While the connection is down, offline keeps where the reader was; when
+  // it is back, the run is sent again and resume puts the reader back
+  // there: the same playhead, the same selection, playing if it was.
+  let offline = null; // {since, atUs, playing, sel: {side, id}, pinned}
+  let resume = null;
+  let connNoteTimer = 0;
+  const unlisten = source.listen(onMessage, onConnection);
+
+  function onConnection(s, info = {}) {
     ui.conn.dataset.state = s;
-    ui.conn.textContent = s === "open" ? "" : "Disconnected from the server: press Run to reconnect.";
-    if (s === "closed") {
+    clearTimeout(connNoteTimer);
+    if (s === "retrying") {
+      if (!offline) {
+        const ev = state.sel && state.sides[state.sel.side]?.events[state.sel.i];
+        offline = {
+          since: info.since || Date.now(),
+          atUs: state.atUs,
+          playing: state.playing,
+          sel: ev ? { side: state.sel.side, id: ev.id } : null,
+          pinned: state.pinned,
+          serverLeft: !!info.serverLeft, // the first close says why; the failed tries after it do not
+        };
+      }
       state.playing = false;
-      setRunState(runState());
-      schedule();
+      const what = offline.serverLeft ? "The server closed the connection (it is restarting or stopping)" : "The connection to the server dropped";
+      const where = state.sides.length ? ` The run will carry on from ${ms(offline.atUs)}.` : "";
+      ui.conn.textContent = `${what} at ${clock(offline.since)}. Trying again in ${Math.max(1, Math.round(info.inMs / 1000))} s.${where}`;
+    } else if (s === "open") {
+      if (offline) {
+        const back = offline;
+        offline = null;
+        if (lastRun && state.sides.length) {
+          resume = back;
+          source.send({ ...lastRun, speed: speedOf(), autoplay: false });
+          if (back.atUs > 0) source.send({ type: "seek", at_us: back.atUs });
+          if (back.playing) source.send({ type: "play" });
+        }
+        ui.conn.textContent = `Connected again at ${clock(Date.now())}${state.sides.length ? `, back at ${ms(back.atUs)}` : ""}.`;
+        connNoteTimer = setTimeout(() => (ui.conn.textContent = ""), 10000);
+      } else ui.conn.textContent = "";
+    } else if (s === "closed") {
+      state.playing = false;
+      ui.conn.textContent = "Cannot reach the server. Press Play to try again.";
     }
-  });
+    setRunState(runState());
+    schedule();
+  }
+
+  // restoreAfterReconnect puts the selection back once the run is on the
+  // page again and its event has arrived.
+  function restoreAfterReconnect() {
+    if (!resume?.sel) return;
+    const { side, id } = resume.sel;
+    if (!state.sides[side]?.byId(id) || id > state.sides[side].shown) return;
+    state.sel = { side, i: id - 1 };
+    state.pinned = resume.pinned;
+    resume = null;
+  }
+
+  const clock = (t) => new Date(t).toLocaleTimeString();
 
   function setRunState(s) {
     // The selected event is read out when the reader steps, not 60 times a
     // second while the run plays.
     ui.details.setAttribute("aria-live", s === "playing" ? "off" : "polite");
     if (stateEl.dataset.runState === s) return;
+    const was = stateEl.dataset.runState;
     stateEl.dataset.runState = s;
+    if (s === "playing" && was !== "playing") say(`Playing ${state.sides.map((x) => x.meta.design).join(" against ")}.`);
+    if (s === "done") say(`Run finished. ${summaryText()}`);
     // A mark per state, so load time can be measured from the page itself.
     performance.mark(`run-state-${s}`);
   }
 
+  // say puts one sentence in the player's live region: a run starting or
+  // finishing, or a violation's first evidence, never the ticking counters.
+  // Sentences said in one frame are read together; a repeated sentence is
+  // still read, since the region is emptied first.
+  let toSay = [];
+  function say(text) {
+    if (!ui.announce) return;
+    if (!toSay.length) {
+      ui.announce.textContent = "";
+      requestAnimationFrame(() => {
+        ui.announce.textContent = toSay.join(" ");
+        toSay = [];
+      });
+    }
+    toSay.push(text);
+  }
+
+  // announceEvidence says, once per run and side, each invariant's first
+  // violation as it comes into view.
+  function announceEvidence() {
+    state.sides.forEach((side, s) => {
+      for (const key of side.meta.invariants || []) {
+        const id = side.firstViolation(key);
+        const tag = `${s}:${key}`;
+        if (!id || id > side.shown || state.said.has(tag)) continue;
+        state.said.add(tag);
+        const ev = side.byId(id);
+        say(`${side.meta.design}: first ${label(key)} evidence, event ${id}${ev ? ` at ${ms(ev.at_us)}` : ""}.`);
+      }
+    });
+  }
+
   function runState() {
+    if (offline) return "reconnecting";
     if (!state.sides.length) return "idle";
     if (state.done && state.sides.every((x) => x.finished)) return "done";
     return state.playing ? "playing" : "paused";
@@ -166,6 +257,10 @@ export function mountPlayer(el, opts) {
         state.playing = !!m.playing;
         (m.shown || []).forEach((n, i) => state.sides[i] && (state.sides[i].shown = n));
         if (typeof m.speed === "number") setSpeed(m.speed);
+        if (resume && m.at_us >= resume.atUs) {
+          restoreAfterReconnect();
+          if (!resume?.sel) resume = null;
+        }
         if (!state.pinned) followCursor();
         setRunState(runState());
         return schedule();
@@ -182,6 +277,13 @@ export function mountPlayer(el, opts) {
         setRunState(runState());
         return;
       case "error":
+        // A control message that reached a fresh connection before its
+        // run (the server keeps no run for a socket that went away): send
+        // the run again rather than show the reader the protocol's words.
+        if (!m.field && /needs a run/.test(m.message || "") && lastRun) {
+          source.send({ ...lastRun, speed: speedOf(), autoplay: false });
+          return;
+        }
         opts.onError?.(m.field || "form", m.message || "the server could not run this scenario");
         ui.summary.replaceChildren(h("span", { class: "bad", text: "This scenario cannot run: " }), m.message || "");
         if (!state.sides.length) setRunState("idle");
@@ -195,6 +297,7 @@ export function mountPlayer(el, opts) {
     seekTo = null;
     jumpTo = null;
     state.sides = m.runs.map((r) => new Side(r));
+    state.said = new Set();
     state.done = false;
     state.playing = false;
     state.sel = null;
@@ -237,6 +340,7 @@ export function mountPlayer(el, opts) {
         if (row) select(s, Number(row.dataset.i), true);
       });
       const foot = h("div", { class: "diagram-foot" });
+      const rows = eventList(s);
       const checklist = checklistPanel(r.design, (id) => jumpToEvent(s, id));
       const tables = tablesPanel(r, `${idPrefix}${s}`);
       const sideEl = h(
@@ -247,13 +351,45 @@ export function mountPlayer(el, opts) {
         h("div", { class: "chart-box" }, chart, h("div", { class: "chart-legend" },
           h("span", {}, h("span", { class: "sw committed" }), label(series[0])),
           h("span", {}, h("span", { class: "sw ledger" }), label(series[1])))),
-        h("div", { class: "diagram-box" }, diagram, foot),
+        // The diagram's title shows only where the two sides' diagrams
+        // stack one after the other (a phone), away from their side's head.
+        h("div", { class: "diagram-box" }, h("h3", { class: "diagram-title", text: `Sequence diagram: ${r.design}` }), diagram, foot, rows.el),
         h("div", { class: "side-notes" }, renderSource(r, runs.length === 1), checklist.el),
         tables.el,
       );
       ui.sides.append(sideEl);
-      return { el: sideEl, values, verdict, chart, diagram, foot, counters, series, checklist, tables };
+      return { el: sideEl, values, verdict, chart, diagram, foot, counters, series, checklist, tables, rows };
     });
+  }
+
+  // eventList is the diagram's rows as a list of buttons, for a keyboard
+  // and a screen reader: the same window of events, each one a button
+  // that selects it. It is filled only while it is open.
+  function eventList(s) {
+    const list = h("ol", { class: "event-list-rows" });
+    const el = h("details", { class: "event-list" }, h("summary", { text: "The diagram's events as a list" }), list);
+    let last = "";
+    list.addEventListener("click", (e) => {
+      const b = e.target.closest("button[data-i]");
+      if (b) select(s, Number(b.dataset.i), true);
+    });
+    el.addEventListener("toggle", schedule);
+    function update(side, a, b, selected) {
+      if (!el.open) return;
+      const key = `${state.run}:${a}:${b}:${selected}`;
+      if (key === last) return;
+      last = key;
+      const hadFocus = list.contains(document.activeElement);
+      const items = [];
+      for (let i = a; i <= b; i++) {
+        const ev = side.events[i];
+        const what = `#${ev.id} at ${ms(ev.at_us)}: ${ev.node} ${ev.kind}${ev.payment ? `, payment ${ev.payment}` : ""}${ev.note ? ` — ${ev.note}` : ""}${ev.fault ? ` (fault ${ev.fault})` : ""}${ev.violation ? ` (evidence of ${label(ev.violation)})` : ""}`;
+        items.push(h("li", {}, h("button", { type: "button", class: "link", "data-i": i, "aria-current": i === selected ? "true" : null, text: what })));
+      }
+      list.replaceChildren(...items);
+      if (hadFocus) list.querySelector(`button[data-i="${selected}"]`)?.focus({ preventScroll: true });
+    }
+    return { el, update };
   }
 
   let frame = 0;
@@ -298,15 +434,23 @@ export function mountPlayer(el, opts) {
       else if (state.pinned && selAt !== undefined) anchor = side.indexAt(selAt);
       const selected = state.sel && state.sel.side === s ? state.sel.i : -1;
       const [a, b] = draw(v.diagram, side, anchor, selected);
+      v.rows.update(side, a, b, selected);
       v.foot.textContent = b >= a ? `events ${a + 1}–${b + 1} of ${side.shown} shown (${side.total} in the run)` : "no events yet: press Play or →";
     });
     renderDetails(ui.details, state, (s, id) => select(s, id - 1, true));
     if (!state.scrubbing) ui.timeline.value = String(seekTo ? seekTo.atUs : state.atUs);
-    ui.time.textContent = `${ms(state.atUs)} / ${ms(state.endUs)}`;
+    const time = `${ms(state.atUs)} / ${ms(state.endUs)}`;
+    if (ui.time.textContent !== time) {
+      ui.time.textContent = time;
+      ui.timeline.setAttribute("aria-valuetext", `${ms(state.atUs)} of ${ms(state.endUs)}`);
+    }
     const atEnd = state.sides.length && state.sides.every((x) => x.finished);
-    ui.play.textContent = state.playing ? "Pause" : atEnd ? "Replay" : "Play";
-    ui.play.setAttribute("aria-pressed", String(state.playing));
+    // One way to say the state: the button's label, not aria-pressed too.
+    const playing = offline ? offline.playing : state.playing;
+    const playLabel = playing ? "Pause" : atEnd ? "Replay" : "Play";
+    if (ui.play.textContent !== playLabel) ui.play.textContent = playLabel;
     renderSummary();
+    if (state.playing || state.done) announceEvidence();
   }
 
   function renderSummary() {
@@ -315,6 +459,12 @@ export function mountPlayer(el, opts) {
     const settled = !state.playing;
     if (!settled && now - state.summaryAt < 1500) return;
     state.summaryAt = now;
+    const text = summaryText();
+    if (ui.summary.textContent !== text) ui.summary.textContent = text;
+  }
+
+  // summaryText says, per side, how many payments each invariant lost so far.
+  function summaryText() {
     const parts = state.sides.map((side) => {
       const pays = side.meta.scenario?.payments ?? side.report?.payments ?? "?";
       const soFar = side.finished ? "" : " so far";
@@ -326,8 +476,7 @@ export function mountPlayer(el, opts) {
       }
       return `${side.meta.design}: ${bits.join(", ")}`;
     });
-    const text = parts.join(" · ") + ".";
-    if (ui.summary.textContent !== text) ui.summary.textContent = text;
+    return parts.join(" · ") + ".";
   }
 
   // ---------- selection ----------
@@ -375,6 +524,7 @@ export function mountPlayer(el, opts) {
   // ---------- controls ----------
 
   function run(msg) {
+    resume = null; // a new run, not the one to go back to
     lastRun = { ...msg, type: "run", speed: msg.speed ?? speedOf() };
     if (!lastRun.compare) delete lastRun.compare;
     state.done = false;
@@ -382,7 +532,21 @@ export function mountPlayer(el, opts) {
     source.send(lastRun);
   }
 
+  // offlineNote says what a control does while the connection is down:
+  // Play and Pause are kept for when it is back, the rest waits.
+  function offlineNote(what) {
+    ui.conn.textContent = `Not connected to the server: ${what}. Trying to reconnect…`;
+  }
+
   function togglePlay() {
+    if (offline) {
+      if (state.sides.length) {
+        offline.playing = !offline.playing;
+        offlineNote(offline.playing ? "the run plays on when the connection is back" : "the run stays paused when the connection is back");
+        schedule();
+      }
+      return;
+    }
     if (!state.sides.length) {
       if (opts.start) opts.start(true);
       else if (lastRun) run({ ...lastRun, autoplay: true });
@@ -396,12 +560,14 @@ export function mountPlayer(el, opts) {
 
   function step(delta) {
     if (!state.sides.length) return;
+    if (offline) return offlineNote("stepping waits until it is back");
     state.pinned = false;
     source.send({ type: "step", delta });
   }
 
   function seek(atUs) {
     if (!state.sides.length) return;
+    if (offline) return offlineNote("moving the playhead waits until it is back");
     state.pinned = false;
     source.send({ type: "seek", at_us: atUs });
   }
@@ -432,6 +598,22 @@ export function mountPlayer(el, opts) {
   // While the reader drags the timeline, the server's cursor does not move
   // the thumb under their pointer.
   on(ui.timeline, "pointerdown", () => (state.scrubbing = true));
+  // From the keyboard the timeline moves by events, not by microseconds:
+  // the arrows step one event, Page Up and Page Down ten, Home and End go
+  // to either end of the run.
+  on(ui.timeline, "keydown", (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    const by = { ArrowRight: 1, ArrowUp: 1, ArrowLeft: -1, ArrowDown: -1, PageUp: 10, PageDown: -10 }[e.key];
+    if (by) {
+      e.preventDefault();
+      e.stopPropagation();
+      step(by);
+    } else if (e.key === "Home" || e.key === "End") {
+      e.preventDefault();
+      e.stopPropagation();
+      seek(e.key === "Home" ? 0 : state.endUs);
+    }
+  });
   on(window, "pointerup", () => {
     if (state.scrubbing) {
       state.scrubbing = false;
@@ -447,6 +629,11 @@ export function mountPlayer(el, opts) {
     const to = (seekTo = { atUs: Number(ui.timeline.value), sent: false });
     clearTimeout(seekTimer);
     seekTimer = setTimeout(() => {
+      if (offline) {
+        offline.atUs = to.atUs; // where the run carries on from when the connection is back
+        seekTo = null;
+        return;
+      }
       to.sent = true;
       source.send({ type: "seek", at_us: to.atUs });
     }, 30);

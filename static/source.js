@@ -45,7 +45,8 @@ export function renderSource(meta, open) {
     details.append(h("h3", { text: `${fn.role}: ${fn.name}` }));
     const code = h("code");
     code.innerHTML = highlight(fn.code);
-    details.append(h("pre", {}, code));
+    // A long line scrolls inside the block; tabindex lets a keyboard scroll it too.
+    details.append(h("pre", { tabindex: "0", role: "region", "aria-label": `${fn.role}: ${fn.name}, Go source` }, code));
   }
   return details;
 }

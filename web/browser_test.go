@@ -45,13 +45,7 @@ type browser struct {
 // both closed with the test. It skips the test when Chromium is absent.
 func newBrowser(t *testing.T) *browser {
 	t.Helper()
-	exe := ""
-	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			exe = p
-			break
-		}
-	}
+	exe := chromiumPath()
 	if exe == "" {
 		t.Skip("skipping the browser tests: no Chromium found (looked for /usr/bin/chromium, chromium, chromium-browser, google-chrome); install it with apt-get install chromium")
 	}
@@ -63,6 +57,28 @@ func newBrowser(t *testing.T) *browser {
 		b.mu.Unlock()
 		srv.Handler().ServeHTTP(w, r)
 	}))
+	b.base = ts.URL
+	closeTab := b.openTab(exe)
+	t.Cleanup(func() {
+		closeTab()
+		ts.Close()
+	})
+	return b
+}
+
+// chromiumPath is the Chromium to drive, or "" when there is none.
+func chromiumPath() string {
+	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// openTab starts Chromium (exe) with one tab for b, collecting the page's
+// console errors; the returned func closes it all.
+func (b *browser) openTab(exe string) (closeTab func()) {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),
 		chromedp.NoSandbox, // the tests run as root in CI containers
@@ -74,7 +90,7 @@ func newBrowser(t *testing.T) *browser {
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelTab := chromedp.NewContext(actx)
 	ctx, cancelDeadline := context.WithTimeout(ctx, browserDeadline)
-	b.ctx, b.base = ctx, ts.URL
+	b.ctx = ctx
 	messages := chromedp.Console(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -90,14 +106,12 @@ func newBrowser(t *testing.T) *browser {
 			}
 		}
 	}()
-	t.Cleanup(func() {
+	return func() {
 		cancelDeadline()
 		cancelTab()
 		cancelAlloc()
 		<-done
-		ts.Close()
-	})
-	return b
+	}
 }
 
 // do runs actions in the tab, failing the test with what it was doing.
