@@ -166,14 +166,14 @@ func TestBrowserAxeFindsNothingSeriousOnAnyPageInEitherTheme(t *testing.T) {
 	for _, p := range everyPage(t) {
 		t.Run(p.name, func(t *testing.T) {
 			b := newBrowser(t)
-			b.do(t, "open "+p.name, chromedp.Navigate(b.base+p.path), chromedp.WaitVisible(chromedp.CSS(p.ready)))
 			for _, dark := range []bool{false, true} {
 				theme := "light"
 				if dark {
 					theme = "dark"
 				}
-				// The theme follows prefers-color-scheme at once: no reload.
-				b.do(t, "switch to the "+theme+" theme", darkScheme(dark))
+				// Loaded again in each theme: switched in place, colours
+				// would still be in their transition when axe reads them.
+				b.do(t, "open "+p.name+" in the "+theme+" theme", darkScheme(dark), chromedp.Navigate(b.base+p.path), chromedp.WaitVisible(chromedp.CSS(p.ready)))
 				scheme, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`matchMedia("(prefers-color-scheme: dark)").matches`))
 				if err != nil || scheme != dark {
 					t.Fatalf("the page does not see the %s theme (%v)", theme, err)
