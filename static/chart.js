@@ -12,10 +12,11 @@ const SAMPLES = 160;
 
 /**
  * drawChart renders two of side's counters (series, e.g. committed and
- * ledger_entries) up to its cursor; xMaxUs and yMax fix the scales.
+ * ledger_entries) up to its cursor; xMaxUs and yMax fix the scales;
+ * boxWidth is its box's width if the caller has read it already.
  */
-export function drawChart(svg, side, series, xMaxUs, yMax) {
-  const width = Math.max(260, Math.round(svg.parentElement.clientWidth || 400));
+export function drawChart(svg, side, series, xMaxUs, yMax, boxWidth) {
+  const width = Math.max(260, Math.round(boxWidth ?? svg.parentElement.clientWidth) || 400);
   const plotW = width - PAD_L - 8;
   const plotH = H - PAD_B - 8;
   const xMax = Math.max(1, xMaxUs);

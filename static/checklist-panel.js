@@ -47,7 +47,10 @@ export function checklistPanel(design, onJump) {
    */
   function update(report, shown, finished) {
     const verdicts = report?.checklist || [];
-    const key = `${verdicts.length}:${shown}:${finished}`;
+    // What the panel shows changes only when a failure's evidence comes
+    // into view or the run finishes, not at every event shown.
+    const seenFails = verdicts.filter((v) => v.verdict === "fail" && v.event > 0 && v.event <= shown).length;
+    const key = `${verdicts.length}:${seenFails}:${finished}`;
     if (key === last) return;
     last = key;
 

@@ -32,11 +32,12 @@ export function windowOf(side, anchor) {
 
 /**
  * draw renders side's events around anchor into svg; selected is the index
- * of the selected event in this side, or -1.
+ * of the selected event in this side, or -1; boxWidth is the diagram's box
+ * width if the caller has read it already.
  */
-export function draw(svg, side, anchor, selected) {
+export function draw(svg, side, anchor, selected, boxWidth) {
   const nodes = side.meta.nodes;
-  const width = Math.max(320, Math.round(svg.parentElement.clientWidth || 600));
+  const width = Math.max(320, Math.round(boxWidth ?? svg.parentElement.clientWidth) || 600);
   // Notes beside the lanes only where there is room for both; lanes get
   // at least 64 px each so names stay readable.
   const notes = width - GUTTER - nodes.length * 64 >= 240;

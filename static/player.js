@@ -247,8 +247,14 @@ export function mountPlayer(el, opts) {
         return onMeta(m);
       case "events": {
         const side = state.sides[m.side];
-        if (side) side.add(m.events || []);
+        if (!side) return;
+        const had = side.events.length;
+        side.add(m.events || []);
         if (jumpTo && state.sides[jumpTo.s]?.byId(jumpTo.id)) jumpToEvent(jumpTo.s, jumpTo.id);
+        // Events past the cursor show nothing until it moves (a cursor
+        // message follows): a long run streaming in at full speed costs a
+        // parse per message, not a redraw.
+        if (had >= side.shown) return;
         return schedule();
       }
       case "cursor":
@@ -408,6 +414,9 @@ export function mountPlayer(el, opts) {
       ...state.views[i].series.map((k) => s.counted(k, s.events.length) ?? 0),
     ]));
     const selAt = state.sel ? state.sides[state.sel.side]?.events[state.sel.i]?.at_us : undefined;
+    // Every width is read before anything is written, so a frame lays the
+    // page out once rather than once per chart and diagram.
+    const widths = state.views.map((v) => [v.chart.parentElement.clientWidth, v.diagram.parentElement.clientWidth]);
     state.sides.forEach((side, s) => {
       const v = state.views[s];
       for (const [key, valueEl] of Object.entries(v.values)) {
@@ -426,14 +435,14 @@ export function mountPlayer(el, opts) {
       v.verdict.className = "verdict " + (end ? (cut ? "cut" : side.report.converged ? "good" : "bad") : "");
       v.verdict.textContent = end ? (cut ? `stopped before it settled: ${side.report.in_flight?.payments ?? 0} in flight`
         : side.report.converged ? "converged" : "diverged") : "";
-      drawChart(v.chart, side, v.series, state.endUs, yMax);
+      drawChart(v.chart, side, v.series, state.endUs, yMax, widths[s][0]);
       v.checklist.update(side.report, side.shown, side.finished);
       v.tables.update(state.done); // the final state: it stays open when the reader scrubs back
       let anchor = Math.min(side.shown, side.events.length) - 1;
       if (state.sel && state.sel.side === s) anchor = state.sel.i;
       else if (state.pinned && selAt !== undefined) anchor = side.indexAt(selAt);
       const selected = state.sel && state.sel.side === s ? state.sel.i : -1;
-      const [a, b] = draw(v.diagram, side, anchor, selected);
+      const [a, b] = draw(v.diagram, side, anchor, selected, widths[s][1]);
       v.rows.update(side, a, b, selected);
       v.foot.textContent = b >= a ? `events ${a + 1}–${b + 1} of ${side.shown} shown (${side.total} in the run)` : "no events yet: press Play or →";
     });
