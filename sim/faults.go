@@ -24,7 +24,9 @@ const (
 	// acknowledgement: the publisher cannot tell whether it was stored.
 	BusAckLost
 	// BusRedeliver makes the broker deliver an already acknowledged message
-	// again, as brokers do after a rebalance or an offset reset.
+	// again, as brokers do after a rebalance or an offset reset; it is
+	// rolled on every ack, and one message comes back at most
+	// maxRedeliveriesAfterAck times, so that even p = 1 settles.
 	BusRedeliver
 	// DBFail makes a commit fail: the transaction rolls back and the caller
 	// gets an error.
