@@ -419,6 +419,35 @@ release(funds) // only after the debit committed`,
 		},
 	},
 	{
+		ID:    "cache-invalidation",
+		Title: "Decisions that matter read the owner, never the cache",
+		Question: "Does every decision that moves money or enforces a compliance status (a freeze, a limit, a " +
+			"sanctions hit) read the owner of the fact, with the cache allowed at most to refuse early, and can a " +
+			"cache write never replace a newer value with an older one?",
+		Why: "Cache-aside invalidation races: a reader misses, reads the database, and is slow to fill the cache; " +
+			"meanwhile the AML team freezes the account and the writer deletes the key; then the reader's fill puts " +
+			"the old \"active\" back. Until the entry expires, every payout from the frozen account is approved, " +
+			"and nothing in the logs looks wrong. Even with no race, a freeze is invisible to the cache until its " +
+			"delete arrives. A cache is a copy with an unknown age; decide on it and the age becomes the exposure.",
+		Bad: `acct, hit := cache.Get(account)
+if !hit {
+	acct = db.Account(account)
+	cache.Set(account, acct) // may land after a freeze's delete
+}
+if !acct.Frozen {
+	payout(account, amount) // approved on a copy
+}`,
+		GoodFrom:   "owner-approves",
+		Invariants: []string{"stale_payouts"},
+		Exercise:   []string{"cache_hits"},
+		Tip:        "Send more payments, so that the AML team freezes accounts while payouts are in flight.",
+		Demos: []Demo{
+			{Bad: "cache-aside-delete", Good: "cache-versioned", Seed: 42, Payments: 300},
+		},
+		Gap: "The simulated cache sets only if newer by comparing versions; a lease (Facebook's memcache leases) " +
+			"is the other way to refuse a slow reader's fill, and is not simulated.",
+	},
+	{
 		ID:    "partition-choice",
 		Title: "The partition choice is made per operation, and written down",
 		Question: "For each operation, is it decided and written down what happens when the parts of the system " +

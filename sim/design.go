@@ -19,6 +19,10 @@ type Design struct {
 	// Client is the client's code, for designs where what the client does
 	// is the point (retries); nil means the client sends each payment once.
 	Client func(c *Client, pay Payment)
+	// Writer is the code that changes what the service decides on, run on
+	// the service when an order arrives from elsewhere (the AML team
+	// freezing an account in the cache designs); nil for most designs.
+	Writer func(s *Service, account string) error
 
 	// The fields below come from the design's family (see families.go).
 

@@ -11,6 +11,7 @@ var designs = slices.Concat(
 	register(staleFamily, staleDesigns),
 	register(partitionFamily, partitionDesigns),
 	register(reorderFamily, reorderDesigns),
+	register(cacheFamily, cacheDesigns),
 )
 
 // register gives each of the family's designs what the family decides for

@@ -28,7 +28,8 @@ func TestFamilyReportKeysKeepTheirOrder(t *testing.T) {
 		"charges", "retries", "double_charges", "retries_after_charge", "keyed_requests",
 		"accepted", "declined", "stale_decisions", "limit_breaches", "lagged_decisions", "limit_hidden_by_lag",
 		"rejected", "overdrafts", "debits_in_partition",
-		"applied", "ignored", "out_of_order_applied", "out_of_order_deliveries", "versioned_statuses"}
+		"applied", "ignored", "out_of_order_applied", "out_of_order_deliveries", "versioned_statuses",
+		"cache_hits", "stale_cache_writes", "stale_payouts"}
 	if got := FamilyReportKeys(); !slices.Equal(got, want) {
 		t.Errorf("FamilyReportKeys() = %v, want %v", got, want)
 	}

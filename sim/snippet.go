@@ -113,7 +113,7 @@ func dedent(lines []string) string {
 func snippetsOf(funcs map[string]sourceFunc) ([]Snippet, error) {
 	runs := map[string]string{} // function: first design that runs it
 	for _, d := range designs {
-		for _, fn := range []any{d.Client, d.Handle, d.Relay, d.Consume} {
+		for _, fn := range []any{d.Client, d.Handle, d.Writer, d.Relay, d.Consume} {
 			if reflect.ValueOf(fn).IsNil() {
 				continue
 			}

@@ -20,7 +20,7 @@ var designFiles embed.FS
 
 // SourceFunc is one function of a design's source, as written in sim.
 type SourceFunc struct {
-	// Role is "client", "service", "relay" or "consumer".
+	// Role is "client", "service", "writer", "relay" or "consumer".
 	Role string `json:"role"`
 	// Name is the Go function's name.
 	Name string `json:"name"`
@@ -45,7 +45,7 @@ func DesignSource(name string) ([]SourceFunc, error) {
 	for _, f := range []struct {
 		role string
 		fn   any
-	}{{"client", d.Client}, {"service", d.Handle}, {"relay", d.Relay}, {"consumer", d.Consume}} {
+	}{{"client", d.Client}, {"service", d.Handle}, {"writer", d.Writer}, {"relay", d.Relay}, {"consumer", d.Consume}} {
 		if reflect.ValueOf(f.fn).IsNil() {
 			continue
 		}
