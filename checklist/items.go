@@ -212,6 +212,7 @@ for isUnknown(err) { // a timeout, a reset, a 5xx
 		Demos: []Demo{
 			{Bad: "dual-write-retry", Good: "outbox-idempotent", Faults: "bus.ack.lost=0.2", Seed: 42, Payments: 200},
 			{Bad: "retry-naive", Good: "retry-idempotency-key", Faults: "net.drop=0.1", Seed: 42, Payments: 200},
+			{Bad: "psp-naive", Good: "psp-atomic-phases", Faults: "net.drop=0.1", Seed: 42, Payments: 200},
 		},
 	},
 	{
@@ -228,21 +229,7 @@ for isUnknown(err) { // a timeout, a reset, a 5xx
 		Bad: `func charge(req ChargeRequest) Response {
 	return cards.Charge(req.Card, req.Amount) // a retry charges again
 }`,
-		Good: `// phase 1: claim the key and record a pending attempt; commit
-tx := db.Begin()
-if err := tx.Insert("idempotency_keys", req.Key, "pending"); isDuplicate(err) {
-	tx.Rollback()
-	return stored(req.Key) // its answer, or "in progress": no second charge
-}
-tx.Commit()
-// phase 2: the provider, outside any transaction, with the same key
-resp, err := psp.Charge(ctx, req.Key, req.Card, req.Amount)
-if isUnknown(err) {
-	resp, err = psp.Lookup(ctx, req.Key) // never assume it failed
-}
-// phase 3: record the outcome in a second transaction
-db.Exec("UPDATE idempotency_keys SET state = $1, response = $2 WHERE key = $3",
-	stateOf(err), resp, req.Key)`,
+		GoodFrom:   "atomic-phases",
 		Follows:    "Brandur Leach, Implementing Stripe-like Idempotency Keys in Postgres (atomic phases); Stripe's API reference, Idempotent requests.",
 		Invariants: []string{"double_charges"},
 		Situation:  "a client asked again for a payment whose charge had committed",
@@ -253,6 +240,31 @@ db.Exec("UPDATE idempotency_keys SET state = $1, response = $2 WHERE key = $3",
 		PartName:   "idempotency key",
 		Demos: []Demo{
 			{Bad: "retry-naive", Good: "retry-idempotency-key", Faults: "net.drop=0.1", Seed: 42, Payments: 200},
+			{Bad: "psp-naive", Good: "psp-atomic-phases", Faults: "db.fail=0.1", Seed: 42, Payments: 200},
+		},
+	},
+	{
+		ID:    "third-party-calls",
+		Title: "A third party is called under one key, and an unknown outcome is looked up",
+		Question: "Does every call that moves money at a third party (a card charge, a payout, a transfer) carry an " +
+			"idempotency key fixed before the first try and committed with a pending attempt before the call, and is " +
+			"a timeout resolved by asking the provider about that key rather than by marking the payment failed?",
+		Why: "A provider that timed out may have charged the card. Mark the payment failed, let the client retry " +
+			"with a fresh key, and the provider sees a new charge: the customer pays twice, disputes one, and the " +
+			"chargeback fee and the support call are yours. The provider deduplicates only on the key it is given; a " +
+			"key made per attempt, or one not stored before the call, gives it nothing to deduplicate on.",
+		Bad: `ref, err := psp.Charge(ctx, newKey(), card, amount) // a new key per try
+if err != nil {
+	markFailed(payment) // a timeout is not a failure: it may be charged
+	return err          // the client retries, and the card is charged again
+}`,
+		GoodFrom:   "atomic-phases",
+		Follows:    "Brandur Leach, Implementing Stripe-like Idempotency Keys in Postgres; Stripe's API reference, Idempotent requests.",
+		Invariants: []string{"double_charges"},
+		Exercise:   []string{"retries"},
+		TurnOn:     []string{"net.drop", "db.fail"},
+		Demos: []Demo{
+			{Bad: "psp-naive", Good: "psp-atomic-phases", Faults: "net.drop=0.1", Seed: 42, Payments: 200},
 		},
 	},
 	{

@@ -44,7 +44,7 @@ func TestBuiltinLessonsFollowTheIssuesOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"calls-take-time", "two-writes", "publish-first", "retry-the-publish", "outbox",
-		"idempotent-consumer", "idempotency-keys", "stale-reads", "partitions", "reordering", "reconcile", "review", "caches"}
+		"idempotent-consumer", "idempotency-keys", "stale-reads", "partitions", "reordering", "reconcile", "review", "caches", "third-party"}
 	var got []string
 	for _, l := range ls {
 		got = append(got, l.ID)

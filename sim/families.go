@@ -12,6 +12,7 @@ var designs = slices.Concat(
 	register(partitionFamily, partitionDesigns),
 	register(reorderFamily, reorderDesigns),
 	register(cacheFamily, cacheDesigns),
+	register(pspFamily, pspDesigns),
 )
 
 // register gives each of the family's designs what the family decides for

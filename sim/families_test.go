@@ -14,7 +14,7 @@ import (
 var laterDesigns = []string{
 	"retry-naive", "retry-idempotency-key", "decide-from-replica", "decide-from-primary",
 	"partition-ap", "partition-cp", "consumer-naive", "consumer-versioned",
-	"cache-aside-delete", "cache-versioned",
+	"cache-aside-delete", "cache-versioned", "psp-naive", "psp-atomic-phases",
 }
 
 // familyScenario turns on what each family's parameters control: a tight

@@ -10,6 +10,7 @@ import (
 type Client struct {
 	p     *proc
 	calls int
+	keys  int // keys NewKey has made
 	// to and serve are where calls go: the node that serves them, and
 	// how it serves one.
 	to    *node
@@ -55,10 +56,12 @@ func (c *Client) Call(pay Payment) error {
 // from base with keyed jitter of ±50%.
 func (c *Client) Backoff(attempt int, base Duration) { c.p.backoff(attempt, base) }
 
-// NewKey makes a fresh idempotency key, as a client makes a random one once
-// per payment; it is keyed on the seed and the payment, so runs repeat.
+// NewKey makes a fresh idempotency key, as a client makes a random one; it
+// is keyed on the seed, the payment and how many keys the client made for
+// it before, so runs repeat and a second call makes a different key.
 func (c *Client) NewKey() string {
-	u := uniform(c.p.w.sc.Seed, tagKey, uint64(c.p.payment), 0, 0)
+	u := uniform(c.p.w.sc.Seed, tagKey, uint64(c.p.payment), uint64(c.keys), 0)
+	c.keys++
 	return "idem-" + strconv.FormatUint(uint64(u*(1<<32)), 16)
 }
 
