@@ -261,7 +261,9 @@ if err != nil {
 		GoodFrom:   "atomic-phases",
 		Follows:    "Brandur Leach, Implementing Stripe-like Idempotency Keys in Postgres; Stripe's API reference, Idempotent requests.",
 		Invariants: []string{"double_charges"},
-		Exercise:   []string{"retries"},
+		Situation:  "a client asked again for a payment whose card the provider had charged",
+		Exercise:   []string{"retries_after_charge"},
+		Rerun:      Rerun{Faults: "net.drop=0.1", Seed: 42, Payments: 200},
 		TurnOn:     []string{"net.drop", "db.fail"},
 		Demos: []Demo{
 			{Bad: "psp-naive", Good: "psp-atomic-phases", Faults: "net.drop=0.1", Seed: 42, Payments: 200},
@@ -451,7 +453,9 @@ if !acct.Frozen {
 }`,
 		GoodFrom:   "owner-approves",
 		Invariants: []string{"stale_payouts"},
-		Exercise:   []string{"cache_hits"},
+		Situation:  "a payout's read of the cache returned a status older than the owner's",
+		Exercise:   []string{"stale_cache_reads"},
+		Rerun:      Rerun{Seed: 42, Payments: 300},
 		Tip:        "Send more payments, so that the AML team freezes accounts while payouts are in flight.",
 		Demos: []Demo{
 			{Bad: "cache-aside-delete", Good: "cache-versioned", Seed: 42, Payments: 300},

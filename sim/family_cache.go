@@ -50,6 +50,7 @@ const (
 	ViolationStalePayout = "stale_payouts"
 	cacheHits            = "cache_hits"
 	staleCacheWrite      = "stale_cache_writes"
+	staleCacheReads      = "stale_cache_reads"
 )
 
 var (
@@ -73,6 +74,9 @@ var cacheFamily = &family{
 		{cacheHits, "reads the cache answered from a live entry"},
 		{staleCacheWrite, "cache writes that stored a value older than the owner's at that moment: served until the TTL"},
 		{ViolationStalePayout, "payouts accepted on an account status older than the owner's when it was read: money paid from a frozen account"},
+	},
+	situations: []reportKey{
+		{staleCacheReads, "payments whose read of the cache returned a status older than the owner's: the moment a decision on the cache goes wrong"},
 	},
 	databases: []DatabaseInfo{
 		{NodeServiceDB, []Starter{
@@ -104,6 +108,8 @@ type cacheRun struct {
 	reads []cacheRead
 	// stale are the payouts accepted on a stale read, by payment.
 	stale map[int]int
+	// staleRead marks the payments that read an old status from the cache.
+	staleRead []bool
 	// staleWrites are the cache writes that stored an old value.
 	staleWrites []int
 }
@@ -115,7 +121,8 @@ type cacheRead struct {
 }
 
 func openCache(w *world, d *Design) (familyRun, error) {
-	f := &cacheRun{w: w, d: d, version: map[string]int{}, reads: make([]cacheRead, w.sc.Payments+1), stale: map[int]int{}}
+	f := &cacheRun{w: w, d: d, version: map[string]int{}, reads: make([]cacheRead, w.sc.Payments+1), stale: map[int]int{},
+		staleRead: make([]bool, w.sc.Payments+1)}
 	f.client = &node{w: w, name: NodeClient}
 	f.aml = &node{w: w, name: NodeAML}
 	f.service = &node{w: w, name: NodeService, crashFault: CrashService, canCrash: true}
@@ -260,6 +267,7 @@ func (s *Service) CacheGet(account string) (AccountState, bool) {
 	r := v.(cacheRead)
 	if p.payment > 0 && p.payment < len(f.reads) {
 		f.reads[p.payment] = r
+		f.staleRead[p.payment] = f.staleRead[p.payment] || r.version < r.ownerAt
 	}
 	return AccountState{Frozen: r.frozen, Version: r.version}, true
 }
@@ -338,7 +346,7 @@ var (
 
 // check counts payouts, declines, hits and stale writes from what the run
 // moved, and marks each stale decision on the read it was made on.
-func (f *cacheRun) check(r *Report, mark func(ev int, key string)) error {
+func (f *cacheRun) check(r *Report, mark func(ev int, key, note string)) error {
 	var accepted int
 	if err := f.owner.conn.QueryRowContext(bg, "SELECT COUNT(*) FROM payouts").Scan(&accepted); err != nil {
 		return fmt.Errorf("check payouts: %w", err)
@@ -347,7 +355,7 @@ func (f *cacheRun) check(r *Report, mark func(ev int, key string)) error {
 	for id := 1; id < len(f.reads); id++ {
 		if ev := f.stale[id]; ev > 0 {
 			stale++
-			mark(ev, ViolationStalePayout)
+			mark(ev, ViolationStalePayout, "the payout was approved on this read: the cache's status was older than the owner's, which had frozen the account (stale_payouts)")
 		}
 	}
 	r.set("accepted", accepted)
@@ -355,5 +363,6 @@ func (f *cacheRun) check(r *Report, mark func(ev int, key string)) error {
 	r.set(cacheHits, f.w.moved[cacheHits])
 	r.set(staleCacheWrite, len(f.staleWrites))
 	r.set(ViolationStalePayout, stale)
+	r.set(staleCacheReads, countTrue(f.staleRead))
 	return nil
 }

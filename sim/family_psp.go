@@ -41,6 +41,11 @@ var pspFamily = &family{
 		{"retries", "client attempts beyond the first for a payment"},
 		{ViolationDoubleCharge, "payments whose card the provider charged more than once"},
 	},
+	situations: []reportKey{
+		{"timeouts", "payments a call about which timed out, the client's or the service's to the provider: the caller could not know whether the card was charged"},
+		{"retries_after_charge", "payments a client asked to charge again after the provider had charged the card: the moment a retry can charge twice"},
+		{"keyed_requests", "requests a client sent with an idempotency key"},
+	},
 	databases: []DatabaseInfo{
 		{NodeServiceDB, []Starter{
 			{"Payments by status", "SELECT status, COUNT(*) FROM payments GROUP BY status"},
@@ -63,10 +68,16 @@ type pspRun struct {
 	host                 *serviceHost
 	serviceDB, pspDB     *database
 	charges              [][]int // per payment, the provider's charge events
+	// Per payment, whether a call about it timed out and whether it was
+	// asked for again after the provider charged; requests sent with a key.
+	timedOut, retriedAfterCharge []bool
+	keyed                        int
 }
 
 func openPSP(w *world, d *Design) (familyRun, error) {
-	f := &pspRun{w: w, d: d, charges: make([][]int, w.sc.Payments+1)}
+	n := w.sc.Payments + 1
+	f := &pspRun{w: w, d: d, charges: make([][]int, n), timedOut: make([]bool, n), retriedAfterCharge: make([]bool, n)}
+	w.onEvent = f.observe
 	f.client = &node{w: w, name: NodeClient}
 	f.service = &node{w: w, name: NodeService, crashFault: CrashService, canCrash: true}
 	f.psp = &node{w: w, name: NodePSP}
@@ -90,7 +101,31 @@ func openPSP(w *world, d *Design) (familyRun, error) {
 
 // request runs the design's client code for pay in a process of its own.
 func (f *pspRun) request(pay Payment) {
-	f.w.spawn(f.client, pay.ID, func(p *proc) { f.d.Client(&Client{p: p, to: f.service, serve: f.host.serve}, pay) })
+	f.w.spawn(f.client, pay.ID, func(p *proc) {
+		f.d.Client(&Client{p: p, to: f.service, serve: f.host.serve, sent: f.sent}, pay)
+	})
+}
+
+// sent counts the requests that carry an idempotency key.
+func (f *pspRun) sent(pay Payment) {
+	if pay.Key != "" {
+		f.keyed++
+	}
+}
+
+// observe notes the timeouts of calls about each payment, and a client's
+// retries of payments the provider had charged already.
+func (f *pspRun) observe(ev *Event) {
+	p := ev.Payment
+	if p <= 0 || p >= len(f.charges) {
+		return
+	}
+	switch {
+	case ev.Kind == KindTimeout:
+		f.timedOut[p] = true
+	case ev.Kind == KindRequest && ev.Node == NodeClient && len(ev.Moves) > 0 && len(f.charges[p]) > 0:
+		f.retriedAfterCharge[p] = true
+	}
 }
 
 func (f *pspRun) start() {}
@@ -172,7 +207,7 @@ func (s *Service) PSPLookup(key string) (string, error) {
 
 // check counts the provider's charges, and the payments it charged more
 // than once, marking each one's second charge.
-func (f *pspRun) check(r *Report, mark func(ev int, key string)) error {
+func (f *pspRun) check(r *Report, mark func(ev int, key, note string)) error {
 	var total int
 	if err := f.pspDB.conn.QueryRowContext(bg, "SELECT COUNT(*) FROM charges").Scan(&total); err != nil {
 		return fmt.Errorf("check charges: %w", err)
@@ -182,7 +217,7 @@ func (f *pspRun) check(r *Report, mark func(ev int, key string)) error {
 		tracked += len(events)
 		if len(events) > 1 {
 			double++
-			mark(events[1], ViolationDoubleCharge)
+			mark(events[1], ViolationDoubleCharge, "a second charge at the provider for one payment: it came under a key the provider had not seen (double_charges)")
 		}
 	}
 	if tracked != total {
@@ -191,5 +226,8 @@ func (f *pspRun) check(r *Report, mark func(ev int, key string)) error {
 	r.set(pspCharges, total)
 	r.set("retries", f.w.moved["retries"])
 	r.set(ViolationDoubleCharge, double)
+	r.set("timeouts", countTrue(f.timedOut))
+	r.set("retries_after_charge", countTrue(f.retriedAfterCharge))
+	r.set("keyed_requests", f.keyed)
 	return nil
 }

@@ -29,7 +29,7 @@ func TestFamilyReportKeysKeepTheirOrder(t *testing.T) {
 		"accepted", "declined", "stale_decisions", "limit_breaches", "lagged_decisions", "limit_hidden_by_lag",
 		"rejected", "overdrafts", "debits_in_partition",
 		"applied", "ignored", "out_of_order_applied", "out_of_order_deliveries", "versioned_statuses",
-		"cache_hits", "stale_cache_writes", "stale_payouts", "psp_charges"}
+		"cache_hits", "stale_cache_writes", "stale_payouts", "stale_cache_reads", "psp_charges"}
 	if got := FamilyReportKeys(); !slices.Equal(got, want) {
 		t.Errorf("FamilyReportKeys() = %v, want %v", got, want)
 	}
