@@ -27,7 +27,7 @@ const cacheTTLUs = 100_000
 // the account frozen, and freezeDelayUs the most it takes to do so after
 // the payment's request was sent (keyed per payment, from a fifth of it).
 const (
-	freezeShare   = 0.08
+	freezeShare   = 0.15
 	freezeDelayUs = 20_000
 )
 
