@@ -255,7 +255,14 @@ func (s *Service) CacheGet(account string) (AccountState, bool) {
 		if hit {
 			moves, note = movesCacheHit, "hit: version "+strconv.Itoa(st.Version)+" (the owner holds "+strconv.Itoa(f.version[account])+")"
 		}
-		ev := f.w.emit(Event{Node: NodeCache, Kind: KindQuery, Payment: p.payment, Peer: NodeService, Note: "get " + account + ": " + note, Moves: moves})
+		// A hit shows what it returned (account, frozen, version), so the
+		// events alone tell which status a decision was made on.
+		var args []any
+		if hit {
+			args = []any{account, st.Frozen, st.Version}
+		}
+		ev := f.w.emit(Event{Node: NodeCache, Kind: KindQuery, Payment: p.payment, Peer: NodeService, Args: args,
+			Note: "get " + account + ": " + note, Moves: moves})
 		if !hit {
 			return nil
 		}

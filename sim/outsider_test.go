@@ -210,6 +210,55 @@ func (rp replay) violations() map[string]int {
 				}
 			}
 		}
+	case has("psp"): // a payment provider behind the service: its charges are its money movements
+		charges := map[int]int{}
+		for _, ev := range rp.events {
+			if ev.Node == "psp" && ev.Kind == "effect" {
+				charges[ev.Payment]++
+			}
+		}
+		for _, n := range charges {
+			if n > 1 {
+				out["double_charges"]++
+			}
+		}
+	case has("cache"): // payouts decided on an account status the owner or a cache returned
+		// Each committed freeze moves its account's version on from 1; a
+		// payment's last read is either the owner's row (current) or a
+		// cache hit, whose args say which version it returned. A payout
+		// committed on a read older than the owner's then is stale.
+		version := map[string]int{}
+		type read struct{ version, ownerAt int }
+		last := map[int]read{}
+		stale := map[int]bool{}
+		commitWrites := map[int][]committedWrite{}
+		for _, w := range rp.writes {
+			commitWrites[w.commit] = append(commitWrites[w.commit], w)
+		}
+		current := func(acct string) int { return max(version[acct], 1) }
+		for _, ev := range rp.events {
+			switch {
+			case ev.Kind == "query" && ev.Node == "cache" && len(ev.Args) == 3:
+				acct := argString(ev.Args[0])
+				last[ev.Payment] = read{argInt(ev.Args[2]), current(acct)}
+			case ev.Kind == "query" && ev.Node == "service.db" && strings.Contains(ev.SQL, "FROM accounts"):
+				v := current(argString(ev.Args[0]))
+				last[ev.Payment] = read{v, v}
+			case ev.Kind == "commit" && ev.Node == "service.db":
+				for _, w := range commitWrites[ev.ID] {
+					switch {
+					case strings.HasPrefix(w.sql, "INSERT INTO freezes"):
+						acct := argString(w.args[0])
+						version[acct] = current(acct) + 1
+					case strings.HasPrefix(w.sql, "INSERT INTO payouts"):
+						if r, ok := last[w.payment]; ok && r.version < r.ownerAt && !stale[w.payment] {
+							stale[w.payment] = true
+							out["stale_payouts"]++
+						}
+					}
+				}
+			}
+		}
 	default: // charges behind a client that retries
 		charges := map[int]int{}
 		for _, w := range rp.writes {
@@ -309,7 +358,8 @@ func TestReportedViolationsAreWhatTheEventsShow(t *testing.T) {
 // and its events, read by the outsider, show none either.
 func TestGoodDesignsNeverViolateOnASettledRun(t *testing.T) {
 	const seeds, payments = 12, 40
-	for _, design := range []string{"outbox-idempotent", "retry-idempotency-key", "decide-from-primary", "partition-cp", "consumer-versioned"} {
+	for _, design := range []string{"outbox-idempotent", "retry-idempotency-key", "decide-from-primary", "partition-cp", "consumer-versioned",
+		"cache-versioned", "psp-atomic-phases"} {
 		settled := 0
 		for seed := uint64(100); seed < 100+seeds; seed++ {
 			sc := sim.DefaultScenario()
