@@ -266,6 +266,9 @@ func (s *Service) CacheGet(account string) (AccountState, bool) {
 		if !hit {
 			return nil
 		}
+		if st.Version < f.version[account] {
+			f.w.keep(ev) // evidence if a payout is approved on it
+		}
 		return cacheRead{event: ev, version: st.Version, ownerAt: f.version[account], frozen: st.Frozen}
 	})
 	if err != nil || v == nil {

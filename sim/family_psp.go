@@ -184,6 +184,9 @@ func (s *Service) PSPCharge(key string, pay Payment) (string, error) {
 		ev := f.w.emit(Event{Node: NodePSP, Kind: KindEffect, Payment: pay.ID, Moves: movesPSPCharge,
 			Note: "money moved: card of " + pay.Account + " charged " + cents(pay.AmountCents) + " (" + ref + ")"})
 		f.charges[pay.ID] = append(f.charges[pay.ID], ev)
+		if len(f.charges[pay.ID]) == 2 {
+			f.w.keep(ev) // the second charge is the double charge's evidence
+		}
 		return ref
 	})
 }
