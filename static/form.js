@@ -77,10 +77,20 @@ export class ScenarioForm {
     if (sel && [...sel.options].some((o) => Number(o.value) === v)) sel.value = String(v);
   }
 
-  /** query is the share URL's query string; autoplay adds autoplay=1. */
-  query(autoplay) {
+  /** snapshot is the scenario the form holds now, to run it or compare it with the one that ran. */
+  snapshot() {
+    return { params: this.params(), compare: this.compare };
+  }
+
+  /** same says whether two snapshots are one scenario. */
+  static same(a, b) {
+    return !!a && !!b && JSON.stringify(a) === JSON.stringify(b);
+  }
+
+  /** query is the share URL's query string for snap (default: the form now) at the form's speed; autoplay adds autoplay=1. */
+  query(autoplay, snap = this.snapshot()) {
     const q = new URLSearchParams();
-    const p = this.params();
+    const p = snap.params;
     for (const name of this.names) {
       // Leave out what equals sim's default, to keep links short; the
       // core fields stay, so a link says what it shows.
@@ -88,21 +98,21 @@ export class ScenarioForm {
       if (p[name] === "" || (def && p[name] === def && !core)) continue;
       q.set(name, p[name]);
     }
-    if (this.compare) q.set("compare", this.compare);
+    if (snap.compare) q.set("compare", snap.compare);
     q.set("speed", String(this.speed));
     if (autoplay) q.set("autoplay", "1");
     // Keep commas and equals signs readable: faults=bus.publish.fail=0.1,net.drop=0.02.
     return q.toString().replace(/%2C/gi, ",").replace(/%3D/gi, "=");
   }
 
-  /** shareURL is the absolute link that replays this scenario. */
-  shareURL() {
-    return `${location.origin}/play?${this.query(true)}`;
+  /** shareURL is the absolute link that replays snap (default: the form now). */
+  shareURL(snap) {
+    return `${location.origin}/play?${this.query(true, snap)}`;
   }
 
-  /** syncURL keeps the address bar equal to the form, without a history entry per keystroke. */
-  syncURL() {
-    history.replaceState(null, "", `/play?${this.query(false)}`);
+  /** syncURL sets the address bar to snap (default: the form now), without a history entry. */
+  syncURL(snap) {
+    history.replaceState(null, "", `/play?${this.query(false, snap)}`);
   }
 
   faultChanged(input) {
@@ -149,15 +159,15 @@ export class ScenarioForm {
   }
 }
 
-/** copyLink copies url, or shows it selected in a text field when the clipboard is not available. */
-export async function copyLink(url, status, fallback) {
+/** copyLink copies url, or shows it selected in a text field when the clipboard is not available; caveat is added to the message. */
+export async function copyLink(url, status, fallback, caveat = "") {
   try {
     if (!navigator.clipboard) throw new Error("no clipboard");
     await navigator.clipboard.writeText(url);
-    status.textContent = "Link copied. Anyone who opens it sees this exact run.";
+    status.textContent = "Link copied. Anyone who opens it sees this exact run." + caveat;
     fallback.hidden = true;
   } catch {
-    status.textContent = "Copy this link:";
+    status.textContent = "Copy this link:" + caveat;
     fallback.hidden = false;
     fallback.value = url;
     fallback.focus();

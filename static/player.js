@@ -42,7 +42,9 @@
 //               playground passes document)
 //   summaryOf   design → its one-line summary, shown under its name
 //   start       (autoplay) → called when Play is pressed before any run
-//               has loaded (default: send the last run again)
+//               has loaded, or while changed() (default: send the last run again)
+//   changed     () → true when the page holds a scenario other than the run
+//               shown (the playground's edited form): Play then calls start
 //   onMeta      (runs) → called when a run starts, with meta.runs
 //   onError     (field, message) → a run the server refused
 //   onSpeed     (speed) → the reader changed the speed
@@ -63,7 +65,7 @@ import { draw } from "./diagram.js";
 import { drawChart } from "./chart.js";
 import { renderSource } from "./source.js";
 import { renderDetails } from "./details.js";
-import { checklistPanel } from "./checklist-panel.js";
+import { checklistPanel, TURN_ON } from "./checklist-panel.js";
 import { tablesPanel } from "./tables.js";
 
 /** mountPlayer draws the runs source sends into el (a ui.Player's [data-player]); see the top of this file. */
@@ -87,10 +89,17 @@ export function mountPlayer(el, opts) {
     conn: part("conn"),
     help: part("shortcuts"),
     showHelp: part("show-shortcuts"),
+    presenter: part("presenter"),
   };
   // Element ids this player makes (the tables panel's) carry the prefix
   // of its markup's ids, which ui.Player puts in data-player.
   const idPrefix = el.dataset.player || "";
+
+  // A payment's story across every side: its steps side by side, opened
+  // from an event's payment, the summary's first lost payment, or by id.
+  const story = storyPanel();
+  (part("head") || ui.summary).after(story.el);
+
 
   const state = {
     sides: [],
@@ -99,16 +108,19 @@ export function mountPlayer(el, opts) {
     endUs: 0,
     playing: false,
     done: false,
-    sel: null, // {side, i}: the selected event
-    pinned: false, // true when the reader chose the selection; false follows the cursor
+    sel: null, // {side, i}: the selected event, the playhead's newest
+    pinned: false, // true when the selection is not the playhead: a finished run's first violation
+    note: "", // what the details say above the selection (or instead of it)
+    wasPlaying: false, // the run was playing when it reached its end
+    story: 0, // the payment whose story is open, 0 for none
     summaryAt: 0,
     said: new Set(), // "side:key" of each violation already announced
     scrubbing: false, // the reader is dragging the timeline
     run: 0, // counts runs, so views cached per event know a new run from the last
   };
   let lastRun = null; // the last run message sent, for start's default
+  let pendingPlay = false; // the last run message sent asked to play
   let seekTo = null; // {atUs, sent}: the reader's seek, until the server's cursor answers it
-  let jumpTo = null; // {s, id}: an event asked for before the server sent it
 
   // ---------- connection ----------
 
@@ -250,7 +262,6 @@ export function mountPlayer(el, opts) {
         if (!side) return;
         const had = side.events.length;
         side.add(m.events || []);
-        if (jumpTo && state.sides[jumpTo.s]?.byId(jumpTo.id)) jumpToEvent(jumpTo.s, jumpTo.id);
         // Events past the cursor show nothing until it moves (a cursor
         // message follows): a long run streaming in at full speed costs a
         // parse per message, not a redraw.
@@ -262,6 +273,8 @@ export function mountPlayer(el, opts) {
         state.atUs = m.at_us;
         state.playing = !!m.playing;
         (m.shown || []).forEach((n, i) => state.sides[i] && (state.sides[i].shown = n));
+        if (state.playing) state.wasPlaying = true;
+        else if (!state.sides.every((x) => x.shown >= x.total)) state.wasPlaying = false;
         if (typeof m.speed === "number") setSpeed(m.speed);
         if (resume && m.at_us >= resume.atUs) {
           restoreAfterReconnect();
@@ -278,7 +291,9 @@ export function mountPlayer(el, opts) {
         state.playing = false;
         for (const s of state.sides) s.shown = Math.max(s.shown, s.events.length);
         state.atUs = Math.max(state.atUs, ...state.sides.map((s) => s.nowUs));
-        if (!state.pinned) followCursor();
+        if (state.wasPlaying) landOnFirstViolation();
+        else if (!state.pinned) followCursor();
+        state.wasPlaying = false;
         render();
         setRunState(runState());
         return;
@@ -299,15 +314,19 @@ export function mountPlayer(el, opts) {
 
   function onMeta(m) {
     opts.onMeta?.(m.runs);
+    if (window.requestIdleCallback) requestIdleCallback(loadStory);
+    else setTimeout(loadStory, 500);
     state.run++;
     seekTo = null;
-    jumpTo = null;
     state.sides = m.runs.map((r) => new Side(r));
     state.said = new Set();
     state.done = false;
     state.playing = false;
     state.sel = null;
     state.pinned = false;
+    state.note = "";
+    state.story = 0;
+    state.wasPlaying = pendingPlay; // an autoplayed run at full speed is never seen playing
     state.atUs = 0;
     state.endUs = Math.max(1, ...m.runs.map((r) => r.end_us));
     ui.timeline.max = String(state.endUs);
@@ -343,12 +362,13 @@ export function mountPlayer(el, opts) {
       const diagram = svgEl("diagram", `Sequence diagram of ${r.design}: one lane per node, time flows down`);
       diagram.addEventListener("click", (e) => {
         const row = e.target.closest("[data-i]");
-        if (row) select(s, Number(row.dataset.i), true);
+        if (row) select(s, Number(row.dataset.i));
       });
       const foot = h("div", { class: "diagram-foot" });
       const rows = eventList(s);
-      const checklist = checklistPanel(r.design, (id) => jumpToEvent(s, id));
+      const checklist = checklistPanel(r.design, (id) => jumpToEvent(s, id), (faults) => rerunWith(faults)(runs));
       const tables = tablesPanel(r, `${idPrefix}${s}`);
+      const source = renderSource(r, runs.length === 1);
       const sideEl = h(
         "section",
         { class: "side", "data-design": r.design, "data-side": s, "aria-label": r.design },
@@ -360,11 +380,11 @@ export function mountPlayer(el, opts) {
         // The diagram's title shows only where the two sides' diagrams
         // stack one after the other (a phone), away from their side's head.
         h("div", { class: "diagram-box" }, h("h3", { class: "diagram-title", text: `Sequence diagram: ${r.design}` }), diagram, foot, rows.el),
-        h("div", { class: "side-notes" }, renderSource(r, runs.length === 1), checklist.el),
+        h("div", { class: "side-notes" }, source, checklist.el),
         tables.el,
       );
       ui.sides.append(sideEl);
-      return { el: sideEl, values, verdict, chart, diagram, foot, counters, series, checklist, tables, rows };
+      return { el: sideEl, values, verdict, chart, diagram, foot, counters, series, checklist, tables, rows, source };
     });
   }
 
@@ -436,17 +456,21 @@ export function mountPlayer(el, opts) {
       v.verdict.textContent = end ? (cut ? `stopped before it settled: ${side.report.in_flight?.payments ?? 0} in flight`
         : side.report.converged ? "converged" : "diverged") : "";
       drawChart(v.chart, side, v.series, state.endUs, yMax, widths[s][0]);
-      v.checklist.update(side.report, side.shown, side.finished);
+      // A side's report comes once its end has been shown: from then on
+      // its verdicts are facts about the whole run, wherever the playhead is.
+      v.checklist.update(side.report, side.shown, side.finished || !!side.report);
       v.tables.update(state.done); // the final state: it stays open when the reader scrubs back
       let anchor = Math.min(side.shown, side.events.length) - 1;
       if (state.sel && state.sel.side === s) anchor = state.sel.i;
       else if (state.pinned && selAt !== undefined) anchor = side.indexAt(selAt);
       const selected = state.sel && state.sel.side === s ? state.sel.i : -1;
-      const [a, b] = draw(v.diagram, side, anchor, selected, widths[s][1]);
+      const [a, b] = draw(v.diagram, side, anchor, selected, widths[s][1], state.story);
       v.rows.update(side, a, b, selected);
+      v.source.mark(selected >= 0 ? side.events[selected] : null);
       v.foot.textContent = b >= a ? `events ${a + 1}–${b + 1} of ${side.shown} shown (${side.total} in the run)` : "no events yet: press Play or →";
     });
-    renderDetails(ui.details, state, (s, id) => select(s, id - 1, true));
+    renderDetails(ui.details, state, (s, id) => select(s, id - 1), openStory);
+    story.update();
     if (!state.scrubbing) ui.timeline.value = String(seekTo ? seekTo.atUs : state.atUs);
     const time = `${ms(state.atUs)} / ${ms(state.endUs)}`;
     if (ui.time.textContent !== time) {
@@ -462,6 +486,77 @@ export function mountPlayer(el, opts) {
     if (state.playing || state.done) announceEvidence();
   }
 
+  function storyPanel() {
+    const input = h("input", { type: "text", inputmode: "numeric", id: `${idPrefix}story-id`, size: "6", "aria-describedby": `${idPrefix}story-help` });
+    const form = h("form", { class: "story-pick" },
+      h("label", { for: `${idPrefix}story-id`, text: "Follow a payment" }), input,
+      h("button", { type: "submit", class: "btn", text: "Show its story" }),
+      h("span", { class: "help", id: `${idPrefix}story-help`, text: "its path through every design, step by step" }));
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const n = Number(input.value.trim());
+      if (Number.isInteger(n) && n > 0) openStory(n);
+    });
+    const title = h("h2", { class: "story-title" });
+    const close = h("button", { type: "button", class: "btn icon", "aria-label": "Close the story", text: "×" });
+    close.addEventListener("click", () => openStory(0));
+    const body = h("div", { class: "story-body" });
+    const el = h("section", { class: "story", hidden: true, "data-part": "story", "aria-label": "A payment's story" },
+      h("header", { class: "story-head" }, title, form, close), body);
+    let key = "";
+    let at = 0;
+    return {
+      el,
+      input,
+      update() {
+        el.hidden = !state.sides.length;
+        body.hidden = close.hidden = !state.story;
+        el.dataset.payment = String(state.story || "");
+        title.textContent = state.story ? `Payment ${state.story}'s story` : "";
+        if (!state.story) return (key = "");
+        const k = `${state.run}:${state.story}:${state.sides.map((x) => x.events.length).join(",")}:${state.atUs}`;
+        const now = performance.now();
+        if (k === key || (state.playing && now - at < 500)) return;
+        if (!renderStory) return void loadStory();
+        key = k;
+        at = now;
+        renderStory(body, state.sides, state.story, state.atUs, (s, id) => select(s, id - 1));
+      },
+    };
+  }
+
+  // story.js loads after the page: when idle once a run is on it, or on demand.
+  let storyLoad = null;
+  let renderStory = null;
+  function loadStory() {
+    storyLoad ||= import("./story.js").then((m) => {
+      renderStory = m.renderStory;
+      story.update();
+    });
+  }
+
+  // openStory shows payment's story (0 closes it) and tints its rows.
+  function openStory(payment) {
+    state.story = payment;
+    story.input.value = payment ? String(payment) : "";
+    render();
+    if (payment) {
+      story.el.scrollIntoView({ block: "start" });
+    }
+  }
+
+  // firstLost is the payment of a side's earliest violation evidence, and
+  // that evidence's key, or null.
+  function firstLost(side) {
+    let best = null;
+    for (const key of side.meta.invariants || []) {
+      const id = side.firstViolation(key);
+      const ev = id > 0 && side.byId(id);
+      if (ev && ev.payment && (!best || id < best.id)) best = { id, key, payment: ev.payment };
+    }
+    return best;
+  }
+
   function renderSummary() {
     if (!state.sides.length) return;
     const now = performance.now();
@@ -469,7 +564,18 @@ export function mountPlayer(el, opts) {
     if (!settled && now - state.summaryAt < 1500) return;
     state.summaryAt = now;
     const text = summaryText();
-    if (ui.summary.textContent !== text) ui.summary.textContent = text;
+    // Once a side has lost (or doubled, …) a payment, the summary names
+    // the first one and opens its story.
+    const first = state.sides.map(firstLost).find(Boolean);
+    const key = text + (first ? `:${first.payment}` : "");
+    if (ui.summary.dataset.key === key) return;
+    ui.summary.dataset.key = key;
+    ui.summary.replaceChildren(text);
+    if (first) {
+      const b = h("button", { type: "button", class: "link", "data-story": first.payment, text: `See payment ${first.payment}'s story in ${state.sides.length > 1 ? "both designs" : "this design"}` });
+      b.addEventListener("click", () => openStory(first.payment));
+      ui.summary.append(` First ${label(first.key)}: payment ${first.payment}. `, b);
+    }
   }
 
   // summaryText says, per side, how many payments each invariant lost so far.
@@ -489,45 +595,128 @@ export function mountPlayer(el, opts) {
   }
 
   // ---------- selection ----------
+  //
+  // One cursor: the selected event is the playhead. Selecting an event
+  // (a row, a counter, a checklist verdict, a cause link) puts the server's
+  // playhead on it, and the cursor that comes back selects the newest
+  // event shown, which is that one. The one exception is the end of a run
+  // played through: the selection lands on its first violation while the
+  // playhead stays at the end, so the counters keep the run's totals;
+  // state.pinned says so, and a step from there moves the playhead to the
+  // selection's neighbour.
+
+  // mergedBefore says whether event i of side s comes before event j of
+  // side t on the merged timeline: by time, then side.
+  function mergedBefore(s, i, t, j) {
+    const a = state.sides[s].atUs[i];
+    const b = state.sides[t].atUs[j];
+    return a < b || (a === b && (s < t || (s === t && i < j)));
+  }
 
   function followCursor() {
     let best = null;
     state.sides.forEach((side, s) => {
       const i = Math.min(side.shown, side.events.length) - 1;
-      if (i < 0) return;
-      if (!best || side.atUs[i] > state.sides[best.side].atUs[best.i]) best = { side: s, i };
+      if (i >= 0 && (!best || mergedBefore(best.side, best.i, s, i))) best = { side: s, i };
     });
     state.sel = best;
+    state.note = "";
   }
 
-  function select(s, i, pinned) {
+  // select puts the playhead on event i (an index) of side s.
+  function select(s, i) {
     const side = state.sides[s];
     if (!side || i < 0 || i >= side.events.length) return;
     state.sel = { side: s, i };
-    state.pinned = pinned;
+    state.pinned = false;
+    state.note = "";
+    state.wasPlaying = false;
+    source.send({ type: "seek", side: s, event: i + 1 });
     schedule();
+  }
+
+  // neighbour is the received event next to the selection on the merged timeline, or null.
+  function neighbour(delta) {
+    const { side: s, i } = state.sel;
+    let best = null;
+    state.sides.forEach((side, t) => {
+      // On the selection's side its neighbour; on another, its last event
+      // before the selection, or the first after.
+      const j = t === s ? i + delta : lastBefore(t, s, i) + (delta > 0 ? 1 : 0);
+      if (j < 0 || j >= side.events.length) return;
+      if (delta > 0 ? !mergedBefore(s, i, t, j) : !mergedBefore(t, j, s, i)) return;
+      if (!best || (delta > 0 ? mergedBefore(t, j, best.side, best.i) : mergedBefore(best.side, best.i, t, j))) best = { side: t, i: j };
+    });
+    return best;
+  }
+
+  // lastBefore is the index of side t's last event before event i of side
+  // s on the merged timeline, or -1.
+  function lastBefore(t, s, i) {
+    let lo = 0;
+    let hi = state.sides[t].events.length - 1;
+    let ans = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (mergedBefore(t, mid, s, i)) {
+        ans = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return ans;
+  }
+
+  // landOnFirstViolation selects, at the end of a run played through, the
+  // earliest evidence of any violation on either side; with none, it says
+  // so in the details.
+  function landOnFirstViolation() {
+    let best = null;
+    state.sides.forEach((side, s) => {
+      for (const key of side.meta.invariants || []) {
+        const id = side.firstViolation(key);
+        if (id > 0 && side.byId(id) && (!best || mergedBefore(s, id - 1, best.side, best.i))) best = { side: s, i: id - 1, key };
+      }
+    });
+    if (best) {
+      state.sel = { side: best.side, i: best.i };
+      state.note = `The run is over. This is its first violation (${label(best.key)}); ← and → step from here.`;
+    } else {
+      state.sel = null;
+      const who = state.sides.length > 1 ? "either design" : state.sides[0].meta.design;
+      state.note = `The run is over and no invariant was violated in ${who}: nothing was lost, doubled or contradicted.`;
+    }
+    state.pinned = true;
+    reveal();
   }
 
   function jumpToViolation(s, key) {
     jumpToEvent(s, state.sides[s].firstViolation(key));
   }
 
-  // jumpToEvent pauses, shows the run up to event id of side s if it is not
-  // shown yet, and selects it. An event the server has not sent yet (the
-  // run was never played that far) is fetched first: the player seeks to
-  // the end, and jumps back once the event has arrived.
+  // jumpToEvent puts the playhead on event id of side s, whether or not
+  // the run has been played that far (the server sends what is missing),
+  // and brings the diagram and the details into view.
   function jumpToEvent(s, id) {
     const side = state.sides[s];
     if (!side || !(id > 0) || id > side.total) return;
-    if (state.playing) source.send({ type: "pause" });
-    const ev = side.byId(id);
-    jumpTo = ev ? null : { s, id };
-    if (!ev) {
-      source.send({ type: "seek", at_us: state.endUs });
-      return;
+    if (side.byId(id)) select(s, id - 1);
+    else {
+      state.pinned = false;
+      state.wasPlaying = false;
+      source.send({ type: "seek", side: s, event: id });
     }
-    if (id > side.shown) source.send({ type: "seek", at_us: ev.at_us });
-    select(s, id - 1, true);
+    reveal(s);
+  }
+
+  // reveal scrolls so that the selected side's diagram is on screen under
+  // the sticky playback bar and details.
+  function reveal(s = state.sel?.side ?? 0) {
+    const box = state.views[s]?.diagram.parentElement;
+    if (!box) return;
+    const r = box.getBoundingClientRect();
+    if (r.top >= 0 && r.bottom <= innerHeight) return;
+    // At once, not smoothly: a click aimed while the page glides lands elsewhere.
+    box.scrollIntoView({ block: "start" });
   }
 
   // ---------- controls ----------
@@ -539,6 +728,7 @@ export function mountPlayer(el, opts) {
     state.done = false;
     setRunState(state.sides.length ? "paused" : "idle");
     source.send(lastRun);
+    pendingPlay = !!msg.autoplay;
   }
 
   // offlineNote says what a control does while the connection is down:
@@ -556,7 +746,7 @@ export function mountPlayer(el, opts) {
       }
       return;
     }
-    if (!state.sides.length) {
+    if (!state.sides.length || opts.changed?.()) {
       if (opts.start) opts.start(true);
       else if (lastRun) run({ ...lastRun, autoplay: true });
       return;
@@ -565,11 +755,19 @@ export function mountPlayer(el, opts) {
     if (state.playing) return source.send({ type: "pause" });
     if (state.sides.every((x) => x.finished)) source.send({ type: "seek", at_us: 0 });
     source.send({ type: "play" });
+    state.wasPlaying = true;
   }
 
+  // step moves the playhead one event along the merged timeline; from a
+  // selection that is not the playhead, to that selection's neighbour.
   function step(delta) {
     if (!state.sides.length) return;
     if (offline) return offlineNote("stepping waits until it is back");
+    state.wasPlaying = false;
+    if (state.pinned && state.sel) {
+      const to = neighbour(delta);
+      if (to) return select(to.side, to.i);
+    }
     state.pinned = false;
     source.send({ type: "step", delta });
   }
@@ -578,6 +776,7 @@ export function mountPlayer(el, opts) {
     if (!state.sides.length) return;
     if (offline) return offlineNote("moving the playhead waits until it is back");
     state.pinned = false;
+    state.wasPlaying = false;
     source.send({ type: "seek", at_us: atUs });
   }
 
@@ -635,6 +834,7 @@ export function mountPlayer(el, opts) {
   let seekTimer = 0;
   on(ui.timeline, "input", () => {
     state.pinned = false;
+    state.wasPlaying = false;
     const to = (seekTo = { atUs: Number(ui.timeline.value), sent: false });
     clearTimeout(seekTimer);
     seekTimer = setTimeout(() => {
@@ -660,6 +860,15 @@ export function mountPlayer(el, opts) {
   });
   on(ui.showHelp, "click", openHelp);
 
+  // Presenter view: the page shows the run alone, in large type.
+  function setPresenting(on) {
+    document.body.classList.toggle("presenting", on);
+    ui.presenter?.setAttribute("aria-pressed", String(on));
+    render();
+    if (on) reveal();
+  }
+  if (ui.presenter) on(ui.presenter, "click", () => setPresenting(!document.body.classList.contains("presenting")));
+
   on(keys, "keydown", (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey || ui.help.open) return;
     const t = e.target;
@@ -671,6 +880,9 @@ export function mountPlayer(el, opts) {
     }
     if (typing) return;
     switch (e.key) {
+      case "Escape":
+        if (document.body.classList.contains("presenting")) setPresenting(false);
+        break;
       case " ":
         if (t instanceof HTMLButtonElement || t instanceof HTMLAnchorElement || t instanceof HTMLElement && t.tagName === "SUMMARY") return;
         e.preventDefault();
@@ -700,6 +912,13 @@ export function mountPlayer(el, opts) {
     cancelAnimationFrame(resizeFrame);
     resizeFrame = requestAnimationFrame(render);
   });
+
+  // The sticky head's height: the root's scroll-padding keeps what is
+  // scrolled into view out from under it.
+  const head = part("head");
+  const headSize = head && new ResizeObserver(() => document.documentElement.style.setProperty("--head-h", `${head.offsetHeight}px`));
+  headSize?.observe(head);
+  offs.push(() => headSize?.disconnect());
 
   setRunState("idle");
 
@@ -732,6 +951,21 @@ function chartSeries(side) {
   const inv = m.find((k) => side.invariants.has(k)) || m[1];
   const first = m.find((k) => k !== inv) || m[0];
   return [first, inv || first];
+}
+
+// rerunWith is the playground URL of the run on screen with faults turned
+// on (at TURN_ON where they are off), played at once: a checklist item's
+// "turn on X". It is written from the sides' canonical queries.
+function rerunWith(faults) {
+  return (runs) => {
+    const q = new URLSearchParams(runs[0].query || "");
+    const given = new Map((q.get("faults") || "").split(",").filter(Boolean).map((x) => x.split("=")));
+    for (const f of faults) if (!(Number(given.get(f)) > 0)) given.set(f, String(TURN_ON));
+    q.set("faults", [...given].map(([k, v]) => `${k}=${v}`).join(","));
+    if (runs[1]) q.set("compare", runs[1].design);
+    q.set("autoplay", "1");
+    return "/play?" + q.toString().replace(/%2C/gi, ",").replace(/%3D/gi, "=");
+  };
 }
 
 function svgEl(cls, name) {

@@ -321,7 +321,7 @@ func TestBrowserViolationCounterJumpsToTheFirstViolation(t *testing.T) {
 	b.do(t, "step away from it", chromedp.KeyEvent(kb.ArrowLeft),
 		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#details:not([data-selected-event="%d"])`, id))))
 	b.do(t, "the checklist's failing atomic-publish item shows the same event",
-		chromedp.Click(chromedp.CSS(`[data-design="dual-write"] .ck-panel-item[data-item="atomic-publish"][data-verdict="fail"] .ck-panel-jump`)),
+		chromedp.Click(chromedp.CSS(`[data-design="dual-write"] .ck-finding[data-items~="atomic-publish"] .ck-panel-jump`)),
 		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#details[data-selected-event="%d"]`, id))))
 	b.noConsoleErrors(t)
 }
@@ -345,9 +345,12 @@ func TestBrowserFormErrorShowsBesideTheFieldAndTheSocketStaysUsable(t *testing.T
 		return s
 	}
 	b.do(t, "open a valid scenario", chromedp.Navigate(b.base+"/play?design=dual-write&payments=5&speed=0"), waitState("paused"))
-	b.do(t, "enter a payment count out of range", chromedp.SetValue(chromedp.ID("payments"), "0"))
-	if q := eval(`location.search`); !strings.Contains(q, "payments=0") {
-		t.Errorf("the URL does not follow the form: %s", q)
+	b.do(t, "enter a payment count out of range", chromedp.SetValue(chromedp.ID("payments"), "0"),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("payments").dispatchEvent(new Event("input", { bubbles: true }))`))
+	// The address bar describes the run on screen, not the edit; the form
+	// says it holds something else.
+	if q := eval(`location.search + " " + document.getElementById("scenario").dataset.changed`); !strings.Contains(q, "payments=5") || !strings.HasSuffix(q, " true") {
+		t.Errorf("after editing payments the URL and the form's changed mark are %q; want the run on screen (payments=5) and true", q)
 	}
 	b.do(t, "run it and see the error beside the field",
 		chromedp.Click(chromedp.ID("run")), chromedp.WaitVisible(chromedp.ID("payments-error")))
@@ -362,6 +365,9 @@ func TestBrowserFormErrorShowsBesideTheFieldAndTheSocketStaysUsable(t *testing.T
 		chromedp.Click(chromedp.ID("run")), waitState("done"), chromedp.WaitNotVisible(chromedp.ID("payments-error")))
 	if n := text(`[data-design="dual-write"] [data-metric="committed"]`); n != "4" {
 		t.Errorf("committed = %q after running 4 payments without faults", n)
+	}
+	if q := eval(`location.search + " " + document.getElementById("scenario").dataset.changed`); !strings.Contains(q, "payments=4") || !strings.HasSuffix(q, " false") {
+		t.Errorf("after running 4 payments the URL and the form's changed mark are %q; want payments=4 and false", q)
 	}
 	b.do(t, "copy the link", chromedp.Click(chromedp.ID("copy-link")), chromedp.WaitVisible(chromedp.ID("copy-status")))
 	link := eval(`document.getElementById("copy-fallback").hidden ? "" : document.getElementById("copy-fallback").value`)

@@ -260,3 +260,35 @@ func TestChecklistSnippetLinksLandOnTheWholeFunction(t *testing.T) {
 		t.Errorf("/source/no-such-design = %d, want 404", res.StatusCode)
 	}
 }
+
+// TestCompareGroupsFailuresWithOneRootCause: in each design's column a
+// failure from the same first violating event as an item above it says so
+// and names that item, which failed in the same column; dual write's lost
+// payments fail several items and are one finding.
+func TestCompareGroupsFailuresWithOneRootCause(t *testing.T) {
+	v, err := compareMatrix()
+	if err != nil {
+		t.Fatal(err)
+	}
+	grouped := 0
+	for col, d := range v.Designs {
+		failed := map[string]bool{}
+		for _, row := range v.Rows {
+			c := row.Cells[col]
+			if c.SameAs != "" {
+				if c.Verdict != checklist.Fail || !failed[c.SameAs] {
+					t.Errorf("%s %s (%s) says same cause as %s, which did not fail above it", d.Name, c.Item, c.Verdict, c.SameAs)
+				}
+				if d.Name == "dual-write" {
+					grouped++
+				}
+			}
+			if c.Verdict == checklist.Fail {
+				failed[c.Item] = true
+			}
+		}
+	}
+	if grouped == 0 {
+		t.Error("dual write's failures are not grouped: its lost payments fail several items from one event")
+	}
+}

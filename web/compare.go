@@ -67,12 +67,24 @@ func buildCompare() (ui.CompareView, error) {
 			}
 		}
 		v.Designs = append(v.Designs, cd)
+		// Failures with one root cause (the same first event of the same
+		// counter) are one finding: later cells name the first item.
+		firstOf := map[string]string{}
 		for i, vd := range checklist.Evaluate(r) {
 			if vd.ID != v.Rows[i].Item.ID {
 				return ui.CompareView{}, fmt.Errorf("compare: verdict %d is for %s, row is %s", i, vd.ID, v.Rows[i].Item.ID)
 			}
-			v.Rows[i].Cells = append(v.Rows[i].Cells, ui.CompareCell{Design: d.Name, Item: vd.ID,
-				Verdict: vd.Verdict, Evidence: vd.Evidence, Count: vd.Count, URL: url, Rerun: vd.Rerun})
+			cell := ui.CompareCell{Design: d.Name, Item: vd.ID,
+				Verdict: vd.Verdict, Evidence: vd.Evidence, Count: vd.Count, URL: url, Rerun: vd.Rerun}
+			if vd.Verdict == checklist.Fail && vd.Event > 0 {
+				cause := vd.Metric + " " + strconv.Itoa(vd.Event)
+				if first, ok := firstOf[cause]; ok {
+					cell.SameAs = first
+				} else {
+					firstOf[cause] = vd.ID
+				}
+			}
+			v.Rows[i].Cells = append(v.Rows[i].Cells, cell)
 		}
 	}
 	return v, nil

@@ -34,8 +34,16 @@ func (v *viewer) handle(m clientMsg) {
 	case msgStep:
 		err = v.sess.step(m.Delta)
 	case msgSeek:
+		if m.Event != nil {
+			side := 0
+			if m.Side != nil {
+				side = *m.Side
+			}
+			err = v.sess.seekEvent(side, *m.Event)
+			break
+		}
 		if m.AtUs == nil {
-			v.refuse("at_us", "seek at_us (missing) is not valid; allowed: a virtual time in microseconds, 0 or more")
+			v.refuse("at_us", "seek at_us (missing) is not valid; allowed: a virtual time in microseconds, 0 or more, or an event (with its side)")
 			return
 		}
 		err = v.sess.seek(*m.AtUs)

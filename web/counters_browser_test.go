@@ -64,13 +64,14 @@ func recordSides(t *testing.T, q url.Values) ([]string, [][]sim.Event) {
 
 // seekPaused opens query without playing it, seeks to atUs, and waits
 // until the page shows the playhead there: the selection follows the
-// cursor to the latest event at or before atUs (side 0 on a tie).
+// cursor to the newest event at or before atUs on the merged timeline,
+// which orders by time, then side (so the later side on a tie).
 func seekPaused(t *testing.T, b *browser, query string, runs [][]sim.Event, atUs int64) {
 	t.Helper()
 	side, id, last := -1, 0, int64(-1)
 	for s, events := range runs {
 		i := sort.Search(len(events), func(i int) bool { return events[i].AtUs > atUs }) - 1
-		if i >= 0 && events[i].AtUs > last {
+		if i >= 0 && events[i].AtUs >= last {
 			side, id, last = s, events[i].ID, events[i].AtUs
 		}
 	}

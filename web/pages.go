@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -16,11 +17,14 @@ import (
 	"partialtruth/web/ui"
 )
 
+// exampleScenario is the handbook's example as a scenario, without how
+// it plays: what /play opens on when its URL names nothing.
+const exampleScenario = "design=dual-write&compare=outbox-idempotent&faults=bus.publish.fail=0.1&payments=200&seed=42"
+
 // exampleQuery is the handbook's example: dual write against the outbox
 // with an idempotent consumer, 10% of bus publishes failing, played through
 // at sim.PlayThroughSpeed like the checklist's demos.
-var exampleQuery = "design=dual-write&compare=outbox-idempotent&faults=bus.publish.fail=0.1&payments=200&seed=42" +
-	"&speed=" + strconv.Itoa(sim.PlayThroughSpeed) + "&autoplay=1"
+var exampleQuery = exampleScenario + "&speed=" + strconv.Itoa(sim.PlayThroughSpeed) + "&autoplay=1"
 
 // formVocabulary is sim's parameter table as the browser's form code
 // needs it: each parameter's name, default and whether a link always spells
@@ -65,8 +69,16 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 // handlePlay is the playground. The form is rendered from the URL; an
 // invalid scenario is still rendered, with a 400 and the message beside
 // the field at fault, so the reader can fix it in place.
+//
+// With no parameters at all it opens on the front page's comparison
+// (paused, at the default speed): a default with every fault off would
+// show two designs that both converge, and teach nothing.
 func (s *Server) handlePlay(w http.ResponseWriter, r *http.Request) {
-	f := playForm(r.URL.Query())
+	q := r.URL.Query()
+	if len(q) == 0 {
+		q, _ = url.ParseQuery(exampleScenario)
+	}
+	f := playForm(q)
 	status := http.StatusOK
 	if f.ErrField != "" {
 		status = http.StatusBadRequest
@@ -104,7 +116,7 @@ func playForm(q url.Values) ui.PlayForm {
 		if v := q.Get(p.Name); v != "" {
 			f.Values[p.Name] = v
 		}
-		f.Fields[p.Name] = ui.Field{Label: ui.Title(p.Name), Help: p.Help, Numeric: p.Kind == "number"}
+		f.Fields[p.Name] = ui.Field{Label: ui.Title(p.Name), Help: webHelp(p), Numeric: p.Kind == "number"}
 		if !p.View && !p.Core {
 			f.More = append(f.More, p.Name)
 		}
@@ -127,10 +139,13 @@ func playForm(q url.Values) ui.PlayForm {
 	for _, c := range speed.Choices {
 		f.Speeds = append(f.Speeds, ui.SpeedOption{Value: c.Value, Label: c.Label})
 	}
-	if sp, err := strconv.ParseFloat(f.Values["speed"], 64); err != nil || sp < 0 {
-		f.Values["speed"] = speed.Default
-	} else if !slices.ContainsFunc(speed.Choices, func(c sim.Choice) bool { return c.Value == f.Values["speed"] }) {
-		f.Speeds = append(f.Speeds, ui.SpeedOption{Value: f.Values["speed"], Label: f.Values["speed"] + " ms/s"})
+	// A speed the select does not offer is refused beside it, like any
+	// other bad value, and shown as asked for.
+	if v := f.Values["speed"]; !slices.ContainsFunc(speed.Choices, func(c sim.Choice) bool { return c.Value == v }) {
+		f.Speeds = append(f.Speeds, ui.SpeedOption{Value: v, Label: v + " (not offered)"})
+		if f.ErrField == "" {
+			f.ErrField, f.ErrMsg = "speed", speedRefused(v, speed.Choices)
+		}
 	}
 	faults := sc.Faults
 	if f.ErrField == "faults" {
@@ -146,6 +161,30 @@ func playForm(q url.Values) ui.PlayForm {
 		})
 	}
 	return f
+}
+
+// speedRefused says that a link's speed is not one the page offers, and
+// which are.
+func speedRefused(v string, choices []sim.Choice) string {
+	var allowed []string
+	for _, c := range choices {
+		if c.Value == "0" {
+			allowed = append(allowed, "0 (as fast as possible)")
+		} else {
+			allowed = append(allowed, c.Value)
+		}
+	}
+	return fmt.Sprintf("speed %q is not offered; allowed: %s (virtual ms per real second)", v, strings.Join(allowed, ", "))
+}
+
+// webHelp is a parameter's help as the web shows it: payments stop at
+// MaxWebPayments here, the same limit the socket enforces, so the form
+// never offers what the server refuses.
+func webHelp(p sim.Param) string {
+	if p.Name == "payments" {
+		return fmt.Sprintf("payment requests to send (%d to %d)", sim.MinPayments, MaxWebPayments)
+	}
+	return p.Help
 }
 
 // designOptions lists every design with its summary, in teaching order.

@@ -310,3 +310,48 @@ func TestPlayFormHandsTheBrowserSimsVocabulary(t *testing.T) {
 		t.Errorf("noEffect %q, want %q", v.NoEffect, sim.NoEffectSentence)
 	}
 }
+
+// TestPlayWithNoParametersOpensOnTheFrontPagesComparison: the default
+// teaches: dual write against the outbox under the front page's faults.
+func TestPlayWithNoParametersOpensOnTheFrontPagesComparison(t *testing.T) {
+	page := body(t, get(t, newTestServer(t).Handler(), "/play"))
+	want, _ := url.ParseQuery(exampleScenario)
+	for _, c := range []struct{ what, re string }{
+		{"design", `<option value="` + want.Get("design") + `"[^>]*selected`},
+		{"compare", `<select id="compare"[\s\S]*?<option value="` + want.Get("compare") + `"[^>]*selected`},
+		{"faults", `id="faults"[^>]*value="` + regexp.QuoteMeta(want.Get("faults")) + `"`},
+	} {
+		if !regexp.MustCompile(c.re).MatchString(page) {
+			t.Errorf("/play does not open with the front page's %s (%s)", c.what, c.re)
+		}
+	}
+}
+
+// TestPlayMarksEveryBadURLValuesField: a link's bad value is shown beside
+// its own field, marked invalid, and the form offers only what the server
+// runs.
+func TestPlayMarksEveryBadURLValuesField(t *testing.T) {
+	h := newTestServer(t).Handler()
+	for _, c := range []struct{ query, field, says string }{
+		{"design=dual-write&compare=bogus", "compare", `compare design &#34;bogus&#34; is unknown`},
+		{"design=bogus", "design", `design &#34;bogus&#34; is unknown`},
+		{"design=dual-write&speed=7", "speed", `speed &#34;7&#34; is not offered; allowed: 1, 4, 16, 64, 256, 1000, 0 (as fast as possible)`},
+		{"design=dual-write&payments=10001", "payments", `allowed: 1 to 10000`},
+	} {
+		res := get(t, h, "/play?"+c.query)
+		page := body(t, res)
+		if res.StatusCode != http.StatusBadRequest {
+			t.Errorf("/play?%s = %d, want 400", c.query, res.StatusCode)
+		}
+		if !regexp.MustCompile(`<(select|input) id="` + c.field + `"[^>]*aria-invalid="true"`).MatchString(page) {
+			t.Errorf("/play?%s does not mark #%s invalid", c.query, c.field)
+		}
+		if !regexp.MustCompile(`data-error-for="` + c.field + `"[^>]*>[^<]*` + regexp.QuoteMeta(c.says)).MatchString(page) {
+			t.Errorf("/play?%s does not say %q beside %s", c.query, c.says, c.field)
+		}
+	}
+	page := body(t, get(t, h, "/play?design=dual-write"))
+	if !strings.Contains(page, fmt.Sprintf("payment requests to send (1 to %d)", MaxWebPayments)) || strings.Contains(page, fmt.Sprint(sim.MaxPayments)) {
+		t.Errorf("the form's payments help does not say the web's limit %d", MaxWebPayments)
+	}
+}

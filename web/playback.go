@@ -137,6 +137,26 @@ func (p *playback) seek(atUs int64, now time.Time) {
 	p.stopAtEnd()
 }
 
+// seekEvent pauses with exactly the merged timeline up to and including
+// event i of side s shown: on the other sides, what comes before it in
+// (at_us, side) order.
+func (p *playback) seekEvent(s, i int, now time.Time) {
+	at := p.sides[s].atUs[i]
+	for t, r := range p.sides {
+		switch {
+		case t < s:
+			p.shown[t] = countUpTo(r.atUs, at)
+		case t == s:
+			p.shown[t] = i + 1
+		default:
+			p.shown[t] = countUpTo(r.atUs, at-1)
+		}
+	}
+	p.atUs = at
+	p.playing = false
+	p.anchor(now)
+}
+
 // step pauses and shows one more (delta 1) or one fewer (delta -1) event of
 // the merged timeline, |delta| times; it stops at either end.
 func (p *playback) step(delta int) {

@@ -143,3 +143,29 @@ func TestCheckSpeed(t *testing.T) {
 		}
 	}
 }
+
+// TestSeekEventShowsTheMergedTimelineUpToThatEvent: seeking to any event
+// of either side leaves exactly what stepping to it would, so a step from
+// there lands on the event's neighbours in the merged order.
+func TestSeekEventShowsTheMergedTimelineUpToThatEvent(t *testing.T) {
+	sides := fakeSides([]int64{0, 10, 10, 30}, []int64{10, 20})
+	// Merged order by (at_us, side, index), as in the step test.
+	order := [][2]int{{0, 0}, {0, 1}, {0, 2}, {1, 0}, {1, 1}, {0, 3}}
+	stepped := newPlayback(sides, 4)
+	for k, ev := range order {
+		stepped.step(1)
+		p := newPlayback(sides, 4)
+		p.play(t0)
+		p.seekEvent(ev[0], ev[1], t0)
+		if p.playing || !slices.Equal(p.shown, stepped.shown) || p.atUs != stepped.atUs {
+			t.Fatalf("seek to side %d event %d: shown %v at %d playing %v; stepping there shows %v at %d", ev[0], ev[1], p.shown, p.atUs, p.playing, stepped.shown, stepped.atUs)
+		}
+		p.step(1)
+		if k+1 < len(order) {
+			n := order[k+1]
+			if p.shown[n[0]] != n[1]+1 {
+				t.Fatalf("a step after side %d event %d shows %v; want side %d event %d next", ev[0], ev[1], p.shown, n[0], n[1])
+			}
+		}
+	}
+}

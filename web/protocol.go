@@ -34,6 +34,10 @@ type clientMsg struct {
 	Autoplay bool           `json:"autoplay"`
 	Delta    int            `json:"delta"`
 	AtUs     *int64         `json:"at_us"`
+	// Side and Event, on a seek, put the playhead on that event instead
+	// of at a time.
+	Side  *int `json:"side"`
+	Event *int `json:"event"`
 }
 
 // metaMsg announces a new run: everything the page needs to lay out its

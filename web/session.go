@@ -203,6 +203,29 @@ func (ss *session) seek(atUs int64) error {
 	return ss.move(func(pb *playback) { pb.seek(atUs, ss.clock.Now()) })
 }
 
+// seekEvent pauses with the playhead on event id (from 1) of side: the
+// merged timeline shown up to and including that event, no further, so a
+// step from there moves to its neighbour. It is how a selected event
+// becomes the playhead.
+func (ss *session) seekEvent(side, id int) error {
+	var bad error
+	err := ss.move(func(pb *playback) {
+		if side < 0 || side >= len(pb.sides) {
+			bad = &sim.InputError{Field: "side", Msg: fmt.Sprintf("seek side %d is not valid; allowed: 0 to %d", side, len(pb.sides)-1)}
+			return
+		}
+		if n := pb.sides[side].events(); id < 1 || id > n {
+			bad = &sim.InputError{Field: "event", Msg: fmt.Sprintf("seek event %d is not valid; allowed: 1 to %d, an event id of side %d", id, n, side)}
+			return
+		}
+		pb.seekEvent(side, id-1, ss.clock.Now())
+	})
+	if err != nil {
+		return err
+	}
+	return bad
+}
+
 // setSpeed changes the speed (see checkSpeed) without moving the playhead.
 func (ss *session) setSpeed(speed float64) error {
 	speed, err := checkSpeed(speed)

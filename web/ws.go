@@ -25,6 +25,9 @@
 //	{"type":"step","delta":1}   pause and show one event more (1) or fewer (-1)
 //	                            of the merged timeline
 //	{"type":"seek","at_us":123456}  show exactly the events up to that time
+//	{"type":"seek","side":1,"event":227}
+//	    pause with the playhead on that event (ids from 1): the merged
+//	    timeline up to and including it, so a step moves to its neighbour
 //	{"type":"speed","speed":16}
 //	    Speed is virtual milliseconds per real second, 0.25 to 100000; 0 or
 //	    100000 and above mean as fast as possible (sent back as 0).

@@ -99,6 +99,22 @@ type Home struct {
 	Designs []DesignOption
 }
 
+// Unknown is the value of a design select (design, compare) when it names
+// no design, so the select can show what the URL asked for beside the
+// error; "" when the value is empty or a design.
+func (f PlayForm) Unknown(name string) string {
+	v := f.Values[name]
+	if v == "" {
+		return ""
+	}
+	for _, d := range f.Designs {
+		if d.Name == v {
+			return ""
+		}
+	}
+	return v
+}
+
 // MoreOpen says whether "More settings" starts open: when one of its
 // fields is the one at fault.
 func (f PlayForm) MoreOpen() bool {
