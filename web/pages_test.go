@@ -132,7 +132,11 @@ func TestPagesNeedNoInlineScriptOrStyle(t *testing.T) {
 }
 
 // playBudgetBytes is the most HTML, CSS and JS /play may weigh, uncompressed.
-const playBudgetBytes = 150_000
+// It was 150 KB until the playground gained a payment's story in both
+// designs, the presenter view, the accessible event list and reconnecting
+// (issue 11), which brought it to about 167 KB (about 45 KB of it as gzip
+// sends the scripts and styles); the budget keeps 8 KB of room above that.
+const playBudgetBytes = 175_000
 
 // TestPlayPageFitsItsBudget weighs /play as a browser loads it: the HTML,
 // its stylesheets and scripts, and every module those scripts import.
