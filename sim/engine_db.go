@@ -227,7 +227,7 @@ func (tx *Tx) Exec(q string, args ...any) error {
 // and returns ErrCommitFailed.
 func (tx *Tx) Commit() error {
 	p := tx.p
-	p.step()
+	p.stepAt(momentBeforeCommit)
 	w := p.w
 	if w.roll(DBFail, dbScope(tx.d), p.payment) {
 		tx.d.mustExec("ROLLBACK")
@@ -240,6 +240,7 @@ func (tx *Tx) Commit() error {
 	tx.d.mustExec("COMMIT")
 	pending := tx.pending
 	tx.finish()
+	p.committed = true
 	id := w.emit(Event{Node: tx.d.name, Kind: KindCommit, Payment: p.payment, Peer: p.node.name, SQL: "COMMIT", Note: "transaction committed",
 		Moves: commitMoves(pending)})
 	for _, wt := range pending {

@@ -243,7 +243,7 @@ func (f *partitionRun) ship(from, to *region, s *shipment, attempt int) {
 				w.emit(Event{Node: to.node.name, Kind: KindError, Payment: m.Payment, Note: "merge returned error: " + err.Error() + "; no ack"})
 				return
 			}
-			p.step()
+			p.stepAt(momentBeforeReply)
 			w.send(to.node, from.node, chReplicateAck, m.Payment, KindSend, w.note2("ack ", m.ID), func() { s.acked = true })
 		})
 	})
