@@ -40,9 +40,10 @@ const (
 	// CrashConsumer crashes the ledger consumer's node at a business
 	// moment.
 	CrashConsumer
-	// NetPartition breaks the link between two regions for the scenario's
-	// partition-duration; its probability is per virtual second, not per
-	// occurrence, and 1 keeps the link broken.
+	// NetPartition breaks the link between two regions. Its probability
+	// is not per occurrence: it is the fraction of the workload's span
+	// (payments × 1 ms) during which the link is down, in outages of at
+	// most partition-duration; 1 keeps the link broken.
 	NetPartition
 	numFaults
 )
@@ -63,7 +64,7 @@ var faultSummaries = [numFaults]string{
 	"the payment service's node crashes before a commit, right after one, or before it answers (p per such moment) and restarts 10ms later; two designs crash on the same payment at the same moment until their stories part (a decline, or a retry answered from its key, commits nothing)",
 	"the outbox relay's node crashes before the commit that marks published rows sent (p per row) or right after it, and restarts 10ms later; batches form by timing, so only designs with the same relay crash alike",
 	"the ledger's node crashes before its commit, right after it, or before its ack (p per such moment) and restarts 10ms later; a delivery a consumer skips (a duplicate, an old event) commits nothing, so there consumers that skip part from those that do not",
-	"the link between the two regions breaks for partition-duration (probability per virtual second)",
+	"the link between the two regions is down for this fraction of the workload (payments × 1 ms: at 0.3 and 200 payments, 60 ms), in outages of at most partition-duration placed by the seed; 1 keeps it down",
 }
 
 // String is the fault's name as used in flags, URLs and JSON ("net.drop").

@@ -218,7 +218,7 @@ var params = []Param{
 	// Only a design with a link that net.partition can break has a
 	// partition to last.
 	durationParam("partition-duration", 0, MaxPartitionDuration, false, true,
-		"how long the link between the regions stays broken when net.partition breaks it",
+		"the longest single outage net.partition cuts its down time into",
 		func(d Design) bool { return slices.Contains(d.Faults, NetPartition) },
 		func(s *Scenario) *Duration { return &s.PartitionDuration }),
 	{
