@@ -45,7 +45,11 @@ type database struct {
 	// scope keys this database's db.fail decisions.
 	scope uint32
 	// onQuery, if set, sees every read a process makes here, with the id of
-	// its event: the stale-read checker notes what each decision saw.
+	// its event: the stale-read checker notes what each decision saw. An
+	// UPDATE reads too (its WHERE decides which rows it changes), so it
+	// sees those as well. An
+	// UPDATE reads too (its WHERE decides which rows it changes), so it
+	// sees those as well.
 	onQuery func(p *proc, event int)
 	// committed, when the database runs at read committed (see
 	// readCommitted), is a copy of it as its last commit left it: what a
@@ -312,7 +316,10 @@ func (tx *Tx) exec(q string, args []any) (int64, error) {
 	if s.watch != nil {
 		tx.pending = append(tx.pending, watched{s.watch, p.payment})
 	}
-	p.w.emit(ev)
+	id := p.w.emit(ev)
+	if tx.d.onQuery != nil && strings.HasPrefix(q, "UPDATE ") {
+		tx.d.onQuery(p, id)
+	}
 	p.sleep(stmtCostUs)
 	return n, nil
 }
