@@ -432,7 +432,9 @@ func (tx *Tx) finish() {
 // own, a process uses Tx.Exec.
 func (db DB) Exec(q string, args ...any) error {
 	p := db.p
-	p.step()
+	// A statement on its own is its own commit: a crash may strike before
+	// it, and its next step is right after a commit.
+	p.stepAt(momentBeforeCommit)
 	if p.tx != nil {
 		panic("sim: DB.Exec inside a transaction; use Tx.Exec")
 	}
@@ -462,6 +464,12 @@ func (db DB) Exec(q string, args ...any) error {
 		if s.watch != nil && s.watch.moves != nil {
 			ev.Moves = s.watch.moves(p.payment)
 		}
+		if d.committed != nil {
+			if _, err := d.committed.prepare(q).stmt.Exec(args...); err != nil {
+				panic(fmt.Sprintf("sim: %s: committed copy: %s: %v", d.name, q, err))
+			}
+		}
+		p.committed = true
 	}
 	d.release()
 	id := w.emit(ev)
