@@ -6,10 +6,10 @@ import "partialtruth/sim"
 // under. Every fault the simulator has is on (a test holds it to that), at
 // a rate that fires it a few times in a few hundred payments, so that every
 // item the simulator can demonstrate is exercised and every design meets
-// the same failures at the same business steps. net.partition's rate is per
-// virtual second and a run of 300 payments lasts about one, so it is set
-// high enough that on this seed the regions split while debits are flowing:
-// partition-cp refuses some and partition-ap overdraws.
+// the same failures at the same business steps. net.partition is the
+// fraction of the workload during which the regions' link is down: at 0.5
+// the regions split for half the time debits are flowing, so partition-cp
+// refuses some and partition-ap overdraws.
 const StandardFaults = "net.drop=0.02,net.dup=0.02,bus.publish.fail=0.05,bus.ack.lost=0.05,bus.redeliver=0.02," +
 	"db.fail=0.02,crash.service=0.01,crash.relay=0.01,crash.consumer=0.005,net.partition=0.5"
 

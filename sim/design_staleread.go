@@ -6,8 +6,22 @@ import (
 )
 
 // The stale-read family: before accepting a payment, a limit (AML) check
-// reads the customer's running total. Where it reads that total decides
-// whether the check means anything.
+// reads the customer's running total. Where it reads that total, and what
+// isolation the database gives the check, decide whether it means
+// anything: a customer's payments arrive several at once, so their checks
+// run concurrently.
+//
+// What each design relies on:
+//   - decide-from-replica: nothing saves it; a lagging copy is wrong at any
+//     isolation level.
+//   - decide-from-primary: SERIALIZABLE. At read committed (PostgreSQL's and
+//     Oracle's default) or repeatable read (MySQL's default), two
+//     concurrent checks both read the old total and both commit. On
+//     PostgreSQL at SERIALIZABLE one of them aborts with SQLSTATE 40001 and
+//     must be retried; SELECT SUM(...) ... FOR UPDATE is an error there.
+//   - decide-by-conditional-update: only what read committed gives (a row
+//     lock on UPDATE, and the WHERE evaluated again on the row the lock
+//     holder committed), so it holds at PostgreSQL's defaults.
 
 var staleDesigns = []*Design{
 	{
@@ -16,9 +30,16 @@ var staleDesigns = []*Design{
 		Handle:  decideFromReplica,
 	},
 	{
-		Name:    "decide-from-primary",
-		Summary: "the limit check reads the total from the primary in the transaction that records the payment: always the newest",
-		Handle:  decideFromPrimary,
+		Name: "decide-from-primary",
+		Summary: "the limit check reads the total from the primary in the transaction that records the payment: " +
+			"right only if transactions are serializable; at read committed two concurrent checks both read the old total",
+		Handle: decideFromPrimary,
+	},
+	{
+		Name: "decide-by-conditional-update",
+		Summary: "one conditional UPDATE of the customer's limits row checks and reserves the amount, and its row count is the answer: " +
+			"holds at read committed, PostgreSQL's default",
+		Handle: decideByConditionalUpdate,
 	},
 }
 
@@ -48,8 +69,15 @@ func decideFromReplica(s *Service, pay Payment) error {
 }
 
 // decideFromPrimary reads the total from the primary, inside the
-// transaction that records the payment: no other payment can commit
-// between the check and the write, so the check sees the truth.
+// transaction that records the payment. It relies on SERIALIZABLE: only
+// then can no other payment commit between the check and the write. At
+// read committed, PostgreSQL's default, the SELECT waits for no one and
+// sees only what was committed when it ran, so two of the customer's
+// payments checked at once both see the old total, both pass, and both
+// commit: the limit is breached. (On PostgreSQL, SERIALIZABLE aborts one
+// of them with SQLSTATE 40001, which the caller must retry; adding FOR
+// UPDATE to the SUM is an error there.) Run it with -isolation
+// read-committed to watch it.
 func decideFromPrimary(s *Service, pay Payment) error {
 	var total int64
 	tx := s.DB.Begin()
@@ -65,6 +93,51 @@ func decideFromPrimary(s *Service, pay Payment) error {
 	if err := tx.Exec(insertPayment, pay.ID, pay.Account, pay.AmountCents); err != nil && !errors.Is(err, ErrDuplicate) {
 		tx.Rollback()
 		return err
+	}
+	return tx.Commit()
+}
+
+// reserveLimit checks and reserves the amount in one statement: it
+// changes the customer's limits row only if the amount still fits under
+// the cap.
+const reserveLimit = `UPDATE limits SET used_cents = used_cents + ? WHERE account = ? AND used_cents + ? <= cap_cents`
+
+// decideByConditionalUpdate is the check that holds at read committed,
+// the default of PostgreSQL: each customer has a limits row (cap_cents,
+// used_cents), and one conditional UPDATE both checks the limit and
+// reserves the amount. The UPDATE takes the row's lock; a concurrent
+// payment of the same customer waits for it, and when the first commits,
+// PostgreSQL evaluates the WHERE again on the committed row, so the
+// second sees the first's amount. No row changed means no room under the
+// cap (or no limits row for the customer: the check fails closed). The
+// payment and the reservation commit together or not at all.
+//
+// To copy it: write $1, $2, $3 for the placeholders on PostgreSQL, keep
+// the amount positive (validated before it gets here), and give limits a
+// CHECK (used_cents <= cap_cents) as a last line of defence. A real limit
+// runs over a period: keep one row per customer and period. Taking the
+// row with SELECT ... FOR UPDATE and then updating it is equally safe;
+// this is one round trip fewer.
+func decideByConditionalUpdate(s *Service, pay Payment) error {
+	tx := s.DB.Begin()
+	// The payment's id is its key: a request the network delivered twice
+	// waits for the first copy's transaction, finds its payment recorded,
+	// and is answered like the first without using the limit again.
+	if err := tx.Exec(insertPayment, pay.ID, pay.Account, pay.AmountCents); errors.Is(err, ErrDuplicate) {
+		tx.Rollback()
+		return nil
+	} else if err != nil {
+		tx.Rollback()
+		return err
+	}
+	reserved, err := tx.ExecRows(reserveLimit, pay.AmountCents, pay.Account, pay.AmountCents)
+	if err != nil {
+		tx.Rollback()
+		return err
+	}
+	if reserved == 0 {
+		tx.Rollback() // the payment row goes too
+		return errOverLimit
 	}
 	return tx.Commit()
 }

@@ -51,6 +51,7 @@ func (b Bus) PublishAll(ms []Message) (errs []error) {
 	waiting := 0
 	finished := false
 	for i, m := range ms {
+		p.published = append(p.published, m.Payment)
 		if w.roll(BusPublishFail, 0, m.Payment) {
 			w.emit(Event{Node: p.node.name, Kind: KindPubFail, Payment: m.Payment, Peer: NodeBus, Fault: BusPublishFail.String(),
 				Note: "publish of " + m.ID + " failed: the broker never got it"})

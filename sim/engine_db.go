@@ -45,8 +45,16 @@ type database struct {
 	// scope keys this database's db.fail decisions.
 	scope uint32
 	// onQuery, if set, sees every read a process makes here, with the id of
-	// its event: the stale-read checker notes what each decision saw.
+	// its event: the stale-read checker notes what each decision saw. An
+	// UPDATE reads too (its WHERE decides which rows it changes), so it
+	// sees those as well. An
+	// UPDATE reads too (its WHERE decides which rows it changes), so it
+	// sees those as well.
 	onQuery func(p *proc, event int)
+	// committed, when the database runs at read committed (see
+	// readCommitted), is a copy of it as its last commit left it: what a
+	// read that holds no write lock sees.
+	committed *database
 }
 
 // watch is what a family follows of the rows inserted into one table, as
@@ -100,6 +108,9 @@ func openDatabase(w *world, name string, schema string, watch map[string]*watch)
 }
 
 func (d *database) close() {
+	if d.committed != nil {
+		d.committed.close()
+	}
 	for _, s := range d.stmts {
 		s.stmt.Close()
 	}
@@ -128,7 +139,43 @@ func (d *database) prepare(q string) *stmtInfo {
 // exec runs q outside the simulation's accounting (setup and checks).
 func (d *database) exec(q string, args ...any) error {
 	_, err := d.prepare(q).stmt.Exec(args...)
+	if err == nil && d.committed != nil {
+		err = d.committed.exec(q, args...)
+	}
 	return err
+}
+
+// Isolation levels a database can run its transactions at (see
+// Scenario.Isolation).
+const (
+	// IsolationSerializable runs each transaction alone: it holds the
+	// whole database from BEGIN to COMMIT, so no other transaction can
+	// commit between its check and its write. It is SQLite's behaviour,
+	// and PostgreSQL's SERIALIZABLE as far as the outcome goes (PostgreSQL
+	// lets both run and aborts one with 40001, which must be retried).
+	IsolationSerializable = "serializable"
+	// IsolationReadCommitted is PostgreSQL's and Oracle's default (and
+	// close to MySQL's REPEATABLE READ for this purpose): each read sees
+	// what was committed when it ran, without waiting for anyone; a
+	// write waits for the lock another transaction's write holds, until
+	// that one commits, and then sees its commit. Two transactions can
+	// both read the old total and both write.
+	IsolationReadCommitted = "read-committed"
+)
+
+// readCommitted makes d run its transactions at read committed, from the
+// schema it was opened with. The simulator keeps one SQLite connection
+// per database, whose open transaction its other readers would see; so a
+// read that holds no write lock reads a second copy that every commit
+// brings up to date by replaying its writes, in commit order, while the
+// lock is still held.
+func (d *database) readCommitted(schema string) error {
+	c, err := openDatabase(d.w, d.name, schema, nil)
+	if err != nil {
+		return err
+	}
+	d.committed = c
+	return nil
 }
 
 // acquire waits until p may use the database.
@@ -161,13 +208,25 @@ type DB struct {
 	p *proc
 }
 
-// Tx is an open transaction. It holds its database until Commit or Rollback.
+// Tx is an open transaction. It holds its database until Commit or
+// Rollback; at read committed, from its first write until then.
 type Tx struct {
 	d       *database
 	p       *proc
 	done    bool
 	pending []watched
 	buf     [2]watched // pending's first rows, in place
+	// readCommitted is set for a transaction on a database at read
+	// committed; writing once it has taken the write lock, and writes
+	// lists what it wrote, for the committed copy.
+	readCommitted, writing bool
+	writes                 []write
+}
+
+// write is one statement a read-committed transaction wrote.
+type write struct {
+	q    string
+	args []any
 }
 
 type watched struct {
@@ -179,9 +238,19 @@ type watched struct {
 func (db DB) Begin() *Tx {
 	p := db.p
 	p.step()
+	tx := p.newTx()
+	if db.d.committed != nil {
+		// Read committed: the transaction takes the write lock at its
+		// first write, not here.
+		*tx = Tx{d: db.d, p: p, readCommitted: true}
+		tx.pending = tx.buf[:0]
+		p.tx = tx
+		p.w.emit(Event{Node: db.d.name, Kind: KindBegin, Payment: p.payment, Peer: p.node.name, SQL: "BEGIN", Note: "transaction opened (read committed)"})
+		p.sleep(stmtCostUs)
+		return tx
+	}
 	db.d.acquire(p)
 	db.d.mustExec("BEGIN")
-	tx := p.newTx()
 	*tx = Tx{d: db.d, p: p}
 	tx.pending = tx.buf[:0]
 	p.tx = tx
@@ -199,10 +268,36 @@ func (d *database) mustExec(q string) {
 // Exec runs one statement in the transaction. It returns ErrDuplicate when
 // the statement breaks a unique key, and the transaction stays open.
 func (tx *Tx) Exec(q string, args ...any) error {
+	_, err := tx.exec(q, args)
+	return err
+}
+
+// ExecRows is Exec that also says how many rows the statement changed: 0
+// when an UPDATE's WHERE matched no row.
+func (tx *Tx) ExecRows(q string, args ...any) (int64, error) {
+	return tx.exec(q, args)
+}
+
+func (tx *Tx) exec(q string, args []any) (int64, error) {
 	p := tx.p
 	p.step()
+	if tx.readCommitted && !tx.writing {
+		// The first write waits for the write lock, as a row lock or a
+		// unique index waits for the transaction that holds it; then it
+		// sees everything committed before it.
+		tx.d.acquire(p)
+		tx.d.mustExec("BEGIN")
+		tx.writing = true
+	}
 	s := tx.d.prepare(q)
-	_, err := s.stmt.Exec(args...)
+	res, err := s.stmt.Exec(args...)
+	var n int64
+	if err == nil {
+		n, _ = res.RowsAffected()
+		if tx.readCommitted {
+			tx.writes = append(tx.writes, write{q, args})
+		}
+	}
 	ev := Event{Node: tx.d.name, Kind: KindExec, Payment: p.payment, Peer: p.node.name, SQL: q, Args: args}
 	if err != nil {
 		if !isUniqueViolation(err) {
@@ -212,34 +307,50 @@ func (tx *Tx) Exec(q string, args ...any) error {
 		ev.Note = "unique key already holds this value"
 		p.w.emit(ev)
 		p.sleep(stmtCostUs)
-		return ErrDuplicate
+		return 0, ErrDuplicate
 	}
 	ev.Note = "1 row written"
+	if n != 1 {
+		ev.Note = strconv.FormatInt(n, 10) + " rows written"
+	}
 	if s.watch != nil {
 		tx.pending = append(tx.pending, watched{s.watch, p.payment})
 	}
-	p.w.emit(ev)
+	id := p.w.emit(ev)
+	if tx.d.onQuery != nil && strings.HasPrefix(q, "UPDATE ") {
+		tx.d.onQuery(p, id)
+	}
 	p.sleep(stmtCostUs)
-	return nil
+	return n, nil
 }
 
 // Commit makes the transaction durable, or, under db.fail, rolls it back
 // and returns ErrCommitFailed.
 func (tx *Tx) Commit() error {
 	p := tx.p
-	p.step()
+	p.stepAt(momentBeforeCommit)
 	w := p.w
 	if w.roll(DBFail, dbScope(tx.d), p.payment) {
-		tx.d.mustExec("ROLLBACK")
+		tx.rollbackSQL()
 		tx.finish()
 		w.emit(Event{Node: tx.d.name, Kind: KindCommitErr, Payment: p.payment, Peer: p.node.name, SQL: "COMMIT", Fault: DBFail.String(),
 			Note: "commit failed: transaction rolled back"})
 		p.sleep(stmtCostUs)
 		return ErrCommitFailed
 	}
-	tx.d.mustExec("COMMIT")
+	if !tx.readCommitted || tx.writing {
+		tx.d.mustExec("COMMIT")
+	}
+	for _, wr := range tx.writes {
+		// The committed copy catches up while the write lock is held, so
+		// it sees the commits in the order they happened.
+		if _, err := tx.d.committed.prepare(wr.q).stmt.Exec(wr.args...); err != nil {
+			panic(fmt.Sprintf("sim: %s: committed copy: %s: %v", tx.d.name, wr.q, err))
+		}
+	}
 	pending := tx.pending
 	tx.finish()
+	p.committed = true
 	id := w.emit(Event{Node: tx.d.name, Kind: KindCommit, Payment: p.payment, Peer: p.node.name, SQL: "COMMIT", Note: "transaction committed",
 		Moves: commitMoves(pending)})
 	for _, wt := range pending {
@@ -287,20 +398,30 @@ func (tx *Tx) abort(note string) {
 	if tx.done {
 		return
 	}
-	tx.d.mustExec("ROLLBACK")
+	tx.rollbackSQL()
 	tx.finish()
 	if note != "" {
 		tx.p.w.emit(Event{Node: tx.d.name, Kind: KindRollback, Payment: tx.p.payment, Peer: tx.p.node.name, SQL: "ROLLBACK", Note: note})
 	}
 }
 
+// rollbackSQL rolls back what the transaction wrote, if it wrote.
+func (tx *Tx) rollbackSQL() {
+	if !tx.readCommitted || tx.writing {
+		tx.d.mustExec("ROLLBACK")
+	}
+}
+
 func (tx *Tx) finish() {
 	tx.done = true
 	tx.pending = nil
+	tx.writes = nil
 	if tx.p.tx == tx {
 		tx.p.tx = nil
 	}
-	tx.d.release()
+	if !tx.readCommitted || tx.writing {
+		tx.d.release()
+	}
 }
 
 // Exec runs one statement in a transaction of its own, as a database
@@ -311,7 +432,9 @@ func (tx *Tx) finish() {
 // own, a process uses Tx.Exec.
 func (db DB) Exec(q string, args ...any) error {
 	p := db.p
-	p.step()
+	// A statement on its own is its own commit: a crash may strike before
+	// it, and its next step is right after a commit.
+	p.stepAt(momentBeforeCommit)
 	if p.tx != nil {
 		panic("sim: DB.Exec inside a transaction; use Tx.Exec")
 	}
@@ -341,6 +464,12 @@ func (db DB) Exec(q string, args ...any) error {
 		if s.watch != nil && s.watch.moves != nil {
 			ev.Moves = s.watch.moves(p.payment)
 		}
+		if d.committed != nil {
+			if _, err := d.committed.prepare(q).stmt.Exec(args...); err != nil {
+				panic(fmt.Sprintf("sim: %s: committed copy: %s: %v", d.name, q, err))
+			}
+		}
+		p.committed = true
 	}
 	d.release()
 	id := w.emit(ev)
@@ -356,8 +485,16 @@ func (db DB) Exec(q string, args ...any) error {
 func (db DB) Query(q string, args ...any) *Rows {
 	p := db.p
 	p.step()
-	db.d.acquire(p)
-	rows, err := db.d.prepare(q).stmt.Query(args...)
+	// At read committed a read that holds no write lock waits for no one
+	// and sees the last commit; one that holds it sees its own writes too.
+	src := db.d
+	holds := p.tx != nil && p.tx.d == db.d && (!p.tx.readCommitted || p.tx.writing)
+	if db.d.committed != nil && !holds {
+		src = db.d.committed
+	} else {
+		db.d.acquire(p)
+	}
+	rows, err := src.prepare(q).stmt.Query(args...)
 	if err != nil {
 		panic(fmt.Sprintf("sim: %s: %s: %v", db.d.name, q, err))
 	}
@@ -376,7 +513,7 @@ func (db DB) Query(q string, args ...any) *Rows {
 		}
 	}
 	rows.Close()
-	if p.tx == nil {
+	if src == db.d && !holds {
 		db.d.release()
 	}
 	var note string
@@ -392,8 +529,9 @@ func (db DB) Query(q string, args ...any) *Rows {
 }
 
 // Query runs a read inside the transaction: it sees the transaction's own
-// writes, and no other process can commit between it and the transaction's
-// COMMIT.
+// writes. At serializable no other process can commit between it and the
+// transaction's COMMIT; at read committed, before the transaction's first
+// write, others can.
 func (tx *Tx) Query(q string, args ...any) *Rows {
 	return DB{tx.d, tx.p}.Query(q, args...)
 }

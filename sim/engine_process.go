@@ -45,6 +45,12 @@ type proc struct {
 	// run exactly one, and a run starts thousands.
 	first    Tx
 	hasBegun bool
+	// committed says that p's last step committed a transaction: its next
+	// step is the moment right after the commit.
+	committed bool
+	// published lists the payments p has published since its last
+	// commit (see crashAt).
+	published []int
 }
 
 // newTx returns room for a new transaction of p.
@@ -219,30 +225,64 @@ func (p *proc) sleepAs(d int64, background bool) {
 	p.park()
 }
 
-// step is called at the start of every simulator API call: it is where a
-// crash fault can stop the process.
+// step is called at the start of every simulator API call. A process
+// killed by a crash unwinds here; and the first step after a successful
+// commit is the moment "right after the commit", where a crash fault may
+// strike.
 func (p *proc) step() {
 	if p.killed {
 		panic(crashSignal{})
 	}
-	n := p.node
-	if n.canCrash && p.w.roll(n.crashFault, 0, p.payment) {
-		p.w.crash(n, p)
-		panic(crashSignal{})
+	if p.committed {
+		p.committed = false
+		p.crashAt(momentAfterCommit)
 	}
 }
 
-// crash takes node n down: every process on it dies, every open transaction
-// is rolled back the way SQLite does when its connection goes away, and the
-// node restarts after restartDelayUs.
-func (w *world) crash(n *node, by *proc) {
+// stepAt is a step at business moment m, where a crash fault may strike.
+func (p *proc) stepAt(m moment) {
+	p.step()
+	p.crashAt(m)
+}
+
+// crashAt crashes p's node if its crash fault strikes p's payment at m.
+// Before a commit that follows publishes (a relay marking a batch sent),
+// the moment is each published payment's: a crash there sends every one
+// of them again, so each is a decision of its own, keyed on its payment.
+func (p *proc) crashAt(m moment) {
+	n := p.node
+	if !n.canCrash {
+		return
+	}
+	payments := []int{p.payment}
+	if m == momentBeforeCommit && len(p.published) > 0 {
+		payments = p.published
+	}
+	for _, pay := range payments {
+		if p.w.rollCrash(n.crashFault, m, pay) {
+			p.published = p.published[:0]
+			p.w.crash(n, p, pay, m)
+			panic(crashSignal{})
+		}
+	}
+	if m == momentBeforeCommit {
+		p.published = p.published[:0]
+	}
+}
+
+// crash takes node n down, by's step striking at moment m of payment's
+// story: every process on it dies, every open transaction is rolled back
+// the way SQLite does when its connection goes away, nothing on it runs
+// or sends until it restarts restartDelayUs later, and messages that
+// reach it meanwhile are lost.
+func (w *world) crash(n *node, by *proc, payment int, m moment) {
 	n.down = true
-	crash := Event{Node: n.name, Kind: KindCrash, Payment: by.payment, Fault: n.crashFault.String(),
-		Note: n.name + " crashed"}
+	crash := Event{Node: n.name, Kind: KindCrash, Payment: payment, Fault: n.crashFault.String(),
+		Note: w.note3(n.name+" crashed ", m.String(), "")}
 	crash.ID = w.emit(crash)
 	emitted := w.current // the crash as the sink saw it; the rollbacks below emit events of their own
 	for _, p := range n.procs {
-		if w.onEvent != nil && crash.ID > 0 && p != by && !p.done && p.payment != by.payment {
+		if w.onEvent != nil && crash.ID > 0 && p != by && !p.done && p.payment != payment {
 			// The crash is about this payment too: its process dies here.
 			w.current = emitted // so that a family can keep it (see keep)
 			w.observed = crash

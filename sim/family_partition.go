@@ -150,7 +150,7 @@ func (f *partitionRun) request(pay Payment) {
 	})
 }
 
-func (f *partitionRun) start() { f.watchLink(false) }
+func (f *partitionRun) start() { f.watchLink() }
 
 func (f *partitionRun) inWorkload(payment int) bool {
 	return payment > 0 && payment < len(f.committed)
@@ -243,7 +243,7 @@ func (f *partitionRun) ship(from, to *region, s *shipment, attempt int) {
 				w.emit(Event{Node: to.node.name, Kind: KindError, Payment: m.Payment, Note: "merge returned error: " + err.Error() + "; no ack"})
 				return
 			}
-			p.step()
+			p.stepAt(momentBeforeReply)
 			w.send(to.node, from.node, chReplicateAck, m.Payment, KindSend, w.note2("ack ", m.ID), func() { s.acked = true })
 		})
 	})
@@ -276,55 +276,56 @@ func (f *partitionRun) resumeShipping(from *region) {
 	}
 }
 
-// partitionSlotUs is the grain of the partition schedule: each slot of
-// virtual time, the link may break.
-const partitionSlotUs = 10_000
-
 // partitionPlan is when the link between the regions is broken: a pure
-// function of the seed, the fault's probability and the duration, worked
-// out slot by slot as the run's clock reaches it.
+// function of the seed, the fault's probability, the partition duration
+// and the workload's length, worked out before the run starts.
+//
+// net.partition's p is the fraction of the workload's span (payments ×
+// requestIntervalUs) during which the link is down, so a learner can
+// predict it at any run length: at 0.3 and 200 payments, the link is down
+// for 60 ms of the 200 in which debits arrive. The down time is cut into
+// the fewest outages no longer than partition-duration, all as long as
+// each other, one in each equal slice of the span at a place keyed on the
+// seed. At 1 the link never works.
 type partitionPlan struct {
-	seed     uint64
-	pSlot    float64
-	durUs    int64
-	windows  []window // broken intervals, merged and in order
-	nextSlot int64    // first slot not yet decided
+	windows []window // broken intervals, in order, not overlapping
+	forever bool     // p = 1: broken from the start, never healed
 }
 
 type window struct{ start, end int64 }
 
 func newPartitionPlan(w *world) *partitionPlan {
 	p := w.sc.Faults[NetPartition]
-	pl := &partitionPlan{seed: w.sc.Seed, durUs: int64(w.sc.PartitionDuration) / 1000}
-	if p > 0 && pl.durUs > 0 {
-		// p is per virtual second; a slot's chance keeps that rate.
-		pl.pSlot = 1 - math.Pow(1-p, float64(partitionSlotUs)/1e6)
+	durUs := int64(w.sc.PartitionDuration) / 1000
+	pl := &partitionPlan{}
+	switch {
+	case p == 0 || durUs == 0:
+		return pl
+	case p >= 1:
+		pl.forever = true
+		return pl
+	}
+	spanUs := int64(w.sc.Payments) * requestIntervalUs
+	downUs := int64(math.Round(p * float64(spanUs)))
+	if downUs == 0 {
+		return pl
+	}
+	k := (downUs + durUs - 1) / durUs // outages
+	lenUs := downUs / k
+	slice := spanUs / k
+	for i := range k {
+		u := uniform(w.sc.Seed, uint64(NetPartition)+1, 0, 0, uint64(i))
+		start := i*slice + int64(u*float64(slice-lenUs))
+		pl.windows = append(pl.windows, window{start, start + lenUs})
 	}
 	return pl
 }
 
-// decideUpTo decides every slot that starts at or before t.
-func (pl *partitionPlan) decideUpTo(t int64) {
-	if pl.pSlot == 0 {
-		return
-	}
-	for ; pl.nextSlot*partitionSlotUs <= t; pl.nextSlot++ {
-		k := pl.nextSlot
-		if uniform(pl.seed, uint64(NetPartition)+1, 0, 0, uint64(k)) >= pl.pSlot {
-			continue
-		}
-		start, end := k*partitionSlotUs, k*partitionSlotUs+pl.durUs
-		if n := len(pl.windows); n > 0 && pl.windows[n-1].end >= start {
-			pl.windows[n-1].end = max(pl.windows[n-1].end, end)
-		} else {
-			pl.windows = append(pl.windows, window{start, end})
-		}
-	}
-}
-
 // down says whether the link is broken at time t.
 func (pl *partitionPlan) down(t int64) bool {
-	pl.decideUpTo(t)
+	if pl.forever {
+		return true
+	}
 	i := sort.Search(len(pl.windows), func(i int) bool { return pl.windows[i].start > t }) - 1
 	return i >= 0 && t < pl.windows[i].end
 }
@@ -336,34 +337,36 @@ func (f *partitionRun) cut(from, to *node, at int64) bool {
 	return from.linked && to.linked && (f.plan.down(f.w.now) || f.plan.down(at))
 }
 
-// watchLink shows the link's partitions as events, checking it once a
-// slot while the run is alive: "broke" when a partition starts (partitions
-// start on a slot), "works again" at the instant it ends. Its checks are
-// background work, so they never keep a finished run going.
-func (f *partitionRun) watchLink(broken bool) {
+// watchLink shows the link's partitions as events: "broke" as each
+// starts, "works again" as it ends. Each is scheduled by the one before
+// it, as background work: they never keep a finished run going.
+func (f *partitionRun) watchLink() {
 	w, pl := f.w, f.plan
-	if pl.pSlot == 0 {
-		return
-	}
-	next := w.now + partitionSlotUs
-	if down := pl.down(w.now); down && !broken {
-		broken = true
+	broke := func() {
 		w.injected[NetPartition]++
 		w.emit(Event{Node: NodeRegionA, Kind: KindPartition, Peer: NodeRegionB, Fault: NetPartition.String(),
 			Note: "the link between " + NodeRegionA + " and " + NodeRegionB + " broke"})
 	}
-	if broken {
-		pl.decideUpTo(next)
-		win := pl.windows[sort.Search(len(pl.windows), func(i int) bool { return pl.windows[i].start > w.now })-1]
-		if win.end <= next { // no slot still undecided can extend it
-			broken = false
+	if pl.forever {
+		w.schedule(w.now, true, broke)
+		return
+	}
+	var next func(i int)
+	next = func(i int) {
+		if i == len(pl.windows) {
+			return
+		}
+		win := pl.windows[i]
+		w.schedule(win.start, true, func() {
+			broke()
 			w.schedule(win.end, true, func() {
 				w.emit(Event{Node: NodeRegionA, Kind: KindHeal, Peer: NodeRegionB,
 					Note: "the link between the regions works again after " + msToString(win.end-win.start)})
+				next(i + 1)
 			})
-		}
+		})
 	}
-	w.schedule(next, true, func() { f.watchLink(broken) })
+	next(0)
 }
 
 // checkPartition merges both regions' debits, as the regions do once the

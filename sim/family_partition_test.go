@@ -141,3 +141,58 @@ func TestPartitionCPRefusesAtTheNonPrimaryWhenTheLinkIsDown(t *testing.T) {
 		t.Errorf("seed 42: %d debits reached region-b, %d rejected; want all of them", toB, measured(t, r, "rejected"))
 	}
 }
+
+// net.partition is the fraction of the workload's span the link is down:
+// the partitions a run announces add up to p × payments × 1 ms, cut into
+// outages no longer than partition-duration.
+func TestPartitionDownTimeIsTheFractionAsked(t *testing.T) {
+	for _, p := range []float64{0.05, 0.1, 0.3, 0.5, 0.99} {
+		for seed := uint64(1); seed <= 5; seed++ {
+			sc := scenario("partition-cp", seed, DefaultPayments, Faults{}.Set(NetPartition, p))
+			events, _, err := Record(sc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var downUs int64
+			windows := partitionWindows(events)
+			for _, win := range windows {
+				if win[1]-win[0] > int64(DefaultPartitionDuration/time.Microsecond) {
+					t.Errorf("seed %d p %v: an outage of %dµs, longer than partition-duration %v", seed, p, win[1]-win[0], DefaultPartitionDuration)
+				}
+				downUs += win[1] - win[0]
+			}
+			spanUs := int64(DefaultPayments) * requestIntervalUs
+			want := int64(p * float64(spanUs))
+			if downUs < want-int64(len(windows)) || downUs > want {
+				t.Errorf("seed %d p %v: the link was down %dµs in %d outages, want %dµs (p × %d payments × 1ms)",
+					seed, p, downUs, len(windows), want, DefaultPayments)
+			}
+		}
+	}
+}
+
+// At the playground's default length (200 payments, partition-duration
+// 100ms) a moderate net.partition shows on most seeds: partition-cp
+// refuses debits, and partition-ap overdraws more accounts than the same
+// run without the partition.
+func TestAModeratePartitionShowsAtTheDefaultLength(t *testing.T) {
+	const seeds = 20
+	refused, overdrew := 0, 0
+	for seed := uint64(1); seed <= seeds; seed++ {
+		cp := runReport(t, scenario("partition-cp", seed, DefaultPayments, Faults{}.Set(NetPartition, 0.3)))
+		if cp.Count("rejected") > 0 {
+			refused++
+		}
+		ap := runReport(t, scenario("partition-ap", seed, DefaultPayments, Faults{}.Set(NetPartition, 0.3)))
+		quiet := runReport(t, scenario("partition-ap", seed, DefaultPayments, Faults{}))
+		if ap.Count(ViolationOverdraft) > quiet.Count(ViolationOverdraft) {
+			overdrew++
+		}
+	}
+	t.Logf("net.partition=0.3, %d payments: partition-cp refused debits on %d of %d seeds, partition-ap overdrew more than without it on %d",
+		DefaultPayments, refused, seeds, overdrew)
+	if refused < seeds*9/10 || overdrew < seeds*3/4 {
+		t.Errorf("net.partition=0.3, %d payments: partition-cp refused on %d of %d seeds, partition-ap overdrew more on %d; want most",
+			DefaultPayments, refused, seeds, overdrew)
+	}
+}

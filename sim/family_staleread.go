@@ -22,6 +22,13 @@ const staleSchema = `
 CREATE TABLE payments (id INTEGER PRIMARY KEY, account TEXT NOT NULL, amount_cents INTEGER NOT NULL);
 CREATE INDEX payments_account ON payments (account);`
 
+// limitsSchema is the primary's per-customer limits row: the cap, and how
+// much of it accepted payments have used. Only a design that keeps it
+// (decide-by-conditional-update) moves used_cents.
+const limitsSchema = `
+CREATE TABLE limits (account TEXT PRIMARY KEY, cap_cents INTEGER NOT NULL,
+  used_cents INTEGER NOT NULL DEFAULT 0 CHECK (used_cents <= cap_cents));`
+
 // The stale-read family's violation keys.
 const (
 	ViolationStale       = "stale_decisions"
@@ -44,7 +51,11 @@ var staleFamily = &family{
 		{"limit_hidden_by_lag", "payments decided while the replica's total would let them through and the primary's would refuse them: the moment a stale read lets a breach through"},
 	},
 	databases: []DatabaseInfo{
-		{NodeServiceDB, []Starter{{"Payments saved", "SELECT COUNT(*) FROM payments"}}},
+		{NodeServiceDB, []Starter{
+			{"Payments saved", "SELECT COUNT(*) FROM payments"},
+			{"Customers over their limit", "SELECT account, SUM(amount_cents) FROM payments GROUP BY account HAVING SUM(amount_cents) > 300000"},
+			{"Limits rows (kept by decide-by-conditional-update)", "SELECT * FROM limits ORDER BY account"},
+		}},
 		{NodeReplicaDB, []Starter{{"Payments saved", "SELECT COUNT(*) FROM payments"}}},
 	},
 	open: openStale,
@@ -85,8 +96,18 @@ func openStale(w *world, d *Design) (familyRun, error) {
 	w.nodes = []*node{f.client, f.service}
 	saved := &watch{moves: func(int) []string { return movesAccepted }, committed: f.saved}
 	var err error
-	if f.primary, err = w.openDB(NodeServiceDB, 1, staleSchema, map[string]*watch{"payments": saved}); err != nil {
+	if f.primary, err = w.openDB(NodeServiceDB, 1, staleSchema+limitsSchema, map[string]*watch{"payments": saved}); err != nil {
 		return nil, err
+	}
+	if w.sc.Isolation == IsolationReadCommitted {
+		if err := f.primary.readCommitted(staleSchema + limitsSchema); err != nil {
+			return nil, err
+		}
+	}
+	for a := 1; a <= accounts; a++ {
+		if err := f.primary.exec("INSERT INTO limits (account, cap_cents) VALUES (?, ?)", "A-"+strconv.Itoa(a), limitCents); err != nil {
+			return nil, err
+		}
 	}
 	if f.replica, err = w.openDB(NodeReplicaDB, 4, staleSchema, nil); err != nil {
 		return nil, err
@@ -97,8 +118,34 @@ func openStale(w *world, d *Design) (familyRun, error) {
 	return f, nil
 }
 
+// checkoutBurst is how many payments of one customer arrive at once: a
+// card presented at several tills in the same second, or a script
+// testing a stolen card. Their limit checks run concurrently, which is
+// what the isolation level decides the outcome of.
+const checkoutBurst = 4
+
+// burstOf is the first payment of the burst payment id belongs to.
+func burstOf(id int) int { return (id-1)/checkoutBurst*checkoutBurst + 1 }
+
+// payment is payment id of this family's workload: the workload's, for
+// the account of its burst's first payment.
+func (f *staleRun) payment(id int) Payment {
+	pay := f.w.nthPayment(id)
+	if first := burstOf(id); first != id {
+		pay.Account = f.w.nthPayment(first).Account
+	}
+	return pay
+}
+
+// request sends, when the workload reaches a burst's first payment, every
+// payment of the burst at once; the others were sent with it.
 func (f *staleRun) request(pay Payment) {
-	f.w.callOnce(f.client, f.service, pay, f.host.serve)
+	if burstOf(pay.ID) != pay.ID {
+		return
+	}
+	for id := pay.ID; id < pay.ID+checkoutBurst && id <= f.w.sc.Payments; id++ {
+		f.w.callOnce(f.client, f.service, f.payment(id), f.host.serve)
+	}
 }
 
 func (f *staleRun) start() {}
@@ -111,7 +158,7 @@ func (f *staleRun) seenBy(counts map[string]int) func(p *proc, ev int) {
 		if p.payment <= 0 || p.payment >= len(f.reads) {
 			return
 		}
-		pay := f.w.nthPayment(p.payment)
+		pay := f.payment(p.payment)
 		f.w.forget(f.reads[p.payment].event)
 		f.reads[p.payment].event, f.reads[p.payment].seen = ev, counts[pay.Account]
 		f.w.keep(ev) // evidence if the decision turns out stale

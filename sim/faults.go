@@ -31,15 +31,19 @@ const (
 	// DBFail makes a commit fail: the transaction rolls back and the caller
 	// gets an error.
 	DBFail
-	// CrashService crashes the payment service at a step.
+	// CrashService crashes the payment service's node at a business
+	// moment: before a commit, right after one, or before it answers (see
+	// moment). Its probability is per such moment.
 	CrashService
-	// CrashRelay crashes the outbox relay at a step.
+	// CrashRelay crashes the outbox relay's node at a business moment.
 	CrashRelay
-	// CrashConsumer crashes the ledger consumer at a step.
+	// CrashConsumer crashes the ledger consumer's node at a business
+	// moment.
 	CrashConsumer
-	// NetPartition breaks the link between two regions for the scenario's
-	// partition-duration; its probability is per virtual second, not per
-	// occurrence, and 1 keeps the link broken.
+	// NetPartition breaks the link between two regions. Its probability
+	// is not per occurrence: it is the fraction of the workload's span
+	// (payments × 1 ms) during which the link is down, in outages of at
+	// most partition-duration; 1 keeps the link broken.
 	NetPartition
 	numFaults
 )
@@ -57,10 +61,10 @@ var faultSummaries = [numFaults]string{
 	"the broker stored the message but the publisher never hears back",
 	"the broker delivers an already acknowledged message again",
 	"a commit fails; the transaction rolls back and the caller gets an error",
-	"the payment service crashes at a step and restarts",
-	"the outbox relay crashes at a step and restarts",
-	"the ledger consumer crashes at a step and restarts",
-	"the link between the two regions breaks for partition-duration (probability per virtual second)",
+	"the payment service's node crashes before a commit, right after one, or before it answers (p per such moment) and restarts 10ms later; two designs crash on the same payment at the same moment until their stories part (a decline, or a retry answered from its key, commits nothing)",
+	"the outbox relay's node crashes before the commit that marks published rows sent (p per row) or right after it, and restarts 10ms later; batches form by timing, so only designs with the same relay crash alike",
+	"the ledger's node crashes before its commit, right after it, or before its ack (p per such moment) and restarts 10ms later; a delivery a consumer skips (a duplicate, an old event) commits nothing, so there consumers that skip part from those that do not",
+	"the link between the two regions is down for this fraction of the workload (payments × 1 ms: at 0.3 and 200 payments, 60 ms), in outages of at most partition-duration placed by the seed; 1 keeps it down",
 }
 
 // String is the fault's name as used in flags, URLs and JSON ("net.drop").

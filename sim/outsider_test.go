@@ -190,6 +190,11 @@ func (rp replay) violations() map[string]int {
 			switch {
 			case ev.Kind == "query" && onCopy[ev.Node] != nil && len(ev.Args) > 0:
 				seen[ev.Payment] = onCopy[ev.Node][argString(ev.Args[0])]
+			case ev.Kind == "exec" && ev.Node == "service.db" && strings.HasPrefix(ev.SQL, "UPDATE limits"):
+				// A conditional UPDATE of the limits row is the decision's
+				// read: its WHERE reads the customer's row (args: amount,
+				// account, amount).
+				seen[ev.Payment] = onCopy[ev.Node][argString(ev.Args[1])]
 			case ev.Kind == "replicate":
 				onCopy["replica.db"][argString(ev.Args[1])]++
 			case ev.Kind == "commit" && ev.Node == "service.db":

@@ -24,8 +24,8 @@ type Param struct {
 	// the URL's form.
 	Default string `json:"default"`
 	// Kind says what sort of value it is, and so which control shows it:
-	// "design", "number" (a whole number), "faults", "duration", "speed"
-	// or "flag".
+	// "design", "number" (a whole number), "faults", "duration", "speed",
+	// "choice" (one of Choices) or "flag".
 	Kind string `json:"kind"`
 	// Unit says what the value is: "payments", "Go duration",
 	// "probability", "virtual ms per real second"; empty for a name.
@@ -42,8 +42,9 @@ type Param struct {
 	// autoplay) rather than what the scenario is: it is no part of a
 	// Scenario, and FromParams ignores it.
 	View bool `json:"view,omitempty"`
-	// Choices are the values a control offers, for speed; a URL may still
-	// name another value within Min and Max.
+	// Choices are the values a control offers: for speed, where a URL may
+	// still name another value within Min and Max, and for a "choice",
+	// whose value must be one of them.
 	Choices []Choice `json:"choices,omitempty"`
 	// Designs names the designs the parameter can change the run of, in
 	// teaching order: every design for most, only the designs with a
@@ -215,10 +216,41 @@ var params = []Param{
 		"how far the replica trails the primary in the stale-read designs",
 		func(d Design) bool { return slices.Contains(d.Nodes, NodeReplicaDB) },
 		func(s *Scenario) *Duration { return &s.ReplicaLag }),
+	// Only the limit-check designs run concurrent transactions whose
+	// isolation decides what they see.
+	{
+		Name: "isolation", Kind: "choice", omitDefault: true,
+		Help: "isolation level of the limit-check designs' primary database: serializable (each transaction runs alone) " +
+			"or read-committed (PostgreSQL's default: two concurrent checks can both read the old total)",
+		Choices: []Choice{
+			{IsolationSerializable, "serializable"},
+			{IsolationReadCommitted, "read committed"},
+		},
+		get: func(s Scenario) string {
+			if s.Isolation == "" {
+				return IsolationSerializable
+			}
+			return s.Isolation
+		},
+		set: func(s *Scenario, v string) error {
+			s.Isolation = v
+			if v == IsolationSerializable {
+				s.Isolation = ""
+			}
+			return nil
+		},
+		check: func(s Scenario) error {
+			if s.Isolation != "" && s.Isolation != IsolationSerializable && s.Isolation != IsolationReadCommitted {
+				return inputErr("isolation", "isolation %q is unknown; allowed: %s, %s", s.Isolation, IsolationSerializable, IsolationReadCommitted)
+			}
+			return nil
+		},
+		touches: func(d Design) bool { return d.family == staleFamily },
+	},
 	// Only a design with a link that net.partition can break has a
 	// partition to last.
 	durationParam("partition-duration", 0, MaxPartitionDuration, false, true,
-		"how long the link between the regions stays broken when net.partition breaks it",
+		"the longest single outage net.partition cuts its down time into",
 		func(d Design) bool { return slices.Contains(d.Faults, NetPartition) },
 		func(s *Scenario) *Duration { return &s.PartitionDuration }),
 	{

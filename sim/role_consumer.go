@@ -32,7 +32,7 @@ func (b *broker) consumeOn(n *node, db *database, handle func(*Consumer, Message
 				w.emit(Event{Node: n.name, Kind: KindError, Payment: d.m.Payment, Note: "consumer returned error: " + err.Error() + "; no ack"})
 				return
 			}
-			p.step()
+			p.stepAt(momentBeforeReply)
 			w.send(n, b.node, chConsumerAck, d.m.Payment, KindSend, w.note2("ack ", d.m.ID), func() { b.consumerAck(d, attempt) })
 		})
 	}

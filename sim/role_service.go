@@ -86,7 +86,7 @@ func (w *world) serveRequest(n, from *node, pay Payment, handle func(*Service, P
 		} else if s.reply != "" {
 			result = s.reply
 		}
-		p.step()
+		p.stepAt(momentBeforeReply)
 		w.send(n, from, chResponse, pay.ID, KindSend, result, func() { answer(result, err) })
 	})
 }

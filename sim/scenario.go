@@ -66,8 +66,13 @@ type Scenario struct {
 	// ReplicaLag is how far the replica behind the stale-read designs
 	// trails their primary database.
 	ReplicaLag Duration `json:"replica_lag,omitempty"`
-	// PartitionDuration is how long the link between two regions stays
-	// broken each time the net.partition fault breaks it.
+	// Isolation is the isolation level the limit-check designs' primary
+	// database runs its transactions at: IsolationSerializable (the
+	// default, written "" here so that older scenarios stay the same
+	// bytes) or IsolationReadCommitted.
+	Isolation string `json:"isolation,omitempty"`
+	// PartitionDuration is the longest single outage the net.partition
+	// fault cuts the link's down time into.
 	PartitionDuration Duration `json:"partition_duration,omitempty"`
 }
 
