@@ -34,6 +34,13 @@ type clientMsg struct {
 	Autoplay bool           `json:"autoplay"`
 	Delta    int            `json:"delta"`
 	AtUs     *int64         `json:"at_us"`
+	// A room's messages (room_http.go): a poll to open, an answer.
+	Question string   `json:"question"`
+	Kind     string   `json:"kind"`
+	Choices  []string `json:"choices"`
+	Metric   string   `json:"metric"`
+	Poll     int      `json:"poll"`
+	Answer   string   `json:"answer"`
 }
 
 // metaMsg announces a new run: everything the page needs to lay out its
