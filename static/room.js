@@ -216,6 +216,7 @@ function distribution(p) {
       h("span", { class: "answer", text: d.answer }), bar, h("span", { class: "count", text: d.count })));
   }
   const out = h("div", { class: "reveal" }, list);
+  if (p.expected) out.append(h("p", { class: "measured", id: "expected" }, "The lesson's run makes this the right answer: ", p.expected, "."));
   if (p.metric && p.measured?.length) {
     out.append(h("p", { class: "measured", id: "measured" }, `The run measured ${p.metric}: `,
       p.measured.map((m) => `${m.value} (${m.design})`).join(", "), "."));
@@ -268,6 +269,11 @@ if (trainer) {
     for (const name of ["faults", "payments", "seed"]) params[name] = form[name].value.trim();
     errorEl.textContent = "";
     player.run({ params, compare: form.compare.value });
+  });
+  $("#show-lesson-step")?.addEventListener("click", () => {
+    const [lesson, step] = $("#lesson-step").value.split(":");
+    errorEl.textContent = "";
+    socket.send({ type: "lesson-step", lesson, step: Number(step) });
   });
   const pollForm = $("#poll-form");
   const kindChanged = () => ($("#choices-field").hidden = pollForm.kind.value !== "choice");

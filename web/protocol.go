@@ -41,6 +41,8 @@ type clientMsg struct {
 	Metric   string   `json:"metric"`
 	Poll     int      `json:"poll"`
 	Answer   string   `json:"answer"`
+	Lesson   string   `json:"lesson"`
+	Step     int      `json:"step"`
 }
 
 // metaMsg announces a new run: everything the page needs to lay out its

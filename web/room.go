@@ -20,6 +20,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"partialtruth/lessons"
 	"partialtruth/sim"
 )
 
@@ -60,6 +61,7 @@ const (
 	msgPollReveal = "poll-reveal"
 	msgAnswer     = "answer"
 	msgEnd        = "end"
+	msgLessonStep = "lesson-step"
 	msgRoom       = "room"
 	msgRoomPeople = "room-people"
 	msgYou        = "you"
@@ -94,6 +96,9 @@ type poll struct {
 	State    string     `json:"state"` // open, closed or revealed
 	Measured []measured `json:"measured,omitempty"`
 	answers  map[string]string
+	// expected is, for a lesson's choice prediction, the option the
+	// lesson's run makes right: shown from the reveal on.
+	expected string
 }
 
 // measured is what a run's side measured for a poll's metric at the reveal.
@@ -114,6 +119,7 @@ type pollView struct {
 	*poll
 	Answers      int     `json:"answers"`
 	Distribution []share `json:"distribution,omitempty"`
+	Expected     string  `json:"expected,omitempty"`
 }
 
 // roomMsg is the room's state as everyone may see it.
@@ -301,6 +307,70 @@ func (r *room) openPoll(ctx context.Context, question, kind string, choices []st
 	if err != nil {
 		return err
 	}
+	return r.addPoll(ctx, p)
+}
+
+// showLessonStep makes a lesson's run step, or the run a predict step
+// asks about, the room's run (paused at its start, at the room's speed);
+// a predict step also becomes a poll, its question asked before the run
+// is played.
+func (r *room) showLessonStep(ctx context.Context, l *lessons.Lesson, step int) error {
+	if step < 0 || step >= len(l.Steps) {
+		return &sim.InputError{Field: "step", Msg: fmt.Sprintf("step %d is out of range for lesson %s; allowed: 0 to %d", step, l.ID, len(l.Steps)-1)}
+	}
+	st := l.Steps[step]
+	at := step
+	if st.Kind == lessons.KindPredict {
+		at = l.RunStep(step)
+	}
+	if st.Kind != lessons.KindRun && st.Kind != lessons.KindPredict || at < 0 || l.Steps[at].Run == nil {
+		return &sim.InputError{Field: "step", Msg: fmt.Sprintf("step %d of lesson %s is a %s step; allowed: a run or predict step", step, l.ID, st.Kind)}
+	}
+	if r.isEnded() {
+		return errRoomEnded
+	}
+	run := l.Steps[at].Run
+	scs := []sim.Scenario{run.Scenario}
+	if run.Compare != "" {
+		other := run.Scenario
+		other.Design = run.Compare
+		scs = append(scs, other)
+	}
+	speed := float64(defaultSpeed)
+	var cur cursorMsg
+	if json.Unmarshal(r.sess.snapshot().cursor, &cur) == nil && cur.Type != "" {
+		speed = cur.Speed
+	}
+	if err := r.sess.start(ctx, scs, speed, false); err != nil {
+		return err
+	}
+	if err := r.scenarioChanged(ctx, true); err != nil {
+		return err
+	}
+	if st.Kind != lessons.KindPredict {
+		return nil
+	}
+	pr := st.Predict
+	p := &poll{Question: l.Title + ": " + stepTitle(st), Kind: "number", Metric: pr.Key, State: "open", answers: map[string]string{}}
+	if pr.IsChoice() {
+		p.Kind, p.Metric = "choice", ""
+		for _, o := range pr.Options {
+			p.Choices = append(p.Choices, o.Text)
+		}
+		_, right, err := l.Measured(step)
+		if err != nil {
+			return err
+		}
+		p.expected = right
+	}
+	if n := utf8.RuneCountInString(p.Question); n > maxQuestionRunes {
+		p.Question = string([]rune(p.Question)[:maxQuestionRunes-1]) + "…"
+	}
+	return r.addPoll(ctx, p)
+}
+
+// addPoll adds a checked poll as the latest, closing the one before.
+func (r *room) addPoll(ctx context.Context, p *poll) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.ended {
@@ -468,6 +538,7 @@ func viewOf(p *poll) pollView {
 	v := pollView{poll: p, Answers: len(p.answers)}
 	if p.State == "revealed" {
 		v.Distribution = distribution(p)
+		v.Expected = p.expected
 	}
 	return v
 }

@@ -20,13 +20,17 @@ package web
 //	{"type":"poll-open","question":"How many lost?","kind":"number","metric":"lost"}
 //	{"type":"poll-open","question":"Which converges?","kind":"choice","choices":["A","B"]}
 //	{"type":"poll-close"}  {"type":"poll-reveal"}  {"type":"end"}     trainer only
+//	{"type":"lesson-step","lesson":"two-writes","step":3}              trainer only:
+//	    show a lesson's run step, or the run a predict step asks about,
+//	    paused at its start; a predict step is opened as a poll
 //	{"type":"answer","poll":1,"answer":"12"}                           participants only
 //
 // and the server sends, besides the run's messages:
 //
 //	{"type":"room","code":"ABC234","ended":false,"poll":{"id":1,"question":…,
 //	  "kind":"number","metric":"lost","state":"open","answers":3,
-//	  "distribution":[{"answer":"12","count":2},…],"measured":[{"design":…,"value":…}]},
+//	  "distribution":[{"answer":"12","count":2},…],"measured":[{"design":…,"value":…}],
+//	  "expected":"…the right option of a lesson's choice, once revealed…"},
 //	  "results":[…every poll, once ended…]}
 //	    The room as everyone sees it: the latest poll, its distribution and
 //	    what the run measured once revealed. Sent on connect and on change.
@@ -47,6 +51,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
 
+	"partialtruth/lessons"
 	"partialtruth/sim"
 	"partialtruth/web/ui"
 )
@@ -340,6 +345,7 @@ func (s *Server) renderRoom(w http.ResponseWriter, r *http.Request, room *room, 
 	v := ui.RoomView{Code: room.code, Role: role, JoinURL: joinURL(r, room.code), Metrics: allMetrics(),
 		Designs: designOptions(), Speeds: playerSpeeds(), DefaultSpeed: strconv.Itoa(defaultSpeed)}
 	if role == "trainer" {
+		v.Lessons = lessonSteps(s.lessons)
 		svg, err := qrSVG(v.JoinURL)
 		if err != nil {
 			s.log.Error("QR code", "url", v.JoinURL, "err", err)
@@ -348,6 +354,25 @@ func (s *Server) renderRoom(w http.ResponseWriter, r *http.Request, room *room, 
 	}
 	ctx := ui.WithRootAttrs(r.Context(), templ.Attributes{"data-room": room.code, "data-role": role})
 	s.render(w, r.WithContext(ctx), http.StatusOK, ui.RoomPage(v))
+}
+
+// lessonSteps lists every lesson's run and predict steps, which a room
+// can show.
+func lessonSteps(ls []*lessons.Lesson) []ui.LessonSteps {
+	var out []ui.LessonSteps
+	for n, l := range ls {
+		g := ui.LessonSteps{Title: fmt.Sprintf("Lesson %d: %s", n+1, l.Title)}
+		for i, st := range l.Steps {
+			if st.Kind == lessons.KindRun || st.Kind == lessons.KindPredict && l.RunStep(i) >= 0 {
+				g.Steps = append(g.Steps, ui.StepOption{Value: fmt.Sprintf("%s:%d", l.ID, i),
+					Label: fmt.Sprintf("%d. %s: %s", i+1, ui.Title(string(st.Kind)), stepTitle(st))})
+			}
+		}
+		if len(g.Steps) > 0 {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // joinURL is the link participants open: this server's address as the

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"partialtruth/lessons"
 )
 
 // roomScenario is what the tests start rooms on: the handbook's pair.
@@ -133,6 +135,24 @@ func (c *testClient) until(what string, ok func(typ string, raw []byte) bool) []
 			return b
 		}
 	}
+}
+
+// untilAll reads messages until each of oks has matched one, in any
+// order, and returns the matches in the order of oks.
+func (c *testClient) untilAll(what string, oks ...func(string, []byte) bool) [][]byte {
+	c.tb.Helper()
+	out := make([][]byte, len(oks))
+	left := len(oks)
+	c.until(what, func(typ string, b []byte) bool {
+		for i, ok := range oks {
+			if out[i] == nil && ok(typ, b) {
+				out[i] = b
+				left--
+			}
+		}
+		return left == 0
+	})
+	return out
 }
 
 func has(typ string, parts ...string) func(string, []byte) bool {
@@ -387,5 +407,32 @@ func TestPollAnswerIsOnePerParticipantAndChangeableUntilClosed(t *testing.T) {
 	b := ac.until("the reveal", has(msgRoom, `"state":"revealed"`))
 	if !strings.Contains(string(b), `"distribution":[{"answer":"5","count":1}]`) || !strings.Contains(string(b), `"measured":[{"design":"dual-write","value":`) {
 		t.Fatalf("reveal %s: want Ada's 5 counted once and the run's measured lost per design", b)
+	}
+}
+
+func TestALessonsPredictStepBecomesAPollOnItsRun(t *testing.T) {
+	s, ts := startRoomServer(t, Config{})
+	l, at := twoWrites(t)
+	pi := at[lessons.KindPredict]
+	trainer := newPerson(t, ts.URL)
+	code := trainer.startRoom(url.Values{"design": {"outbox"}})
+	tc := trainer.socket(code)
+	tc.until("the first run", has(msgMeta, `"design":"outbox"`))
+	tc.send(map[string]any{"type": "lesson-step", "lesson": l.ID, "step": pi})
+	run := l.Steps[l.RunStep(pi)].Run
+	// JSON writes & as \u0026.
+	got := tc.untilAll("the lesson's run and its question as a poll",
+		has(msgMeta, `"query":"`+strings.ReplaceAll(run.Scenario.Query(), "&", `\u0026`)+`"`), has(msgRoom, `"state":"open"`))
+	b := got[1]
+	if !strings.Contains(string(b), l.Steps[pi].Title) {
+		t.Fatalf("poll %s: want the predict step's question %q", b, l.Steps[pi].Title)
+	}
+	row, err := s.rooms.store.row(t.Context(), code)
+	if err != nil || row.query != run.Scenario.Query() {
+		t.Fatalf("stored scenario %q (%v), want the lesson's %q", row.query, err, run.Scenario.Query())
+	}
+	tc.send(map[string]any{"type": "lesson-step", "lesson": l.ID, "step": 0})
+	if b := tc.until("a refusal", has(msgError)); !strings.Contains(string(b), "allowed: a run or predict step") {
+		t.Fatalf("a read step: %s", b)
 	}
 }

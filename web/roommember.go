@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"partialtruth/lessons"
 	"partialtruth/sim"
 )
 
@@ -97,6 +98,15 @@ func (m *roomMember) handle(v *viewer, msg clientMsg) {
 		if err = m.trainerOnly(); err == nil {
 			err = r.setPollState(v.ctx, "revealed")
 		}
+	case msgLessonStep:
+		if err = m.trainerOnly(); err == nil {
+			l, ok := lessons.ByID(v.s.lessons, msg.Lesson)
+			if !ok {
+				err = &sim.InputError{Field: "lesson", Msg: fmt.Sprintf("lesson %q is not one of this server's; see /lessons", msg.Lesson)}
+			} else {
+				err = r.showLessonStep(v.ctx, l, msg.Step)
+			}
+		}
 	case msgEnd:
 		if err = m.trainerOnly(); err == nil {
 			err = r.end(v.ctx)
@@ -108,7 +118,7 @@ func (m *roomMember) handle(v *viewer, msg clientMsg) {
 			err = r.answer(v.ctx, m.who, msg.Poll, msg.Answer)
 		}
 	default:
-		v.refuse("", fmt.Sprintf("message type %q is unknown; allowed in a room: run, play, pause, step, seek, speed, poll-open, poll-close, poll-reveal, end, answer", msg.Type))
+		v.refuse("", fmt.Sprintf("message type %q is unknown; allowed in a room: run, play, pause, step, seek, speed, lesson-step, poll-open, poll-close, poll-reveal, end, answer", msg.Type))
 		return
 	}
 	var ie *sim.InputError

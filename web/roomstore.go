@@ -92,7 +92,7 @@ func (st roomStore) load(ctx context.Context, code string) (storedRoom, error) {
 	if err := rows.Err(); err != nil {
 		return out, err
 	}
-	rows, err = st.db.QueryContext(ctx, `SELECT id, question, kind, choices, metric, state, measured FROM room_polls WHERE room = ? ORDER BY id`, code)
+	rows, err = st.db.QueryContext(ctx, `SELECT id, question, kind, choices, metric, state, measured, expected FROM room_polls WHERE room = ? ORDER BY id`, code)
 	if err != nil {
 		return out, err
 	}
@@ -100,7 +100,7 @@ func (st roomStore) load(ctx context.Context, code string) (storedRoom, error) {
 	for rows.Next() {
 		p := &poll{answers: map[string]string{}}
 		var choices, measured string
-		if err := rows.Scan(&p.ID, &p.Question, &p.Kind, &choices, &p.Metric, &p.State, &measured); err != nil {
+		if err := rows.Scan(&p.ID, &p.Question, &p.Kind, &choices, &p.Metric, &p.State, &measured, &p.expected); err != nil {
 			rows.Close()
 			return out, err
 		}
@@ -161,8 +161,8 @@ func (st roomStore) addPoll(ctx context.Context, code string, p *poll, now time.
 		choices = []byte("[]")
 	}
 	return st.tx(ctx, code, now, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO room_polls (room, id, question, kind, choices, metric, state) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			code, p.ID, p.Question, p.Kind, string(choices), p.Metric, p.State)
+		_, err := tx.ExecContext(ctx, `INSERT INTO room_polls (room, id, question, kind, choices, metric, state, expected) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			code, p.ID, p.Question, p.Kind, string(choices), p.Metric, p.State, p.expected)
 		return err
 	})
 }

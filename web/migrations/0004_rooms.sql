@@ -41,6 +41,9 @@ CREATE TABLE room_polls (
   state    TEXT    NOT NULL CHECK (state IN ('open', 'closed', 'revealed')),
   -- what the run measured at the reveal, a JSON array of {design, value}
   measured TEXT    NOT NULL DEFAULT '[]',
+  -- a lesson's choice prediction: the option the lesson's run makes
+  -- right, shown at the reveal ('' for none)
+  expected TEXT    NOT NULL DEFAULT '',
   PRIMARY KEY (room, id)
 );
 
