@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -81,8 +82,8 @@ var (
 // id in their cookie.
 type participant struct {
 	id, name  string
-	connected int // sockets open now
-	ver       int // counts changes of this participant's answers
+	connected int          // sockets open now
+	ver       atomic.Int64 // counts changes of this participant's answers
 }
 
 // poll is a question the trainer asked. Answers are by participant id;
@@ -203,7 +204,9 @@ type room struct {
 	order   []*participant // join order
 	polls   []*poll
 	// The encoded state, once per change: everyone's and the trainer's.
-	pubVer, peopleVer int
+	// The versions are read without the lock, so that a socket woken
+	// for a playhead move does not queue on the room's lock.
+	pubVer, peopleVer atomic.Int64
 	pub, peopleJSON   []byte
 }
 
@@ -459,7 +462,7 @@ func (r *room) answer(ctx context.Context, who string, pollID int, answer string
 		return err
 	}
 	p.answers[who] = a
-	pt.ver++
+	pt.ver.Add(1)
 	r.touched = now
 	r.publishLocked(false, true)
 	return nil
@@ -512,7 +515,7 @@ func (r *room) publishLocked(everyone, trainer bool) {
 			}
 		}
 		r.pub = encodeJSON(m)
-		r.pubVer++
+		r.pubVer.Add(1)
 	}
 	if trainer {
 		m := peopleMsg{Type: msgRoomPeople, Joined: len(r.order), Names: []string{}}
@@ -526,7 +529,7 @@ func (r *room) publishLocked(everyone, trainer bool) {
 			m.Answers = len(p.answers)
 		}
 		r.peopleJSON = encodeJSON(m)
-		r.peopleVer++
+		r.peopleVer.Add(1)
 	}
 	if r.fan != nil {
 		r.fan.changed() // pokes never wait, and the fan-out never takes r.mu
@@ -576,7 +579,7 @@ func distribution(p *poll) []share {
 
 // state returns what a socket of this role sends: the room's state, the
 // trainer's list of people, or a participant's own answers.
-func (r *room) youJSON(who string) ([]byte, int) {
+func (r *room) youJSON(who string) ([]byte, int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	p := r.people[who]
@@ -589,7 +592,7 @@ func (r *room) youJSON(who string) ([]byte, int) {
 			m.Answers[strconv.Itoa(q.ID)] = a
 		}
 	}
-	return encodeJSON(m), p.ver
+	return encodeJSON(m), p.ver.Load()
 }
 
 func encodeJSON(v any) []byte {

@@ -28,14 +28,18 @@ type roomMember struct {
 	room    *room
 	trainer bool
 	who     string
+	p       *participant // who's, once attached
 	v       *viewer
 	// What this socket has sent: versions of the room's state. Only the
 	// viewer's writer touches them.
-	sentPub, sentPeople, sentYou int
+	sentPub, sentPeople, sentYou int64
 }
 
 func (m *roomMember) attached(v *viewer) {
 	m.v = v
+	m.room.mu.Lock()
+	m.p = m.room.people[m.who]
+	m.room.mu.Unlock()
 	m.room.fan.add(m)
 	if m.who != "" {
 		m.room.connect(m.who, 1)
@@ -54,18 +58,20 @@ func (m *roomMember) detached(v *viewer) {
 // trainer's list of people, or the participant's own answers.
 func (m *roomMember) pending() [][]byte {
 	r := m.room
+	needYou := m.p != nil && m.sentYou != m.p.ver.Load()+1
+	if !needYou && m.sentPub == r.pubVer.Load() && (!m.trainer || m.sentPeople == r.peopleVer.Load()) {
+		return nil // the usual case: the playhead moved, the room did not
+	}
 	var out [][]byte
 	r.mu.Lock()
-	if m.sentPub != r.pubVer {
+	if v := r.pubVer.Load(); m.sentPub != v {
 		out = append(out, r.pub)
-		m.sentPub = r.pubVer
+		m.sentPub = v
 	}
-	if m.trainer && m.sentPeople != r.peopleVer {
+	if v := r.peopleVer.Load(); m.trainer && m.sentPeople != v {
 		out = append(out, r.peopleJSON)
-		m.sentPeople = r.peopleVer
+		m.sentPeople = v
 	}
-	p := r.people[m.who]
-	needYou := p != nil && m.sentYou != p.ver+1
 	r.mu.Unlock()
 	if needYou {
 		b, ver := r.youJSON(m.who)
