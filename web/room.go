@@ -468,20 +468,27 @@ func (r *room) answer(ctx context.Context, who string, pollID int, answer string
 	return nil
 }
 
-// end ends the room: everyone sees it ended, with every poll's results.
+// end ends the room: everyone sees it ended, with every poll's results,
+// and its run stops where it is.
 func (r *room) end(ctx context.Context) error {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if r.ended {
+		r.mu.Unlock()
 		return nil
 	}
 	now := r.clock.Now()
 	if err := r.store.end(ctx, r.code, now); err != nil {
+		r.mu.Unlock()
 		return err
 	}
 	r.ended = true
 	r.touched = now
 	r.publishLocked(true, true)
+	r.mu.Unlock()
+	if r.sess != nil {
+		r.sess.pause() // errNoRun cannot happen: a room starts with its run
+		r.sess.close()
+	}
 	return nil
 }
 

@@ -408,6 +408,11 @@ func TestPollAnswerIsOnePerParticipantAndChangeableUntilClosed(t *testing.T) {
 	if !strings.Contains(string(b), `"distribution":[{"answer":"5","count":1}]`) || !strings.Contains(string(b), `"measured":[{"design":"dual-write","value":`) {
 		t.Fatalf("reveal %s: want Ada's 5 counted once and the run's measured lost per design", b)
 	}
+	tc.send(map[string]any{"type": "end"})
+	ac.until("the end, with the results", has(msgRoom, `"ended":true`, `"results":[{"id":1`, `"distribution":[{"answer":"5","count":1}]`))
+	if res, page := ada.do(http.MethodGet, "/r/"+code, nil); res.StatusCode != http.StatusGone || !strings.Contains(page, "How many lost?") {
+		t.Fatalf("an ended room's page: %s; want 410 with its results", res.Status)
+	}
 }
 
 func TestALessonsPredictStepBecomesAPollOnItsRun(t *testing.T) {
@@ -434,5 +439,22 @@ func TestALessonsPredictStepBecomesAPollOnItsRun(t *testing.T) {
 	tc.send(map[string]any{"type": "lesson-step", "lesson": l.ID, "step": 0})
 	if b := tc.until("a refusal", has(msgError)); !strings.Contains(string(b), "allowed: a run or predict step") {
 		t.Fatalf("a read step: %s", b)
+	}
+}
+
+func TestARoomIdleFor12HoursEnds(t *testing.T) {
+	s, ts := startRoomServer(t, Config{})
+	code := newPerson(t, ts.URL).startRoom(roomScenario)
+	s.rooms.endExpired(time.Now().Add(roomIdleExpiry - time.Minute))
+	if res, _ := newPerson(t, ts.URL).do(http.MethodGet, "/r/"+code, nil); res.StatusCode != http.StatusOK {
+		t.Fatalf("a room idle for less than 12 hours: %s, want it open", res.Status)
+	}
+	s.rooms.endExpired(time.Now().Add(roomIdleExpiry + time.Minute))
+	res, page := newPerson(t, ts.URL).do(http.MethodGet, "/r/"+code, nil)
+	if res.StatusCode != http.StatusGone || !strings.Contains(page, "has ended") {
+		t.Fatalf("a room idle for 12 hours: %s %.200s, want 410 saying it ended", res.Status, page)
+	}
+	if row, err := s.rooms.store.row(t.Context(), code); err != nil || !row.ended {
+		t.Fatalf("stored room %+v %v: want it ended", row, err)
 	}
 }
