@@ -28,14 +28,22 @@ func init() {
 // asked to stop.
 const shutdownTimeout = 5 * time.Second
 
+// maxRoomSizeLimit bounds -max-room-size: a room's state is kept whole
+// in memory and sent whole to its trainer.
+const maxRoomSizeLimit = 10_000
+
 // runServe is `partialtruth serve`: the web app until ctx ends.
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on, host:port (port 0 picks a free one)")
 	dbPath := fs.String("db", "./partialtruth.db", "SQLite file for the app's state; created and migrated on start")
 	lessonDir := fs.String("lessons", "", "a folder of extra lesson files (*.md) to serve after the built-in ones")
+	maxRoomSize := fs.Int("max-room-size", web.DefaultMaxRoomSize, "how many participants one training room holds")
 	if h, err := parseFlags(fs, args, stderr); h || err != nil {
 		return err
+	}
+	if *maxRoomSize < 1 || *maxRoomSize > maxRoomSizeLimit {
+		return badInput("max-room-size %d is out of range; allowed: 1 to %d", *maxRoomSize, maxRoomSizeLimit)
 	}
 	// Every flag is checked before anything is opened or created: bad
 	// input leaves no database file behind.
@@ -53,7 +61,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	app, err := web.New(web.Config{DBPath: *dbPath, Logger: log, Lessons: ls})
+	app, err := web.New(web.Config{DBPath: *dbPath, Logger: log, Lessons: ls, MaxRoomSize: *maxRoomSize})
 	if err != nil {
 		ln.Close()
 		return err

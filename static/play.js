@@ -51,6 +51,7 @@ function run(autoplay) {
 }
 
 $("#scenario").addEventListener("submit", (e) => {
+  if (e.submitter?.id === "start-room") return; // posts the scenario to /rooms
   e.preventDefault();
   run(true);
 });

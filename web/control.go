@@ -18,10 +18,21 @@ const MaxWebPayments = 10_000
 // maxStep caps one step message's |delta|.
 const maxStep = 100_000
 
-// handle applies one client message to the viewer's session. Bad input
+// handle applies one client message: a room's viewer hands it to its
+// room, which decides who may do what; the playground's controls its own
+// session.
+func (v *viewer) handle(m clientMsg) {
+	if v.ext != nil {
+		v.ext.handle(v, m)
+		return
+	}
+	v.control(m)
+}
+
+// control applies one control message to the viewer's session. Bad input
 // is answered with an error message naming the field; the socket stays
 // usable.
-func (v *viewer) handle(m clientMsg) {
+func (v *viewer) control(m clientMsg) {
 	var err error
 	switch m.Type {
 	case msgRun:

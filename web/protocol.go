@@ -38,6 +38,15 @@ type clientMsg struct {
 	// of at a time.
 	Side  *int `json:"side"`
 	Event *int `json:"event"`
+	// A room's messages (room_http.go): a poll to open, an answer.
+	Question string   `json:"question"`
+	Kind     string   `json:"kind"`
+	Choices  []string `json:"choices"`
+	Metric   string   `json:"metric"`
+	Poll     int      `json:"poll"`
+	Answer   string   `json:"answer"`
+	Lesson   string   `json:"lesson"`
+	Step     int      `json:"step"`
 }
 
 // metaMsg announces a new run: everything the page needs to lay out its

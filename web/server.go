@@ -14,6 +14,7 @@
 package web
 
 import (
+	"cmp"
 	"database/sql"
 	"fmt"
 	"log/slog"
@@ -40,6 +41,14 @@ type Config struct {
 	// Lessons are the lessons /lessons offers, in order; nil means the
 	// built-in ones (lessons.Builtin).
 	Lessons []*lessons.Lesson
+	// MaxRoomSize is how many participants a training room holds; 0 means
+	// DefaultMaxRoomSize.
+	MaxRoomSize int
+	// JoinBurst and JoinEvery limit joining and creating rooms per client
+	// address: JoinBurst at once, then one every JoinEvery; 0 means 60 and
+	// 500 ms.
+	JoinBurst int
+	JoinEvery time.Duration
 }
 
 // Server is the playground's HTTP application. It owns the database and
@@ -58,6 +67,8 @@ type Server struct {
 	pongWait time.Duration
 	recs     *recordings
 	upgrader *websocket.Upgrader
+	rooms    *roomHub
+	joins    *rateLimiter
 
 	mu        sync.Mutex
 	closing   bool
@@ -103,6 +114,8 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.csp = contentSecurityPolicy(s.assets.importMapCSP)
 	s.upgrader = s.newUpgrader()
+	s.rooms, s.joins = newRoomHub(roomStore{db}, s.recs, s.clock, log, cmp.Or(cfg.MaxRoomSize, DefaultMaxRoomSize)),
+		newRateLimiter(cmp.Or(cfg.JoinBurst, defaultJoinBurst), cmp.Or(cfg.JoinEvery, defaultJoinEvery), s.clock)
 	s.router = s.routes()
 	return s, nil
 }
@@ -135,6 +148,7 @@ func (s *Server) routes() chi.Router {
 	r.Get("/ws/run", s.handleRunSocket)
 	r.Get("/api/tables", s.handleTables)
 	s.lessonRoutes(r)
+	s.roomRoutes(r)
 	return r
 }
 
@@ -179,6 +193,7 @@ func (s *Server) Close() error {
 			<-done
 		}
 		grace.Stop()
+		s.rooms.close()
 		s.recs.close()
 		s.closeErr = s.db.Close()
 	})

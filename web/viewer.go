@@ -57,6 +57,7 @@ type viewer struct {
 	s      *Server
 	sess   *session
 	conn   *websocket.Conn
+	ext    viewerExt // what a room adds; nil for the playground
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	wake   chan struct{}
@@ -95,6 +96,10 @@ func newViewer(s *Server, sess *session, conn *websocket.Conn) *viewer {
 func (v *viewer) serve() {
 	v.wg.Add(1)
 	go v.writeLoop()
+	if v.ext != nil {
+		v.ext.attached(v)
+		defer v.ext.detached(v)
+	}
 	v.sess.attach(v)
 	defer v.sess.detach(v)
 	err := v.readLoop()
@@ -173,6 +178,12 @@ var doneJSON = []byte(`{"type":"done"}`)
 // report when its last event is visible, and done when every side's is.
 // It never holds the viewer's lock and the session's together.
 func (v *viewer) collect() []frame {
+	var out []frame
+	if v.ext != nil {
+		for _, b := range v.ext.pending() {
+			out = append(out, frame{msg: b})
+		}
+	}
 	v.mu.Lock()
 	q := v.queue
 	v.queue = nil // an idle viewer holds no old messages
@@ -180,7 +191,6 @@ func (v *viewer) collect() []frame {
 	st := v.sess.snapshot()
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	var out []frame
 	for _, m := range q {
 		switch {
 		case m.runGen == 0:

@@ -133,6 +133,7 @@ func (s *Server) serveViewer(w http.ResponseWriter, r *http.Request, sess *sessi
 		return // the upgrader has answered with s.fail
 	}
 	v := newViewer(s, sess, conn)
+	v.ext = viewerExtOf(r.Context())
 	if !s.addViewer(v) {
 		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, shutdownText), time.Now().Add(closeWait))
 		conn.Close()
