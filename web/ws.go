@@ -90,7 +90,7 @@ func (s *Server) newUpgrader() *websocket.Upgrader {
 		ReadBufferSize:   1024,
 		WriteBufferSize:  16 << 10,
 		WriteBufferPool:  &writeBuffers,
-		CheckOrigin:      sameOrigin,
+		CheckOrigin:      s.sameOrigin,
 		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
 			s.fail(w, r, &StatusError{Status: status, Msg: reason.Error()})
 		},
@@ -98,15 +98,16 @@ func (s *Server) newUpgrader() *websocket.Upgrader {
 }
 
 // sameOrigin lets a browser connect only from a page this server served:
-// the Origin's host must be the request's Host. Clients that send no
-// Origin are not browsers, and cross-site requests are a browser threat.
-func sameOrigin(r *http.Request) bool {
+// the Origin's host must be the request's Host, itself one of the
+// server's names (checkHost). Clients that send no Origin are not
+// browsers, and cross-site requests are a browser threat.
+func (s *Server) sameOrigin(r *http.Request) bool {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
 		return true
 	}
 	u, err := url.Parse(origin)
-	return err == nil && strings.EqualFold(u.Host, r.Host)
+	return err == nil && strings.EqualFold(u.Host, r.Host) && s.hosts.allowed(u.Host)
 }
 
 // handleRunSocket upgrades to a WebSocket and serves one viewer on it,
@@ -129,7 +130,7 @@ func (s *Server) serveViewer(w http.ResponseWriter, r *http.Request, sess *sessi
 	if err != nil {
 		return // the upgrader has answered with s.fail
 	}
-	v := newViewer(s, sess, conn)
+	v := newViewer(s, sess, conn, clientAddr(r))
 	if !s.addViewer(v) {
 		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, shutdownText), time.Now().Add(closeWait))
 		conn.Close()
