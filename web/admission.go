@@ -262,6 +262,15 @@ func (a *admission) waitingForLocked(kind jobKind) bool {
 	return false
 }
 
+// before says whether waiting job p goes before q (which arrived
+// earlier). a.mu is held.
+func (a *admission) before(p, q *ticket) bool {
+	if a.busy[p.client] != a.busy[q.client] {
+		return a.busy[p.client] < a.busy[q.client]
+	}
+	return a.held[p.client] < a.held[q.client]
+}
+
 func (a *admission) grantLocked(t *ticket, lane int) {
 	t.state, t.lane = ticketRunning, lane
 	a.running[lane]++
@@ -270,7 +279,8 @@ func (a *admission) grantLocked(t *ticket, lane int) {
 }
 
 // grantWaitingLocked starts waiting jobs while slots are free: each time
-// the one whose client runs fewest jobs, the earliest among equals.
+// the one whose client runs fewest jobs, then holds fewest, the earliest
+// among equals.
 func (a *admission) grantWaitingLocked() {
 	for {
 		best, bestLane := -1, 0
@@ -279,7 +289,7 @@ func (a *admission) grantWaitingLocked() {
 			if !ok {
 				continue
 			}
-			if best < 0 || a.busy[q.client] < a.busy[a.queue[best].client] {
+			if best < 0 || a.before(q, a.queue[best]) {
 				best, bestLane = i, lane
 			}
 		}

@@ -34,7 +34,11 @@ func BenchmarkViewers(b *testing.B) {
 // seed of its own, so every viewer costs a simulation; otherwise they all
 // watch one scenario, as a room does, and share its recording.
 func benchViewersRun(b *testing.B, distinct bool) {
-	_, ts := startSocketServer(b)
+	s, ts := startSocketServer(b)
+	// The viewers all come from 127.0.0.1; this measures streaming, so
+	// admission lets one address queue them all (BenchmarkSoak measures
+	// admission).
+	s.recs.adm.perClient, s.recs.adm.maxQueued, s.recs.adm.after = 1<<20, 1<<20, neverAfter
 	viewers := make([]*testClient, benchViewers)
 	for i := range viewers {
 		viewers[i] = dial(b, ts)

@@ -104,9 +104,10 @@ func recordWithin(ctx context.Context, sc sim.Scenario, grow func(held int) erro
 }
 
 // held is what the recording's event data holds now, capacity included,
-// for the memory budget while it grows.
+// and the copy of its events that markViolations will make at the end:
+// what the memory budget charges while it grows.
 func (r *recording) held() int {
-	return cap(r.data) + 8*(cap(r.atUs)+cap(r.offsets))
+	return cap(r.data) + len(r.data) + 8*(cap(r.atUs)+cap(r.offsets))
 }
 
 // markViolations writes each mark's violation into its event's JSON, where

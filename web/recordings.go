@@ -24,7 +24,9 @@ import (
 // release), and those being recorded, charged as they grow. A recording
 // that would not fit makes room by forgetting unpinned ones, least
 // recently used first; when the pinned ones fill the budget, the run is
-// refused (errNoMemory) rather than the server's memory grown.
+// refused (errNoMemory) rather than the server's memory grown. An eighth
+// of the budget is for small runs alone (see runKind): viewers who pin
+// big runs cannot leave no room for a playground's few hundred payments.
 type recordings struct {
 	budget int // bytes of recordings held, recorded or being recorded
 	adm    *admission
@@ -58,6 +60,8 @@ type flight struct {
 	// charged is what the flight's growth has been charged so far, under
 	// recordings.mu.
 	charged int
+	// small is a small run's flight, which may use the whole budget.
+	small bool
 }
 
 // errServerClosing refuses work once the server is shutting down.
@@ -128,7 +132,7 @@ func (c *recordings) start(client string, sc sim.Scenario) (*flight, error) {
 			return nil, err
 		}
 		ctx, cancel := context.WithCancelCause(context.Background())
-		f = &flight{done: make(chan struct{}), cancel: cancel}
+		f = &flight{done: make(chan struct{}), cancel: cancel, small: runKind(sc) == jobSmallRun}
 		c.flights[key] = f
 		c.wg.Add(1)
 		go c.fly(ctx, key, sc, f, t)
@@ -193,23 +197,21 @@ func (c *recordings) fly(ctx context.Context, key string, sc sim.Scenario, f *fl
 	close(f.done)
 }
 
-// recordingFactor is how much of a growing recording's held bytes the
-// budget charges: besides its buffers, a run being recorded holds its
-// simulation's state and, at the end, a second copy of its events while
-// violations are written in.
-const recordingFactor = 2
-
 // grow charges f for holding held bytes as it records; when the budget
 // has no room even after forgetting every unpinned recording, it refuses
 // with errNoMemory, which stops the simulation.
 func (c *recordings) grow(f *flight, held int) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	want := held * recordingFactor
+	want := held
 	if want <= f.charged {
 		return nil
 	}
-	if !c.makeRoomLocked(want - f.charged) {
+	limit := c.budget
+	if !f.small {
+		limit -= c.budget / 8
+	}
+	if !c.makeRoomLocked(want-f.charged, limit) {
 		return errNoMemory(c.budget)
 	}
 	c.used += want - f.charged
@@ -224,17 +226,17 @@ func errNoMemory(budget int) error {
 }
 
 // makeRoomLocked forgets unpinned recordings, least recently used first,
-// until n more bytes fit the budget; it says whether they do. c.mu is
+// until n more bytes fit under limit; it says whether they do. c.mu is
 // held.
-func (c *recordings) makeRoomLocked(n int) bool {
-	for el := c.lru.Back(); el != nil && c.used+n > c.budget; {
+func (c *recordings) makeRoomLocked(n, limit int) bool {
+	for el := c.lru.Back(); el != nil && c.used+n > limit; {
 		prev := el.Prev()
 		if e := el.Value.(*cached); e.pins == 0 {
 			c.forgetLocked(el)
 		}
 		el = prev
 	}
-	return c.used+n <= c.budget
+	return c.used+n <= limit
 }
 
 // forgetLocked drops one cached recording. c.mu is held.
@@ -261,9 +263,9 @@ func (c *recordings) addLocked(rec *recording) *list.Element {
 // unpinned recordings beyond the budget. Viewers still holding a forgotten
 // recording keep it alive; the cache only forgets it. c.mu is held.
 func (c *recordings) keepLocked(rec *recording) {
-	c.makeRoomLocked(rec.size())
+	c.makeRoomLocked(rec.size(), c.budget)
 	c.addLocked(rec)
-	c.makeRoomLocked(0)
+	c.makeRoomLocked(0, c.budget)
 }
 
 // hold pins each recording for a session that shows it: it stays charged
@@ -275,7 +277,7 @@ func (c *recordings) hold(recs []*recording) {
 	for _, rec := range recs {
 		el, ok := c.byRec[rec]
 		if !ok {
-			c.makeRoomLocked(rec.size())
+			c.makeRoomLocked(rec.size(), c.budget)
 			el = c.addLocked(rec)
 		}
 		el.Value.(*cached).pins++
@@ -291,7 +293,7 @@ func (c *recordings) release(recs []*recording) {
 			el.Value.(*cached).pins--
 		}
 	}
-	c.makeRoomLocked(0)
+	c.makeRoomLocked(0, c.budget)
 }
 
 // close refuses new work, cancels every simulation running or waiting,

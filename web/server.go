@@ -28,6 +28,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"partialtruth/lessons"
+	"partialtruth/sandbox"
 	"partialtruth/static"
 )
 
@@ -75,9 +76,12 @@ type Server struct {
 	assets   *staticAssets // embedded CSS and JS, at plain and hashed URLs
 	csp      string        // Content-Security-Policy, with the import map's hash
 	pongWait time.Duration
-	recs     *recordings
-	upgrader *websocket.Upgrader
-	hosts    *hostPolicy
+	// queryTimeout is a query's time limit from its arrival,
+	// sandbox.Timeout; tests shorten it.
+	queryTimeout time.Duration
+	recs         *recordings
+	upgrader     *websocket.Upgrader
+	hosts        *hostPolicy
 	// base is every request's context (BaseContext); Shutdown cancels it
 	// so requests waiting for a run or a query end at once.
 	base       context.Context
@@ -125,7 +129,7 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	s := &Server{log: log, db: db, clock: realClock{}, pongWait: defaultPongWait, recs: newRecordings(runMemory),
+	s := &Server{log: log, db: db, clock: realClock{}, pongWait: defaultPongWait, queryTimeout: sandbox.Timeout, recs: newRecordings(runMemory),
 		hosts: hosts, viewers: map[*viewer]struct{}{}, lessons: ls, progress: progressStore{db}}
 	s.base, s.cancelBase = context.WithCancelCause(context.Background())
 	if s.assets, err = loadStatic(static.FS); err != nil {

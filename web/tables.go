@@ -88,12 +88,12 @@ func (s *Server) handleTables(w http.ResponseWriter, r *http.Request) {
 }
 
 // query runs one learner's query on tables once admission lets it, within
-// sandbox.Timeout of its arrival: the wait for a slot counts, so a burst
+// s.queryTimeout (sandbox.Timeout) of its arrival: the wait for a slot counts, so a burst
 // of queries cannot make another's last longer. A query that finds no
 // slot in that time is turned away as busy.
 func (s *Server) query(ctx context.Context, tables *sim.Snapshot, db, sql string) (sandbox.Table, error) {
-	limit := fmtDuration(sandbox.Timeout)
-	ctx, cancel := context.WithTimeoutCause(ctx, sandbox.Timeout, &sim.InputError{Field: "sql",
+	limit := fmtDuration(s.queryTimeout)
+	ctx, cancel := context.WithTimeoutCause(ctx, s.queryTimeout, &sim.InputError{Field: "sql",
 		Msg: fmt.Sprintf("sql did not finish within %s of its arrival (the wait for a free slot counts) and was stopped; allowed: queries that finish within %s", limit, limit)})
 	defer cancel()
 	release, err := s.recs.adm.admit(ctx, jobQuery)
