@@ -29,14 +29,15 @@ func (c *testClient) readMsg() (serverMsg, error) {
 	return m, err
 }
 
-// A viewer whose run waits in the queue stays connected: the reader
-// answers pings while the run waits. The wait here lasts twenty pings,
-// eighteen times the server's patience with a silent viewer (at the
-// default 60 s that is 18 minutes; 90 s is one and a half), and ends
+// A viewer whose run waits in the queue stays connected: the reader goes
+// on reading (it answers another message at once) and answering pings
+// while the run waits. The wait here lasts four pings, over three times
+// the server's patience with a silent viewer (shortened to a second; at
+// the default 60 s a reader blocked for 90 s would be dropped), and ends
 // when the test frees the slots, not by any clock.
 func TestSocketWaitingInTheQueueStaysConnected(t *testing.T) {
 	s, ts := startSocketServer(t)
-	s.pongWait = 50 * time.Millisecond
+	s.pongWait = time.Second
 	s.recs.adm.after = neverAfter
 	unblock := blockAdmission(t, s.recs.adm)
 	c := dial(t, ts)
@@ -49,18 +50,32 @@ func TestSocketWaitingInTheQueueStaysConnected(t *testing.T) {
 		return c.c.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
 	})
 	c.send(runMsg("", 0, "design", "outbox", "payments", "3", "seed", "9090"))
-	got := make(chan serverMsg, 1)
+	waitQueued(t, s.recs.adm, 1)
+	c.send(map[string]any{"type": "play"})
+	got := make(chan serverMsg, 4)
 	failed := make(chan error, 1)
 	go func() {
-		m, err := c.readMsg()
-		if err != nil {
-			failed <- err
-			return
+		for {
+			m, err := c.readMsg()
+			if err != nil {
+				failed <- err
+				return
+			}
+			got <- m
+			if m.Type == msgMeta {
+				return
+			}
 		}
-		got <- m
 	}()
-	waitQueued(t, s.recs.adm, 1)
-	for range 20 {
+	select {
+	case m := <-got:
+		if m.Type != msgError || !strings.Contains(m.Message, "play needs a run") {
+			t.Fatalf("a message sent while the run waits got %+v, want the answer that play needs a run", m)
+		}
+	case err := <-failed:
+		t.Fatalf("the waiting viewer was dropped: %v", err)
+	}
+	for range 4 {
 		select {
 		case <-pings:
 		case err := <-failed:
