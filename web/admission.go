@@ -20,13 +20,15 @@ import (
 // the queue for the others.
 //
 // Three lanes keep one kind of load from starving another: runs (one slot
-// per CPU), a lane of its own for small runs (a playground's compare of a
+// per CPU but one), a lane of its own for small runs (a playground's compare of a
 // few hundred payments starts at once even while big runs fill the run
 // lane; a small run also takes a free run slot), and a lane for SQL
 // queries, which would otherwise queue behind simulations. When a slot
 // frees, the waiting job whose client runs fewest jobs goes next, the
 // earliest first among equals: a client with many jobs waiting does not
-// go before one with a single job.
+// go before one with a single job. When the queue is full, a client who
+// holds few jobs takes the place of the last waiting job of one who holds
+// the most.
 type admission struct {
 	perClient int
 	maxQueued int
@@ -68,7 +70,9 @@ const (
 	// running or waiting: a compare is two simulations, and a query
 	// besides leaves one to spare.
 	admitPerClient = 4
-	// admitMaxQueued caps the jobs waiting across all clients.
+	// admitMaxQueued caps the jobs of one kind (runs, small runs,
+	// queries) waiting across all clients, so a flood of one kind
+	// leaves room to wait for the others.
 	admitMaxQueued = 32
 	// admitMaxWait is how long a job may wait for a slot before it is
 	// turned away as busy.
@@ -93,12 +97,15 @@ const (
 	ticketWaiting = iota
 	ticketRunning
 	ticketDone
+	ticketShed // turned away from the queue to make room for a lighter client
 )
 
 func newAdmission() *admission {
 	a := &admission{perClient: admitPerClient, maxQueued: admitMaxQueued, maxWait: admitMaxWait, after: time.After,
 		closing: make(chan struct{}), held: map[string]int{}, busy: map[string]int{}}
-	a.slots = [laneCount]int{laneRun: runtime.GOMAXPROCS(0), laneSmall: 1, laneQuery: 1}
+	// Big runs leave a CPU for small runs and queries (on one CPU they
+	// share it): a playground's compare stays quick under any load.
+	a.slots = [laneCount]int{laneRun: max(1, runtime.GOMAXPROCS(0)-1), laneSmall: 1, laneQuery: 1}
 	return a
 }
 
@@ -130,8 +137,8 @@ func (a *admission) enter(client string, kind jobKind) (*ticket, error) {
 	if lane, ok := a.freeLaneLocked(kind); ok && !a.waitingForLocked(kind) {
 		a.grantLocked(t, lane)
 	} else {
-		if len(a.queue) >= a.maxQueued {
-			return nil, &busyError{fmt.Sprintf("%d runs and queries are already waiting, the most the server queues", len(a.queue)), retryAfter}
+		if n := a.waitingLocked(kind); n >= a.maxQueued && !a.shedLocked(client, kind) {
+			return nil, &busyError{fmt.Sprintf("%d %s are already waiting, the most the server queues", n, kindNames[kind]), retryAfter}
 		}
 		a.queue = append(a.queue, t)
 	}
@@ -147,6 +154,12 @@ func (a *admission) wait(ctx context.Context, t *ticket) error {
 	var err error
 	select {
 	case <-t.granted:
+		a.mu.Lock()
+		shed := t.state == ticketShed
+		a.mu.Unlock()
+		if shed {
+			return &busyError{"runs and queries of lighter users took its place in the full queue", retryAfter}
+		}
 		return nil
 	case <-ctx.Done():
 		err = context.Cause(ctx)
@@ -192,7 +205,7 @@ func (a *admission) done(t *ticket) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	switch t.state {
-	case ticketDone:
+	case ticketDone, ticketShed:
 		return
 	case ticketRunning:
 		a.running[t.lane]--
@@ -214,6 +227,35 @@ func (a *admission) done(t *ticket) {
 		delete(a.held, t.client)
 	}
 	a.grantWaitingLocked()
+}
+
+// shedLocked makes room in the full queue for a job of client: it turns
+// away the last-arrived waiting job of kind of the client holding the most jobs,
+// if that client holds more than client will with this one. So a client
+// who floods the queue cannot keep out one who asks for little. It says
+// whether it made room. a.mu is held.
+func (a *admission) shedLocked(client string, kind jobKind) bool {
+	victim := -1
+	for i, q := range a.queue {
+		if q.kind != kind {
+			continue
+		}
+		if victim < 0 || a.held[q.client] >= a.held[a.queue[victim].client] {
+			victim = i
+		}
+	}
+	if victim < 0 || a.held[a.queue[victim].client] <= a.held[client]+1 {
+		return false
+	}
+	t := a.queue[victim]
+	a.queue = append(a.queue[:victim], a.queue[victim+1:]...)
+	t.state = ticketShed
+	a.held[t.client]--
+	if a.held[t.client] == 0 {
+		delete(a.held, t.client)
+	}
+	close(t.granted)
+	return true
 }
 
 // close refuses every new ticket and turns away every waiting one.
@@ -250,6 +292,19 @@ func (a *admission) freeLaneLocked(kind jobKind) (int, bool) {
 	}
 	return 0, false
 }
+
+// waitingLocked is how many jobs of kind wait.
+func (a *admission) waitingLocked(kind jobKind) (n int) {
+	for _, q := range a.queue {
+		if q.kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+// kindNames name the kinds in busy messages.
+var kindNames = [...]string{jobRun: "runs", jobSmallRun: "small runs", jobQuery: "queries"}
 
 // waitingForLocked says whether a job that could use kind's lanes waits,
 // so a newcomer does not overtake it.

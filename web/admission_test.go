@@ -69,7 +69,7 @@ func TestAdmissionQueueIsBounded(t *testing.T) {
 		queued = append(queued, tk)
 	}
 	_, err := a.enter("late", jobRun)
-	if !strings.Contains(err.Error(), "3 runs and queries are already waiting") {
+	if !strings.Contains(err.Error(), "3 runs are already waiting") {
 		t.Fatalf("a job beyond the queue = %v, want busy naming the queue", err)
 	}
 	for _, tk := range queued {
@@ -180,5 +180,44 @@ func waitQueued(t *testing.T, a *admission, n int) {
 			t.Fatalf("%d jobs queued, want %d", got, n)
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// When the queue is full, a client who holds little takes the place of
+// the last waiting job of the client who holds the most; that job is
+// turned away as busy.
+func TestFullQueueMakesRoomForALighterClient(t *testing.T) {
+	a := newAdmission()
+	a.after = neverAfter
+	a.maxQueued = 3
+	unblock := blockAdmission(t, a)
+	defer unblock()
+	var hog []*ticket
+	for range 3 {
+		tk, err := a.enter("hog", jobRun)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hog = append(hog, tk)
+	}
+	victim, err := a.enter("victim", jobRun)
+	if err != nil || victim.state != ticketWaiting {
+		t.Fatalf("a light client at a full queue = %+v, %v; want it queued in the hog's place", victim, err)
+	}
+	if err := a.wait(t.Context(), hog[2]); err == nil || !strings.Contains(err.Error(), "lighter users took its place") {
+		t.Fatalf("the hog's last job = %v, want turned away", err)
+	}
+	if hog[0].state != ticketWaiting || hog[1].state != ticketWaiting || a.held["hog"] != 2 {
+		t.Fatal("more of the hog's jobs than the last were turned away")
+	}
+	// Now neither holds more than the other would: no one is displaced.
+	if _, err := a.enter("victim", jobRun); err == nil {
+		t.Fatal("the victim's second job displaced a job of a client holding no more than it would")
+	}
+	if _, err := a.enter("hog", jobRun); err == nil {
+		t.Fatal("the hog displaced a job of a client holding less than it")
+	}
+	for _, tk := range append(hog, victim) {
+		a.done(tk)
 	}
 }

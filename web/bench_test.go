@@ -93,7 +93,17 @@ func (c *testClient) countToDone(tb testing.TB, msg any) int {
 		case bytes.HasPrefix(head, []byte(`{"type":"events"`)):
 			events += bytes.Count(data, []byte(`{"id":`))
 		case bytes.HasPrefix(head, []byte(`{"type":"meta"`)):
-			fmt.Sscan(string(data[bytes.Index(data, []byte(`"events":`))+len(`"events":`):]), &want)
+			// Every side's count: a compare's meta has two.
+			for rest := data; ; {
+				i := bytes.Index(rest, []byte(`"events":`))
+				if i < 0 {
+					break
+				}
+				rest = rest[i+len(`"events":`):]
+				var n int
+				fmt.Sscan(string(rest), &n)
+				want += n
+			}
 		case bytes.HasPrefix(head, []byte(`{"type":"done"`)):
 			if events != want || want == 0 {
 				tb.Errorf("counted %d events, the meta says %d", events, want)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -222,4 +223,42 @@ func residentBytes() int64 {
 		}
 	}
 	return 0
+}
+
+// BenchmarkCancelLatency: a socket starts a 10,000-payment run, which
+// records for 0.2 s; then the socket closes. It reports the time from the
+// close to the simulation's end (its flight landing, cancelled), through
+// the whole web path: reader, session, recordings, simulator.
+//
+//	go test ./web -run '^$' -bench CancelLatency -benchtime 10x -count 1
+func BenchmarkCancelLatency(b *testing.B) {
+	s, ts := startSocketServer(b)
+	var took []time.Duration
+	seed := 0
+	for b.Loop() {
+		seed++
+		params := map[string]string{"design": "outbox-idempotent", "payments": "10000", "seed": strconv.Itoa(seed)}
+		sc, err := webScenario(func(n string) string { return params[n] })
+		if err != nil {
+			b.Fatal(err)
+		}
+		c := dial(b, ts)
+		c.send(runMsg("", 0, "design", params["design"], "payments", params["payments"], "seed", params["seed"]))
+		var f *flight
+		for f == nil {
+			f = s.recs.flightOf(sc)
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(200 * time.Millisecond) // recording by now
+		start := time.Now()
+		c.c.Close()
+		<-f.done
+		took = append(took, time.Since(start))
+		if !errors.Is(f.err, errAbandoned) {
+			b.Fatalf("the run ended with %v, want %v: it finished before the close", f.err, errAbandoned)
+		}
+	}
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(took[len(took)-1].Microseconds())/1000, "max-ms")
 }
