@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
+	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -272,5 +274,18 @@ func TestChallengeOnABusyServerIsTurnedAway(t *testing.T) {
 	code, page := me.post("/lessons/"+l.ID+"/challenge", challengeForm(l, ci, l.Steps[ci].Challenge.Start.Design))
 	if code != http.StatusServiceUnavailable || !strings.Contains(page, "the server is busy") {
 		t.Fatalf("a challenge on a busy server = %d %.200s; want 503 busy", code, page)
+	}
+}
+
+// The form says what bounds a web run and why, beside the fields it
+// bounds, as the errors do.
+func TestPlayFormSaysTheWebLimitsAndWhy(t *testing.T) {
+	res := get(t, newTestServer(t).Handler(), "/play")
+	body, _ := io.ReadAll(res.Body)
+	page := html.UnescapeString(string(body))
+	for _, want := range []string{"1 to 10000 on the web", "up to 1h on the web", "at most 500000 events per side", "holds every event in memory"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("/play does not say %q", want)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -84,6 +85,18 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 	}
 }
 
+// webHelp is a parameter's help as the web allows it: payments and
+// deadline say the web's own limits and why.
+func webHelp(p sim.Param) string {
+	switch p.Name {
+	case "payments":
+		return fmt.Sprintf("payment requests to send (1 to %d on the web; %s)", MaxWebPayments, webLimitsText)
+	case "deadline":
+		return fmt.Sprintf("virtual time after which the run stops (Go duration, up to %s on the web; %s)", fmtDuration(MaxWebDeadline), webLimitsText)
+	}
+	return p.Help
+}
+
 // playForm reads a scenario from the query through webScenario (the CLI's
 // parser with the server's payments limit, as the socket applies it) and
 // keeps every value as typed. Every field's name, label, help and default
@@ -104,7 +117,7 @@ func playForm(q url.Values) ui.PlayForm {
 		if v := q.Get(p.Name); v != "" {
 			f.Values[p.Name] = v
 		}
-		f.Fields[p.Name] = ui.Field{Label: ui.Title(p.Name), Help: p.Help, Numeric: p.Kind == "number"}
+		f.Fields[p.Name] = ui.Field{Label: ui.Title(p.Name), Help: webHelp(p), Numeric: p.Kind == "number"}
 		if !p.View && !p.Core {
 			f.More = append(f.More, p.Name)
 		}

@@ -96,7 +96,9 @@ func recordWithin(ctx context.Context, sc sim.Scenario, grow func(held int) erro
 		return nil, context.Cause(ctx)
 	}
 	rec.tables = tables
-	rec.markViolations(res.Marks)
+	if err := rec.markViolations(res.Marks); err != nil {
+		return nil, err
+	}
 	if rec.report, err = json.Marshal(checklist.NewReport(res.Report)); err != nil {
 		return nil, fmt.Errorf("encode report of %s: %w", rec.query, err)
 	}
@@ -110,44 +112,48 @@ func (r *recording) held() int {
 	return cap(r.data) + len(r.data) + 8*(cap(r.atUs)+cap(r.offsets))
 }
 
-// markViolations writes each mark's violation into its event's JSON, where
-// json.Marshal of the event with Violation set would have put it: after
-// "note" and before "moves". The sink saw the events before the checker
-// marked them; this gives the same bytes as encoding them afterwards. An
-// event whose JSON already names a violation is left alone.
-func (r *recording) markViolations(marks []sim.Mark) {
+// markViolations makes each marked event the evidence its marks say it
+// is (sim.Mark.Apply: its violation, and how it led there added to its
+// note), in the recording's JSON. The sink saw the events before the
+// checker marked them; decoding a marked event (numbers kept as written),
+// applying its marks and encoding it again gives the bytes that encoding
+// sim.Record's event would. Marked events are few; the rest are copied.
+func (r *recording) markViolations(marks []sim.Mark) error {
 	if len(marks) == 0 {
-		return
+		return nil
 	}
-	byEvent := make(map[int]string, len(marks))
+	byEvent := map[int][]sim.Mark{}
 	for _, m := range marks {
-		byEvent[m.Event-1] = m.Violation // the last mark wins, as in sim.Record
-	}
-	extra := 0
-	for i, v := range byEvent {
-		if i >= 0 && i < r.events() {
-			extra += len(`,"violation":`) + len(v) + 8
+		if i := m.Event - 1; i >= 0 && i < r.events() {
+			byEvent[i] = append(byEvent[i], m) // in order, as sim.Record applies them
 		}
 	}
-	data := make([]byte, 0, len(r.data)+extra)
+	data := make([]byte, 0, len(r.data)+len(byEvent)*256)
 	offsets := make([]int, 1, len(r.offsets))
 	for i := range r.events() {
 		ev := r.data[r.offsets[i] : r.offsets[i+1]-1]
-		if v, ok := byEvent[i]; ok && !bytes.Contains(ev, []byte(`,"violation":`)) {
-			at := bytes.LastIndex(ev, []byte(`,"moves":[`))
-			if at < 0 {
-				at = len(ev) - 1 // before the closing brace
+		if ms, ok := byEvent[i]; ok {
+			var e sim.Event
+			w := wireEvent{Event: &e}
+			dec := json.NewDecoder(bytes.NewReader(ev))
+			dec.UseNumber()
+			if err := dec.Decode(&w); err != nil {
+				return fmt.Errorf("decode event %d of %s: %w", i+1, r.query, err)
 			}
-			name, _ := json.Marshal(v) // a string always encodes
-			data = append(data, ev[:at]...)
-			data = append(append(append(data, `,"violation":`...), name...), ev[at:]...)
-		} else {
-			data = append(data, ev...)
+			for _, m := range ms {
+				m.Apply(&e)
+			}
+			b, err := json.Marshal(w)
+			if err != nil {
+				return fmt.Errorf("encode event %d of %s: %w", i+1, r.query, err)
+			}
+			ev = b
 		}
-		data = append(data, ',')
+		data = append(append(data, ev...), ',')
 		offsets = append(offsets, len(data))
 	}
 	r.data, r.offsets = data, offsets
+	return nil
 }
 
 // events is how many events the recording holds.
