@@ -57,7 +57,11 @@
 //	{"type":"error","field":"payments","message":"payments 0 is out of range; allowed: 1 to 10000"}
 //	    A refused message. "field" names the input at fault ("payments",
 //	    "compare", "speed", "delta", "at_us", …) or is "" when the message
-//	    as a whole was bad. The socket stays open.
+//	    as a whole was bad. The socket stays open. A run the server cannot
+//	    take now (admission, memory) is refused with field "" and a message
+//	    that starts "the server is busy:" and ends "try again in N s".
+//	    A run waits for its slot apart from the socket's reader, which
+//	    goes on answering messages and pings meanwhile.
 //
 // Sides are merged by (at_us, side) and advance together in virtual time.
 // The server pings every 54 s and drops a viewer silent for 60 s or one
