@@ -24,9 +24,10 @@ const (
 	// event budget would cut anyway. The CLI allows sim.MaxDeadline.
 	MaxWebDeadline = time.Hour
 	// bytesPerEvent is what a recording holds per event, measured: about
-	// 155 bytes of JSON, 16 of offsets and times (consumer-versioned at
-	// 10,000 payments: 73 MB for 425,330 events), rounded up.
-	bytesPerEvent = 200
+	// 155 bytes of JSON and 16 of offsets and times for consumer-versioned
+	// at 10,000 payments (73 MB for 425,330 events), 213 in all for the
+	// runaway outbox whose publishes always fail; rounded up.
+	bytesPerEvent = 250
 	// maxRunBytes is the most one side of a web run holds once recorded;
 	// while it records, its buffers may hold up to twice that.
 	maxRunBytes = MaxWebEvents * bytesPerEvent

@@ -59,7 +59,7 @@ type Config struct {
 
 // DefaultRunMemory is what the server keeps for runs by default: room for
 // the worst single run (a compare of two sides at MaxWebEvents, about
-// 2 × 95 MB, twice that while it records) and a few hundred ordinary runs.
+// 2 × 120 MB, twice that while it records) and a few hundred ordinary runs.
 const DefaultRunMemory = 512 << 20
 
 // Server is the playground's HTTP application. It owns the database and
