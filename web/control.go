@@ -23,11 +23,32 @@ const maxStep = 100_000
 // is answered with an error message naming the field; the socket stays
 // usable.
 func (v *viewer) handle(m clientMsg) {
-	var err error
-	switch m.Type {
-	case msgRun:
+	if m.Type == msgRun {
 		v.handleRun(m)
 		return
+	}
+	// While a run is being started, later messages wait for it, in
+	// order: a page that sends a run and then a seek means the new run's
+	// playhead.
+	v.ctlMu.Lock()
+	if v.waiting {
+		if len(v.pending) >= maxQueued {
+			v.ctlMu.Unlock()
+			v.refuse("", fmt.Sprintf("more than %d messages sent while a run starts; wait for its meta", maxQueued))
+			return
+		}
+		v.pending = append(v.pending, m)
+		v.ctlMu.Unlock()
+		return
+	}
+	v.ctlMu.Unlock()
+	v.apply(m)
+}
+
+// apply does one playhead message.
+func (v *viewer) apply(m clientMsg) {
+	var err error
+	switch m.Type {
 	case msgPlay:
 		err = v.sess.play()
 	case msgPause:
@@ -87,9 +108,16 @@ func (v *viewer) handleRun(m clientMsg) {
 	// The run starts apart from the reader, which goes on reading (and
 	// answering pings) however long the run waits for a slot: a newer run
 	// message cancels this one's wait.
+	v.ctlMu.Lock()
+	v.starting++
+	gen := v.starting
+	v.waiting = true
+	v.pending = nil // they were for the run this one replaces
+	v.ctlMu.Unlock()
 	v.wg.Add(1)
 	go func() {
 		defer v.wg.Done()
+		defer v.drain(gen)
 		err := v.sess.start(v.ctx, scenarios, speed, m.Autoplay)
 		var busy *busyError
 		switch {
@@ -104,6 +132,27 @@ func (v *viewer) handleRun(m clientMsg) {
 			v.refuse("", fmt.Sprintf("the run of %s failed; the server log has the details", q))
 		}
 	}()
+}
+
+// drain applies the messages that waited for run start gen, in order,
+// unless a newer run took over; then later messages apply at once again.
+func (v *viewer) drain(gen uint64) {
+	for {
+		v.ctlMu.Lock()
+		if v.starting != gen {
+			v.ctlMu.Unlock()
+			return
+		}
+		if len(v.pending) == 0 {
+			v.waiting = false
+			v.ctlMu.Unlock()
+			return
+		}
+		m := v.pending[0]
+		v.pending = v.pending[1:]
+		v.ctlMu.Unlock()
+		v.apply(m)
+	}
 }
 
 // parseRun turns a run message's params into one scenario, or two in

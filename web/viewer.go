@@ -65,6 +65,13 @@ type viewer struct {
 	readerDone chan struct{}
 	wg         sync.WaitGroup // the writer and the run being started
 
+	// While a run is being started (waiting; starting numbers the run
+	// messages), playhead messages wait in pending for it.
+	ctlMu    sync.Mutex
+	starting uint64
+	waiting  bool
+	pending  []clientMsg
+
 	mu        sync.Mutex
 	closeCode int // close frame to send when ctx ends; 0 for none
 	closeText string
