@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -39,6 +41,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	dbPath := fs.String("db", "./partialtruth.db", "SQLite file for the app's state; created and migrated on start")
 	lessonDir := fs.String("lessons", "", "a folder of extra lesson files (*.md) to serve after the built-in ones")
 	maxRoomSize := fs.Int("max-room-size", web.DefaultMaxRoomSize, "how many participants one training room holds")
+	publicURL := fs.String("public-url", "", "the server's public origin when it is reached under another name than -addr (behind a proxy), such as https://play.example.com: absolute links use it and its host is allowed; empty: only -addr's")
+	maxConns := fs.Int("max-conns", 0, "most open connections in total (0: 1024, or fewer under a lower open-files limit)")
 	if h, err := parseFlags(fs, args, stderr); h || err != nil {
 		return err
 	}
@@ -49,6 +53,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// input leaves no database file behind.
 	if err := checkServeFlags(*addr, *dbPath); err != nil {
 		return err
+	}
+	if err := checkPublicURL(*publicURL); err != nil {
+		return err
+	}
+	if *maxConns < 0 {
+		return badInput("max-conns %d is out of range; allowed: 0 (the default) or more", *maxConns)
+	}
+	if *maxConns == 0 {
+		*maxConns = web.ConnLimit(openFilesLimit())
 	}
 	ls, err := serveLessons(*lessonDir)
 	if err != nil {
@@ -61,14 +74,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	app, err := web.New(web.Config{DBPath: *dbPath, Logger: log, Lessons: ls, MaxRoomSize: *maxRoomSize})
+	app, err := web.New(web.Config{DBPath: *dbPath, Logger: log, Lessons: ls, MaxRoomSize: *maxRoomSize, Addr: ln.Addr().String(), PublicURL: *publicURL})
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	url := "http://" + browsable(ln.Addr())
 	fmt.Fprintf(stdout, "Partial Truth is serving on %s\n", url)
-	log.Info("serving", "url", url, "db", *dbPath)
+	log.Info("serving", "url", url, "db", *dbPath, "public_url", *publicURL, "max_conns", *maxConns)
+	// The Go runtime collects garbage harder as the heap nears this, so
+	// the recordings' budget (web.DefaultRunMemory) and the garbage of
+	// encoding them stay under it; GOMEMLIMIT overrides it.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(2 * web.DefaultRunMemory)
+	}
+	ln = web.LimitListener(ln, *maxConns, web.DefaultMaxClientConns)
 
 	srv := &http.Server{
 		Handler:           app.Handler(),
@@ -77,6 +97,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		// keep-alive connections are let go.
 		IdleTimeout: 2 * time.Minute,
 		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext: app.BaseContext,
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -90,14 +111,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	log.Info("shutting down", "cause", context.Cause(ctx))
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	// Shutdown stops new requests and waits for those in flight; it does
-	// not see WebSockets, which app.Close tells and closes.
+	// The app cancels every run and query, running or queued, and tells
+	// each socket it is going away; then Shutdown stops new requests and
+	// waits for those in flight, which their cancelled contexts end at
+	// once. Both within shutdownTimeout.
+	appErr := app.Shutdown(sctx)
 	shutErr := srv.Shutdown(sctx)
 	closeErr := app.Close()
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	return errors.Join(shutErr, closeErr)
+	return errors.Join(appErr, shutErr, closeErr)
 }
 
 // serveLessons is the built-in lessons and, if dir is set, a trainer's
@@ -133,6 +157,19 @@ func browsable(a net.Addr) string {
 		return a.String()
 	}
 	return net.JoinHostPort("localhost", fmt.Sprint(tcp.Port))
+}
+
+// checkPublicURL refuses a -public-url that is not an http or https
+// origin.
+func checkPublicURL(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+		return badInput("public-url %q is not valid; allowed: http:// or https:// and a host, with no path, such as https://play.example.com", raw)
+	}
+	return nil
 }
 
 // checkServeFlags refuses an -addr that is not host:port with a port

@@ -12,7 +12,7 @@ import (
 // handleChecklist is /checklist, the reference page a reviewer reads or
 // prints.
 func (s *Server) handleChecklist(w http.ResponseWriter, r *http.Request) {
-	v := ui.ChecklistView{Items: checklist.Items(), Origin: origin(r), Lessons: map[string]ui.ItemLesson{}}
+	v := ui.ChecklistView{Items: checklist.Items(), Origin: s.hosts.origin(r), Lessons: map[string]ui.ItemLesson{}}
 	for _, it := range v.Items {
 		if l, ok := lessons.Teaching(s.lessons, it.ID); ok {
 			v.Lessons[it.ID] = ui.ItemLesson{N: s.lessonN(l), ID: l.ID, Title: l.Title}
@@ -23,10 +23,11 @@ func (s *Server) handleChecklist(w http.ResponseWriter, r *http.Request) {
 
 // handleChecklistMarkdown is /checklist.md: the same checklist as a
 // Markdown file to paste into a pull request, its links absolute on the
-// origin the request came to, so they still work once pasted.
+// server's public origin (or the allowed Host the request came to), so
+// they still work once pasted.
 func (s *Server) handleChecklistMarkdown(w http.ResponseWriter, r *http.Request) {
 	var b bytes.Buffer
-	if err := checklist.WriteMarkdown(&b, origin(r)); err != nil {
+	if err := checklist.WriteMarkdown(&b, s.hosts.origin(r)); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -34,15 +35,4 @@ func (s *Server) handleChecklistMarkdown(w http.ResponseWriter, r *http.Request)
 	h.Set("Content-Type", "text/markdown; charset=utf-8")
 	h.Set("Content-Disposition", `attachment; filename="checklist.md"`)
 	w.Write(b.Bytes())
-}
-
-// origin is the scheme and host a request was made to. The app serves
-// plain HTTP unless something in front of it terminates TLS, so the scheme
-// comes from the connection alone.
-func origin(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
 }

@@ -6,13 +6,14 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"partialtruth/sim"
 )
 
-// MaxWebPayments caps payments per run on the socket, below sim's own
-// limit, because a session keeps its whole run in memory to pace it:
-// 10,000 payments is about 220,000 events, some 35 MB per side.
+// MaxWebPayments caps payments per run on the web, below sim's own limit,
+// because a session keeps its whole run in memory to pace it (see
+// MaxWebEvents, which bounds what a run holds whatever its payments).
 const MaxWebPayments = 10_000
 
 // maxStep caps one step message's |delta|.
@@ -33,11 +34,32 @@ func (v *viewer) handle(m clientMsg) {
 // is answered with an error message naming the field; the socket stays
 // usable.
 func (v *viewer) control(m clientMsg) {
-	var err error
-	switch m.Type {
-	case msgRun:
+	if m.Type == msgRun {
 		v.handleRun(m)
 		return
+	}
+	// While a run is being started, later messages wait for it, in
+	// order: a page that sends a run and then a seek means the new run's
+	// playhead.
+	v.ctlMu.Lock()
+	if v.waiting {
+		if len(v.pending) >= maxQueued {
+			v.ctlMu.Unlock()
+			v.refuse("", fmt.Sprintf("more than %d messages sent while a run starts; wait for its meta", maxQueued))
+			return
+		}
+		v.pending = append(v.pending, m)
+		v.ctlMu.Unlock()
+		return
+	}
+	v.ctlMu.Unlock()
+	v.apply(m)
+}
+
+// apply does one playhead message.
+func (v *viewer) apply(m clientMsg) {
+	var err error
+	switch m.Type {
 	case msgPlay:
 		err = v.sess.play()
 	case msgPause:
@@ -102,12 +124,53 @@ func (v *viewer) handleRun(m clientMsg) {
 		v.refuse("", err.Error())
 		return
 	}
-	switch err := v.sess.start(v.ctx, scenarios, speed, m.Autoplay); {
-	case err == nil:
-	case v.ctx.Err() == nil:
-		q := scenarios[0].Query()
-		v.s.log.Error("run failed", "query", q, "compare", m.Compare, "err", err)
-		v.refuse("", fmt.Sprintf("the run of %s failed; the server log has the details", q))
+	// The run starts apart from the reader, which goes on reading (and
+	// answering pings) however long the run waits for a slot: a newer run
+	// message cancels this one's wait.
+	v.ctlMu.Lock()
+	v.starting++
+	gen := v.starting
+	v.waiting = true
+	v.pending = nil // they were for the run this one replaces
+	v.ctlMu.Unlock()
+	v.wg.Add(1)
+	go func() {
+		defer v.wg.Done()
+		defer v.drain(gen)
+		err := v.sess.start(v.ctx, scenarios, speed, m.Autoplay)
+		var busy *busyError
+		switch {
+		case err == nil || v.ctx.Err() != nil:
+		case errors.As(err, &busy), errors.Is(err, errServerClosing):
+			v.refuse("", err.Error())
+		case errors.As(err, &ie):
+			v.refuse(ie.Field, ie.Msg)
+		default:
+			q := scenarios[0].Query()
+			v.s.log.Error("run failed", "query", q, "compare", m.Compare, "err", err)
+			v.refuse("", fmt.Sprintf("the run of %s failed; the server log has the details", q))
+		}
+	}()
+}
+
+// drain applies the messages that waited for run start gen, in order,
+// unless a newer run took over; then later messages apply at once again.
+func (v *viewer) drain(gen uint64) {
+	for {
+		v.ctlMu.Lock()
+		if v.starting != gen {
+			v.ctlMu.Unlock()
+			return
+		}
+		if len(v.pending) == 0 {
+			v.waiting = false
+			v.ctlMu.Unlock()
+			return
+		}
+		m := v.pending[0]
+		v.pending = v.pending[1:]
+		v.ctlMu.Unlock()
+		v.apply(m)
 	}
 }
 
@@ -156,14 +219,18 @@ func webScenarios(get func(name string) string, compare string) ([]sim.Scenario,
 	return out, nil
 }
 
-// webScenario is sim.FromParams with the server's own payments limit.
+// webScenario is sim.FromParams with the web's own limits on payments and
+// deadline; the error says why the web allows less than the CLI.
 func webScenario(get func(name string) string) (sim.Scenario, error) {
 	sc, err := sim.FromParams(get)
 	if err != nil {
 		return sim.Scenario{}, err
 	}
 	if sc.Payments > MaxWebPayments {
-		return sim.Scenario{}, &sim.InputError{Field: "payments", Msg: fmt.Sprintf("payments %d is out of range; allowed: %d to %d", sc.Payments, sim.MinPayments, MaxWebPayments)}
+		return sim.Scenario{}, &sim.InputError{Field: "payments", Msg: fmt.Sprintf("payments %d is out of range; allowed: %d to %d (%s)", sc.Payments, sim.MinPayments, MaxWebPayments, webLimitsText)}
+	}
+	if time.Duration(sc.Deadline) > MaxWebDeadline {
+		return sim.Scenario{}, &sim.InputError{Field: "deadline", Msg: fmt.Sprintf("deadline %s is out of range; allowed: 1ms to %s (%s)", sc.Deadline, fmtDuration(MaxWebDeadline), webLimitsText)}
 	}
 	return sc, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"partialtruth/sim"
@@ -35,6 +36,13 @@ func statusOf(err error) (int, string) {
 	if errors.As(err, &ie) {
 		return http.StatusBadRequest, ie.Msg
 	}
+	var busy *busyError
+	if errors.As(err, &busy) {
+		return http.StatusServiceUnavailable, busy.Error()
+	}
+	if errors.Is(err, errServerClosing) {
+		return http.StatusServiceUnavailable, errServerClosing.Error()
+	}
 	return http.StatusInternalServerError, "internal error; the server log has the details"
 }
 
@@ -43,7 +51,11 @@ func statusOf(err error) (int, string) {
 // status the same way.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status, msg := statusOf(err)
-	if status >= 500 {
+	var busy *busyError
+	if errors.As(err, &busy) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(busy.retryAfter.Seconds())))
+	}
+	if status >= 500 && status != http.StatusServiceUnavailable {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	if strings.HasPrefix(r.URL.Path, "/api/") {

@@ -226,7 +226,7 @@ func (s *Server) renderLesson(w http.ResponseWriter, r *http.Request, status int
 // postedLesson is the lesson a POST names, its learner and the step the
 // form belongs to; it refuses a cross-site POST.
 func (s *Server) postedLesson(w http.ResponseWriter, r *http.Request) (*lessons.Lesson, string, bool) {
-	if !sameOrigin(r) {
+	if !s.sameOrigin(r) {
 		s.fail(w, r, &StatusError{Status: http.StatusForbidden, Msg: "a lesson form may be sent only from this site"})
 		return nil, "", false
 	}
@@ -397,7 +397,7 @@ func (s *Server) handleExportProgress(w http.ResponseWriter, r *http.Request) {
 // foreign or names what this server does not have is refused with a
 // message on /lessons, and nothing changes.
 func (s *Server) handleImportProgress(w http.ResponseWriter, r *http.Request) {
-	if !sameOrigin(r) {
+	if !s.sameOrigin(r) {
 		s.fail(w, r, &StatusError{Status: http.StatusForbidden, Msg: "progress may be imported only from this site"})
 		return
 	}
@@ -670,10 +670,16 @@ func keptForm(c *lessons.Challenge, kept url.Values) url.Values {
 	return form
 }
 
-// judge checks an answer with the web's bounds: a run challenge's run
-// takes a simulation slot, as the stream's do.
+// judge checks an answer with the web's bounds: it waits for admission
+// as the stream's runs do, charged to the learner's address, and a run
+// challenge's run keeps to the web's event budget and stops when the
+// request ends.
 func (s *Server) judge(ctx context.Context, c *lessons.Challenge, a lessons.Answer) (lessons.Verdict, sim.Report, error) {
-	release, err := s.recs.slot(ctx)
+	kind := jobQuery
+	if c.Kind == lessons.ChallengeRun {
+		kind = runKind(a.Scenario)
+	}
+	release, err := s.recs.adm.admit(ctx, kind)
 	if err != nil {
 		return lessons.Verdict{}, sim.Report{}, err
 	}
@@ -682,9 +688,12 @@ func (s *Server) judge(ctx context.Context, c *lessons.Challenge, a lessons.Answ
 		v, err := c.Check(ctx, a)
 		return v, sim.Report{}, err
 	}
-	res, err := sim.Run(a.Scenario, nil)
+	res, err := sim.RunContext(ctx, a.Scenario, nil, webOptions)
 	if err != nil {
 		return lessons.Verdict{}, sim.Report{}, err
+	}
+	if res.Report.Stopped == "cancelled" {
+		return lessons.Verdict{}, sim.Report{}, context.Cause(ctx)
 	}
 	v, err := c.CheckRun(a.Scenario, res.Report)
 	return v, res.Report, err
@@ -807,7 +816,7 @@ func (s *Server) challengeView(r *http.Request, l *lessons.Lesson, step int, p P
 			values["items"] = strings.Split(in.fields["items"], ",")
 		}
 	}
-	fields, err := s.challengeFields(c, values, in.fieldErrs)
+	fields, err := s.challengeFields(r.Context(), c, values, in.fieldErrs)
 	if err != nil {
 		return cv, err
 	}
@@ -853,11 +862,11 @@ func startForm(c *lessons.Challenge) url.Values {
 
 // challengeFields are the inputs of the challenge's form, filled from
 // values, each with its message from errs.
-func (s *Server) challengeFields(c *lessons.Challenge, values url.Values, errs map[string]string) ([]ui.ChallengeField, error) {
+func (s *Server) challengeFields(ctx context.Context, c *lessons.Challenge, values url.Values, errs map[string]string) ([]ui.ChallengeField, error) {
 	var out []ui.ChallengeField
 	switch c.Kind {
 	case lessons.ChallengeQuery:
-		recs, err := s.recs.get(context.Background(), c.Start)
+		recs, err := s.recs.get(ctx, c.Start)
 		if err != nil {
 			return nil, err
 		}

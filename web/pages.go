@@ -96,6 +96,19 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 	}
 }
 
+// webHelp is a parameter's help as the web allows it: payments and
+// deadline say the web's own limits and why, the same limits the socket
+// enforces, so the form never offers what the server refuses.
+func webHelp(p sim.Param) string {
+	switch p.Name {
+	case "payments":
+		return fmt.Sprintf("payment requests to send (%d to %d on the web; %s)", sim.MinPayments, MaxWebPayments, webLimitsText)
+	case "deadline":
+		return fmt.Sprintf("virtual time after which the run stops (Go duration, up to %s on the web; %s)", fmtDuration(MaxWebDeadline), webLimitsText)
+	}
+	return p.Help
+}
+
 // playForm reads a scenario from the query through webScenario (the CLI's
 // parser with the server's payments limit, as the socket applies it) and
 // keeps every value as typed. Every field's name, label, help and default
@@ -175,16 +188,6 @@ func speedRefused(v string, choices []sim.Choice) string {
 		}
 	}
 	return fmt.Sprintf("speed %q is not offered; allowed: %s (virtual ms per real second)", v, strings.Join(allowed, ", "))
-}
-
-// webHelp is a parameter's help as the web shows it: payments stop at
-// MaxWebPayments here, the same limit the socket enforces, so the form
-// never offers what the server refuses.
-func webHelp(p sim.Param) string {
-	if p.Name == "payments" {
-		return fmt.Sprintf("payment requests to send (%d to %d)", sim.MinPayments, MaxWebPayments)
-	}
-	return p.Help
 }
 
 // designOptions lists every design with its summary, in teaching order.

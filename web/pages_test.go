@@ -355,7 +355,7 @@ func TestPlayMarksEveryBadURLValuesField(t *testing.T) {
 		}
 	}
 	page := body(t, get(t, h, "/play?design=dual-write"))
-	if !strings.Contains(page, fmt.Sprintf("payment requests to send (1 to %d)", MaxWebPayments)) || strings.Contains(page, fmt.Sprint(sim.MaxPayments)) {
+	if !strings.Contains(page, fmt.Sprintf("payment requests to send (1 to %d on the web", MaxWebPayments)) || strings.Contains(page, fmt.Sprint(sim.MaxPayments)) {
 		t.Errorf("the form's payments help does not say the web's limit %d", MaxWebPayments)
 	}
 }

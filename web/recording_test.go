@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/url"
+	"strings"
 	"testing"
 
 	"partialtruth/sim"
@@ -59,5 +60,75 @@ func TestRecordingSlicesEventsAsAJSONArray(t *testing.T) {
 	}
 	if rec.eventsJSON(4, 4) != nil {
 		t.Fatal("an empty range is not empty")
+	}
+}
+
+// TestRecordingEncodesAsItRunsTheSameBytesAsAfter checks that encoding
+// each event as the simulator emits it, then writing the checker's marks
+// in, gives the bytes encoding sim.Record's events would: violations,
+// moves and all.
+func TestRecordingEncodesAsItRunsTheSameBytesAsAfter(t *testing.T) {
+	marked := 0
+	for _, q := range []string{
+		"design=dual-write&payments=20&faults=bus.publish.fail=0.3,net.dup=0.2",
+		"design=outbox&payments=15&faults=net.dup=0.3,bus.redeliver=0.3,crash.relay=0.1",
+		"design=consumer-naive&payments=15",
+		"design=retry-naive&payments=15",
+	} {
+		in, _ := url.ParseQuery(q)
+		sc, err := sim.FromParams(in.Get)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, err := record(context.Background(), sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events, _, err := sim.Record(sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.events() != len(events) {
+			t.Fatalf("%s: %d events recorded, sim has %d", q, rec.events(), len(events))
+		}
+		for i := range events {
+			want, _ := json.Marshal(wireEvent{&events[i], events[i].Moves})
+			if got := rec.eventsJSON(i, i+1); string(got) != string(want) {
+				t.Fatalf("%s: event %d is\n%s\nwant\n%s", q, i+1, got, want)
+			}
+			if events[i].Violation != "" {
+				marked++
+			}
+		}
+	}
+	if marked == 0 {
+		t.Fatal("no scenario had a marked event; the test checks nothing about marks")
+	}
+}
+
+// TestRecordingStopsAtTheWebEventBudget runs the issue's runaway: one
+// payment whose publish always fails, retried until the deadline. The
+// budget is lowered for the test (the race detector makes 500,000 events
+// slow); the run must stop at it exactly, and hold no more per event than
+// maxRunBytes assumes.
+func TestRecordingStopsAtTheWebEventBudget(t *testing.T) {
+	in, _ := url.ParseQuery("design=outbox&payments=1&faults=bus.publish.fail=1&deadline=1h")
+	sc, err := webScenario(in.Get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const budget = 20_000
+	saved := webOptions
+	webOptions.MaxEvents = budget
+	defer func() { webOptions = saved }()
+	rec, err := record(context.Background(), sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.events() != budget || !strings.Contains(string(rec.report), `"stopped":"event-limit"`) {
+		t.Fatalf("runaway run kept %d events (budget %d), report %.300s", rec.events(), budget, rec.report)
+	}
+	if per := (rec.size() - rec.tables.Size()) / rec.events(); per > bytesPerEvent {
+		t.Fatalf("a runaway run holds %d bytes per event, more than bytesPerEvent %d", per, bytesPerEvent)
 	}
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"sync"
 	"testing"
@@ -66,21 +67,39 @@ func TestRecordingsKeepToTheirBudget(t *testing.T) {
 
 func TestWaitingForASimulationStopsWithTheViewer(t *testing.T) {
 	c := newRecordings(1 << 30)
-	for range cap(c.slots) { // every simulation slot busy
-		c.slots <- struct{}{}
-	}
+	unblock := blockAdmission(t, c.adm) // every simulation slot busy
 	ctx, cancel := context.WithCancelCause(t.Context())
 	gone := errors.New("viewer left")
 	cancel(gone)
 	if _, err := c.get(ctx, small(5, "dual-write")); !errors.Is(err, gone) {
 		t.Fatalf("get with a cancelled viewer = %v, want its cause", err)
 	}
-	for range cap(c.slots) {
-		<-c.slots
-	}
+	unblock()
 	c.close() // waits for the simulation that was started
 	if _, err := c.get(t.Context(), small(5, "dual-write")); !errors.Is(err, errServerClosing) {
 		t.Fatalf("get after close = %v, want %v", err, errServerClosing)
+	}
+}
+
+// blockAdmission takes every slot of every lane, each for a client of its
+// own, and returns what frees them.
+func blockAdmission(t testing.TB, a *admission) func() {
+	t.Helper()
+	var held []*ticket
+	kinds := [laneCount]jobKind{laneRun: jobRun, laneSmall: jobSmallRun, laneQuery: jobQuery}
+	for lane, kind := range kinds {
+		for range a.slots[lane] {
+			tk, err := a.enter(fmt.Sprintf("blocker-%d", len(held)), kind)
+			if err != nil || tk.state != ticketRunning || tk.lane != lane {
+				t.Fatalf("blocking lane %d: ticket %+v, %v", lane, tk, err)
+			}
+			held = append(held, tk)
+		}
+	}
+	return func() {
+		for _, tk := range held {
+			a.done(tk)
+		}
 	}
 }
 
@@ -111,10 +130,9 @@ func waitForFlight(t *testing.T, c *recordings, sc sim.Scenario, n int) *flight 
 func TestAbandonedSimulationIsCancelled(t *testing.T) {
 	for _, queued := range []bool{true, false} {
 		c := newRecordings(1 << 30)
+		unblock := func() {}
 		if queued {
-			for range cap(c.slots) {
-				c.slots <- struct{}{}
-			}
+			unblock = blockAdmission(t, c.adm)
 		}
 		sc := small(MaxWebPayments, "outbox-idempotent")
 		ctx, cancel := context.WithCancel(t.Context())
@@ -135,11 +153,7 @@ func TestAbandonedSimulationIsCancelled(t *testing.T) {
 		if c.flightOf(sc) != nil || c.lru.Len() != 0 {
 			t.Errorf("queued %v: the abandoned flight is still listed or kept", queued)
 		}
-		if queued {
-			for range cap(c.slots) {
-				<-c.slots
-			}
-		}
+		unblock()
 		c.close()
 	}
 }

@@ -15,9 +15,11 @@ package web
 
 import (
 	"cmp"
+	"context"
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -27,6 +29,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"partialtruth/lessons"
+	"partialtruth/sandbox"
 	"partialtruth/static"
 )
 
@@ -49,7 +52,24 @@ type Config struct {
 	// 500 ms.
 	JoinBurst int
 	JoinEvery time.Duration
+	// Addr is the address the server listens on (host:port), the name
+	// it answers to by default; see hostPolicy. Empty (with PublicURL
+	// empty too) allows any well-formed Host, for tests.
+	Addr string
+	// PublicURL is the server's public origin (https://play.example.com)
+	// when it is reached under another name than Addr, behind a proxy:
+	// absolute links are written with it and its host is allowed.
+	PublicURL string
+	// RunMemory is the bytes of recordings the server holds at most,
+	// cached and open together (see recordings); 0 means
+	// DefaultRunMemory.
+	RunMemory int
 }
+
+// DefaultRunMemory is what the server keeps for runs by default: room for
+// the worst single run (a compare of two sides at MaxWebEvents, about
+// 2 × 120 MB, twice that while it records) and a few hundred ordinary runs.
+const DefaultRunMemory = 512 << 20
 
 // Server is the playground's HTTP application. It owns the database and
 // every open WebSocket, so Close can tell viewers the server is going away.
@@ -69,18 +89,24 @@ type Server struct {
 	upgrader *websocket.Upgrader
 	rooms    *roomHub
 	joins    *rateLimiter
+	// queryTimeout is a query's time limit from its arrival,
+	// sandbox.Timeout; tests shorten it.
+	queryTimeout time.Duration
+	hosts        *hostPolicy
+	// base is every request's context (BaseContext); Shutdown cancels it
+	// so requests waiting for a run or a query end at once.
+	base       context.Context
+	cancelBase context.CancelCauseFunc
 
-	mu        sync.Mutex
-	closing   bool
-	viewers   map[*viewer]struct{}
-	wg        sync.WaitGroup // one per open viewer
-	closeOnce sync.Once
-	closeErr  error
+	mu           sync.Mutex
+	closing      bool
+	viewers      map[*viewer]struct{}
+	wg           sync.WaitGroup // one per open viewer
+	shutdownOnce sync.Once
+	shutdownErr  error
+	closeOnce    sync.Once
+	closeErr     error
 }
-
-// recordingBudget is how many bytes of recent runs the server keeps for
-// viewers who open the same scenario: a few hundred default-sized runs.
-const recordingBudget = 128 << 20
 
 // shutdownText is the close frame's reason when the server stops.
 const shutdownText = "server shutting down"
@@ -95,6 +121,14 @@ func New(cfg Config) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	hosts, err := newHostPolicy(cfg.Addr, cfg.PublicURL)
+	if err != nil {
+		return nil, err
+	}
+	runMemory := cfg.RunMemory
+	if runMemory <= 0 {
+		runMemory = DefaultRunMemory
+	}
 	db, err := OpenDB(cfg.DBPath)
 	if err != nil {
 		return nil, err
@@ -106,8 +140,9 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	s := &Server{log: log, db: db, clock: realClock{}, pongWait: defaultPongWait, recs: newRecordings(recordingBudget),
-		viewers: map[*viewer]struct{}{}, lessons: ls, progress: progressStore{db}}
+	s := &Server{log: log, db: db, clock: realClock{}, pongWait: defaultPongWait, queryTimeout: sandbox.Timeout, recs: newRecordings(runMemory),
+		hosts: hosts, viewers: map[*viewer]struct{}{}, lessons: ls, progress: progressStore{db}}
+	s.base, s.cancelBase = context.WithCancelCause(context.Background())
 	if s.assets, err = loadStatic(static.FS); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("web: reading embedded static files: %w", err)
@@ -124,13 +159,18 @@ func New(cfg Config) (*Server, error) {
 // httptest alike.
 func (s *Server) Handler() http.Handler { return s.router }
 
+// BaseContext is for http.Server.BaseContext: every request's context
+// ends when Shutdown begins, so a request waiting for a run or a query
+// ends at once instead of holding up the server's shutdown.
+func (s *Server) BaseContext(net.Listener) context.Context { return s.base }
+
 // routes wires every URL the app answers. Pages live in pages.go (the
 // front end's), the stream in ws.go.
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
 	// HEAD answers wherever GET does, with GET's status and headers and no
 	// body (net/http drops it).
-	r.Use(s.recoverer, s.logRequests, securityHeaders(s.csp), s.withAssets, middleware.GetHead)
+	r.Use(s.recoverer, s.logRequests, securityHeaders(s.csp), s.checkHost, withClientAddr, s.withAssets, middleware.GetHead)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errNotFound(r.URL.Path))
 	})
@@ -163,12 +203,16 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, "ok")
 }
 
-// Close shuts the app down: every open socket gets a close frame saying
-// the server is shutting down and its run is cancelled; then the database
-// is closed. Call it after http.Server.Shutdown, which does not track
-// WebSockets. Close is safe to call more than once.
-func (s *Server) Close() error {
-	s.closeOnce.Do(func() {
+// Shutdown stops the app's work within ctx: it refuses new requests and
+// sockets, cancels every simulation running or waiting and every request
+// waiting for one (through BaseContext), and sends every open socket a
+// close frame 1001 "server shutting down". It returns when the sockets
+// have closed, or when ctx ends, after cutting the connections of viewers
+// that did not take their close frame. Call it before (or with)
+// http.Server.Shutdown, which waits for requests but does not see
+// WebSockets. Only the first call does anything.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.shutdownOnce.Do(func() {
 		s.mu.Lock()
 		s.closing = true
 		viewers := make([]*viewer, 0, len(s.viewers))
@@ -176,25 +220,38 @@ func (s *Server) Close() error {
 			viewers = append(viewers, v)
 		}
 		s.mu.Unlock()
+		s.cancelBase(errServerClosing)
+		stopped := make(chan struct{})
+		go func() { s.recs.close(); close(stopped) }()
 		for _, v := range viewers {
 			v.shutdown(websocket.CloseGoingAway, shutdownText, errServerClosing)
 		}
 		// A viewer whose writer is stuck on a full socket cannot take a
-		// close frame; after a grace period its connection is cut.
+		// close frame; once ctx ends its connection is cut.
 		done := make(chan struct{})
-		go func() { s.wg.Wait(); close(done) }()
-		grace := time.NewTimer(2 * closeWait)
+		go func() { s.wg.Wait(); <-stopped; close(done) }()
 		select {
 		case <-done:
-		case <-grace.C:
+		case <-ctx.Done():
+			s.shutdownErr = fmt.Errorf("shutdown: %w; cutting the connections of %d viewers", context.Cause(ctx), len(viewers))
 			for _, v := range viewers {
 				v.conn.NetConn().Close()
 			}
 			<-done
 		}
-		grace.Stop()
 		s.rooms.close()
-		s.recs.close()
+	})
+	return s.shutdownErr
+}
+
+// Close shuts the app down (Shutdown, with a grace of a couple of
+// seconds for viewers to take their close frame) and closes the
+// database. Close is safe to call more than once.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*closeWait)
+		defer cancel()
+		s.Shutdown(ctx)
 		s.closeErr = s.db.Close()
 	})
 	return s.closeErr

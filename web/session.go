@@ -102,6 +102,9 @@ func (ss *session) detach(f follower) {
 // readable; later moves change it but nothing paces it.
 func (ss *session) close() {
 	ss.mu.Lock()
+	if !ss.closed && ss.pb != nil {
+		ss.recs.release(ss.pb.sides)
+	}
 	ss.closed = true
 	ss.stopPacerLocked()
 	ss.mu.Unlock()
@@ -153,6 +156,14 @@ func (ss *session) start(ctx context.Context, scs []sim.Scenario, speed float64,
 		return nil
 	}
 	ss.installed = ticket
+	// The session pins what it shows, so the memory budget counts it and
+	// the cache keeps it, until a newer run or close lets it go.
+	if !ss.closed {
+		ss.recs.hold(recs)
+		if ss.pb != nil {
+			ss.recs.release(ss.pb.sides)
+		}
+	}
 	ss.stopPacerLocked()
 	ss.gen++
 	gen := ss.gen

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -67,7 +68,7 @@ func (s *Server) handleTables(w http.ResponseWriter, r *http.Request) {
 	recs, err := s.recs.get(ctx, sc)
 	if err != nil {
 		if ctx.Err() == nil {
-			s.fail(w, r, fmt.Errorf("the run of %s failed: %w", sc.Query(), err))
+			s.fail(w, r, runFailed(sc, err))
 		}
 		return
 	}
@@ -76,14 +77,7 @@ func (s *Server) handleTables(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, tablesList{Query: recs[0].query, Databases: listTables(recs[0].design, tables)})
 		return
 	}
-	// A query takes a simulation's slot: a burst of queries cannot starve
-	// the server any more than a burst of runs.
-	release, err := s.recs.slot(ctx)
-	if err != nil {
-		return
-	}
-	t, err := sandbox.Query(ctx, tables, db, sql)
-	release()
+	t, err := s.query(ctx, tables, db, sql)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.fail(w, r, err)
@@ -93,14 +87,36 @@ func (s *Server) handleTables(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, tablesAnswer{DB: db, Table: t, MaxRows: sandbox.MaxRows})
 }
 
-// slot waits for one of the simulation slots and returns its release.
-func (c *recordings) slot(ctx context.Context) (func(), error) {
-	select {
-	case c.slots <- struct{}{}:
-		return func() { <-c.slots }, nil
-	case <-ctx.Done():
-		return nil, context.Cause(ctx)
+// query runs one learner's query on tables once admission lets it, within
+// s.queryTimeout (sandbox.Timeout) of its arrival: the wait for a slot counts, so a burst
+// of queries cannot make another's last longer. A query that finds no
+// slot in that time is turned away as busy.
+func (s *Server) query(ctx context.Context, tables *sim.Snapshot, db, sql string) (sandbox.Table, error) {
+	limit := fmtDuration(s.queryTimeout)
+	ctx, cancel := context.WithTimeoutCause(ctx, s.queryTimeout, &sim.InputError{Field: "sql",
+		Msg: fmt.Sprintf("sql did not finish within %s of its arrival (the wait for a free slot counts) and was stopped; allowed: queries that finish within %s", limit, limit)})
+	defer cancel()
+	release, err := s.recs.adm.admit(ctx, jobQuery)
+	if err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return sandbox.Table{}, &busyError{fmt.Sprintf("no query slot freed within %s of the query's arrival", limit), retryAfter}
+		}
+		return sandbox.Table{}, err
 	}
+	defer release()
+	return sandbox.Query(ctx, tables, db, sql)
+}
+
+// runFailed says a run needed for an answer could not be had: a busy
+// server or a bad scenario as they are, anything else as the run's
+// failure.
+func runFailed(sc sim.Scenario, err error) error {
+	var busy *busyError
+	var ie *sim.InputError
+	if errors.As(err, &busy) || errors.As(err, &ie) || errors.Is(err, errServerClosing) {
+		return err
+	}
+	return fmt.Errorf("the run of %s failed: %w", sc.Query(), err)
 }
 
 // parseTablesQuery reads /api/tables's query: the scenario as in a share

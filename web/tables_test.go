@@ -123,6 +123,7 @@ func TestTablesRefusesBadInputNamingTheField(t *testing.T) {
 		{"empty sql", tablesPath(sc, "db", "service.db", "sql", ""), "sql", "sql is empty"},
 		{"no such table", tablesPath(sc, "db", "bus.db", "sql", "SELECT * FROM ledger_entries"), "sql", "no such table: ledger_entries"},
 		{"payments over the socket's limit", "/api/tables?design=outbox&payments=10001&db=service.db&sql=SELECT+1", "payments", "1 to 10000"},
+		{"the issue's runaway deadline", "/api/tables?design=outbox&payments=1&faults=bus.publish.fail=1&deadline=24h", "deadline", "allowed: 1ms to 1h"},
 		{"bad design", "/api/tables?design=triple-write", "design", "allowed: dual-write"},
 		{"unknown parameter", tablesPath(sc, "speed", "4"), "speed", "allowed: db, sql"},
 		{"twice", tablesPath(sc, "db", "service.db", "db", "bus.db", "sql", "SELECT 1"), "db", "given 2 times"},

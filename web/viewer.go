@@ -64,7 +64,14 @@ type viewer struct {
 	// readerDone closes when the reader has stopped, so a closing writer
 	// knows the viewer answered its close frame.
 	readerDone chan struct{}
-	wg         sync.WaitGroup // the writer
+	wg         sync.WaitGroup // the writer and the run being started
+
+	// While a run is being started (waiting; starting numbers the run
+	// messages), playhead messages wait in pending for it.
+	ctlMu    sync.Mutex
+	starting uint64
+	waiting  bool
+	pending  []clientMsg
 
 	mu        sync.Mutex
 	closeCode int // close frame to send when ctx ends; 0 for none
@@ -86,8 +93,9 @@ type queued struct {
 	runGen int
 }
 
-func newViewer(s *Server, sess *session, conn *websocket.Conn) *viewer {
-	ctx, cancel := context.WithCancelCause(context.Background())
+// newViewer is a viewer of sess on conn whose runs are charged to client.
+func newViewer(s *Server, sess *session, conn *websocket.Conn, client string) *viewer {
+	ctx, cancel := context.WithCancelCause(withClient(context.Background(), client))
 	return &viewer{s: s, sess: sess, conn: conn, ctx: ctx, cancel: cancel,
 		wake: make(chan struct{}, 1), readerDone: make(chan struct{})}
 }

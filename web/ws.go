@@ -60,7 +60,11 @@
 //	{"type":"error","field":"payments","message":"payments 0 is out of range; allowed: 1 to 10000"}
 //	    A refused message. "field" names the input at fault ("payments",
 //	    "compare", "speed", "delta", "at_us", …) or is "" when the message
-//	    as a whole was bad. The socket stays open.
+//	    as a whole was bad. The socket stays open. A run the server cannot
+//	    take now (admission, memory) is refused with field "" and a message
+//	    that starts "the server is busy:" and ends "try again in N s".
+//	    A run waits for its slot apart from the socket's reader, which
+//	    goes on answering messages and pings meanwhile.
 //
 // Sides are merged by (at_us, side) and advance together in virtual time.
 // The server pings every 54 s and drops a viewer silent for 60 s or one
@@ -93,7 +97,7 @@ func (s *Server) newUpgrader() *websocket.Upgrader {
 		ReadBufferSize:   1024,
 		WriteBufferSize:  16 << 10,
 		WriteBufferPool:  &writeBuffers,
-		CheckOrigin:      sameOrigin,
+		CheckOrigin:      s.sameOrigin,
 		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
 			s.fail(w, r, &StatusError{Status: status, Msg: reason.Error()})
 		},
@@ -101,15 +105,16 @@ func (s *Server) newUpgrader() *websocket.Upgrader {
 }
 
 // sameOrigin lets a browser connect only from a page this server served:
-// the Origin's host must be the request's Host. Clients that send no
-// Origin are not browsers, and cross-site requests are a browser threat.
-func sameOrigin(r *http.Request) bool {
+// the Origin's host must be the request's Host, itself one of the
+// server's names (checkHost). Clients that send no Origin are not
+// browsers, and cross-site requests are a browser threat.
+func (s *Server) sameOrigin(r *http.Request) bool {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
 		return true
 	}
 	u, err := url.Parse(origin)
-	return err == nil && strings.EqualFold(u.Host, r.Host)
+	return err == nil && strings.EqualFold(u.Host, r.Host) && s.hosts.allowed(u.Host)
 }
 
 // handleRunSocket upgrades to a WebSocket and serves one viewer on it,
@@ -132,7 +137,7 @@ func (s *Server) serveViewer(w http.ResponseWriter, r *http.Request, sess *sessi
 	if err != nil {
 		return // the upgrader has answered with s.fail
 	}
-	v := newViewer(s, sess, conn)
+	v := newViewer(s, sess, conn, clientAddr(r))
 	v.ext = viewerExtOf(r.Context())
 	if !s.addViewer(v) {
 		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, shutdownText), time.Now().Add(closeWait))

@@ -126,6 +126,7 @@ func TestBadInputGetsAnErrorNamingTheFieldAndTheSocketStaysUsable(t *testing.T) 
 	}{
 		{"payments zero", `{"type":"run","params":{"payments":"0"}}`, "payments", "allowed: 1 to"},
 		{"payments over the web limit", `{"type":"run","params":{"payments":"10001"}}`, "payments", "allowed: 1 to 10000"},
+		{"deadline over the web limit", `{"type":"run","params":{"deadline":"24h"}}`, "deadline", "allowed: 1ms to 1h (a run on the web keeps at most 500000 events per side"},
 		{"unknown design", `{"type":"run","params":{"design":"nope"}}`, "design", "outbox-idempotent"},
 		{"unknown compare design", `{"type":"run","params":{},"compare":"nope"}`, "compare", `"nope"`},
 		{"bad fault", `{"type":"run","params":{"faults":"bus.publish.fail=2"}}`, "faults", "0 to 1"},
