@@ -110,3 +110,32 @@ func TestPublicURLWritesTheLinks(t *testing.T) {
 		t.Fatalf("/checklist.md links are not on the public URL:\n%.300s", body)
 	}
 }
+
+// With -public-url, a room's join link (and so its QR code) is the public
+// one, not the name the trainer's browser happened to use.
+func TestPublicURLWritesTheRoomsJoinLink(t *testing.T) {
+	s := serverAt(t, "127.0.0.1:8080", "https://play.example.com")
+	h := s.Handler()
+	req := httptest.NewRequest(http.MethodPost, "/rooms", strings.NewReader("design=dual-write&compare=outbox-idempotent"))
+	req.Host = "127.0.0.1:8080"
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "http://127.0.0.1:8080")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	res := rec.Result()
+	loc := res.Header.Get("Location")
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/r/") {
+		t.Fatalf("POST /rooms: %s, Location %q", res.Status, loc)
+	}
+	var cookies []string
+	for _, c := range res.Cookies() {
+		cookies = append(cookies, c.Name+"="+c.Value)
+	}
+	_, body := getHost(t, h, "127.0.0.1:8080", loc, "Cookie", strings.Join(cookies, "; "))
+	if want := "https://play.example.com" + loc; !strings.Contains(body, want) {
+		t.Fatalf("the room page does not give the public join link %s:\n%.400s", want, body)
+	}
+	if strings.Contains(body, "http://127.0.0.1:8080"+loc) {
+		t.Fatalf("the room page gives the listen address as its join link")
+	}
+}

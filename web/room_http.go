@@ -342,7 +342,7 @@ func (r *room) results() []ui.PollResult {
 // renderRoom renders the room's page for a role; its root carries the
 // room's code and the role.
 func (s *Server) renderRoom(w http.ResponseWriter, r *http.Request, room *room, role string) {
-	v := ui.RoomView{Code: room.code, Role: role, JoinURL: joinURL(r, room.code), Metrics: allMetrics(),
+	v := ui.RoomView{Code: room.code, Role: role, JoinURL: s.joinURL(r, room.code), Metrics: allMetrics(),
 		Designs: designOptions(), Speeds: playerSpeeds(), DefaultSpeed: strconv.Itoa(defaultSpeed)}
 	if role == "trainer" {
 		v.Lessons = lessonSteps(s.lessons)
@@ -375,14 +375,11 @@ func lessonSteps(ls []*lessons.Lesson) []ui.LessonSteps {
 	return out
 }
 
-// joinURL is the link participants open: this server's address as the
-// request reached it.
-func joinURL(r *http.Request, code string) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host + roomPath(code)
+// joinURL is the link participants open: the server's public origin
+// (-public-url) when set, else its own name as the request reached it,
+// which the Host allow-list has already checked.
+func (s *Server) joinURL(r *http.Request, code string) string {
+	return s.hosts.origin(r) + roomPath(code)
 }
 
 // viewerExtKey holds, in a socket request's context, what a room adds to
