@@ -167,8 +167,12 @@ func writeSummary(w io.Writer, sc sim.Scenario, r sim.Report, first map[string]s
 	}
 	switch {
 	case !r.Settled():
-		fmt.Fprintf(w, "  stopped before it settled: %d in flight (%d events, %d ms virtual, stopped: %s)\n",
-			r.InFlightCount(), r.Events, r.EndMs, r.Stopped)
+		notSent := ""
+		if n := r.InFlight[sim.InFlightNotSent]; n > 0 {
+			notSent = fmt.Sprintf(", %d not sent yet", n)
+		}
+		fmt.Fprintf(w, "  stopped before it settled: %d in flight%s (%d events, %d ms virtual, stopped: %s)\n",
+			r.InFlightCount(), notSent, r.Events, r.EndMs, r.Stopped)
 		if line := inFlightLine(r); line != "" {
 			fmt.Fprintf(w, "  %s\n", line)
 		}
@@ -193,8 +197,9 @@ func writeSummary(w io.Writer, sc sim.Scenario, r sim.Report, first map[string]s
 	}
 }
 
-// inFlightLine says what a cut run still had on its way, beyond the count
-// of payments: "" when there is nothing more to say.
+// inFlightLine says where a cut run's payments in flight were (the
+// payments not sent yet are not among them; the line above counts those):
+// "" when there is nothing more to say.
 func inFlightLine(r sim.Report) string {
 	var parts []string
 	if n := r.InFlight["ledger_entries"]; n > 0 {
@@ -206,13 +211,10 @@ func inFlightLine(r sim.Report) string {
 	if n := r.InFlight["applied"]; n > 0 {
 		parts = append(parts, fmt.Sprintf("%d payments whose newest status had not been applied", n))
 	}
-	if n := r.InFlight[sim.InFlightNotSent]; n > 0 {
-		parts = append(parts, fmt.Sprintf("%d payments not sent yet", n))
-	}
 	if len(parts) == 0 {
 		return ""
 	}
-	return "in flight: " + strings.Join(parts, "; ")
+	return fmt.Sprintf("of the %d in flight: ", r.InFlightCount()) + strings.Join(parts, "; ")
 }
 
 // runDesigns is `partialtruth designs`.

@@ -70,8 +70,13 @@ func TestRunCutSaysItDidNotSettle(t *testing.T) {
 			t.Errorf("summary does not say %q:\n%s", want, s)
 		}
 	}
-	if !regexp.MustCompile(`stopped before it settled: [1-9][0-9]* in flight`).MatchString(s) {
-		t.Errorf("summary does not say how much was in flight:\n%s", s)
+	if !regexp.MustCompile(`stopped before it settled: [1-9][0-9]* in flight, [1-9][0-9]* not sent yet`).MatchString(s) {
+		t.Errorf("summary does not say how much was in flight and how much not sent:\n%s", s)
+	}
+	// The breakdown is of the payments in flight: the ones not sent yet
+	// are not among them, so it must not list them as if they were.
+	if m := regexp.MustCompile(`of the [1-9][0-9]* in flight: [^\n]*`).FindString(s); m == "" || strings.Contains(m, "not sent") {
+		t.Errorf("summary's breakdown of the payments in flight is %q:\n%s", m, s)
 	}
 	if strings.Contains(s, "NOT converged") || strings.Contains(s, "converged:") {
 		t.Errorf("a cut run's summary claims an outcome:\n%s", s)
