@@ -187,3 +187,55 @@ func TestDuplicateIsMarkedOnTheLostAck(t *testing.T) {
 		t.Errorf("first duplicate kept as\n%+v\nrecorded as\n%+v", got, ev)
 	}
 }
+
+// A double charge is marked on what made the request reach the service
+// again (the request duplicated by the network, the answer lost, a crash,
+// or the timeout of a slow answer), an event before the second charge,
+// or on the second charge when that event is another payment's evidence.
+// A run that keeps its evidence hands back the same first double charge.
+func TestDoubleChargeEvidenceIsWhatMadeTheRetry(t *testing.T) {
+	causes := 0
+	for seed := uint64(1); seed <= 8; seed++ {
+		sc := scenario("retry-naive", seed, 60, Faults{}.Set(NetDrop, 0.1).Set(NetDup, 0.1).Set(CrashService, 0.02))
+		events, rep, err := Record(sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		charges := map[int][]int{}
+		for _, ev := range events {
+			if ev.Kind == KindEffect {
+				charges[ev.Payment] = append(charges[ev.Payment], ev.ID)
+			}
+		}
+		for _, ev := range events {
+			if ev.Violation != ViolationDoubleCharge {
+				continue
+			}
+			id, ok := notedPayment(ev.Note)
+			if !ok || len(charges[id]) < 2 {
+				t.Errorf("seed %d: event %d's note %q names no payment charged twice", seed, ev.ID, ev.Note)
+				continue
+			}
+			switch {
+			case ev.ID == charges[id][1]:
+			case ev.ID < charges[id][1] && (ev.Kind == KindDuplicate || ev.Kind == KindDrop || ev.Kind == KindTimeout) && ev.Payment == id,
+				ev.ID < charges[id][1] && ev.Kind == KindCrash:
+				causes++
+			default:
+				t.Errorf("seed %d: payment %d's double charge is marked on event %d (%s, payment %d)", seed, id, ev.ID, ev.Kind, ev.Payment)
+			}
+		}
+		res, err := RunContext(context.Background(), sc, nil, Options{KeepEvidence: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id, ok := rep.FirstViolation[ViolationDoubleCharge]; ok {
+			if got := res.FirstEvents[ViolationDoubleCharge]; !reflect.DeepEqual(got, events[id-1]) {
+				t.Errorf("seed %d: first double charge kept as\n%+v\nrecorded as\n%+v", seed, got, events[id-1])
+			}
+		}
+	}
+	if causes < 10 {
+		t.Errorf("only %d double charges were marked on their cause", causes)
+	}
+}
