@@ -10,7 +10,8 @@ import (
 type Client struct {
 	p     *proc
 	calls int
-	keys  int // keys NewKey has made
+	keys  int    // keys NewKey has made
+	said  string // the last answer's words
 	// to and serve are where calls go: the node that serves them, and
 	// how it serves one.
 	to    *node
@@ -45,6 +46,7 @@ func (c *Client) Call(pay Payment) error {
 		return ErrTimeout
 	}
 	a := v.(answer)
+	c.said = a.text
 	w.clientAnswered(p.node, c.to, pay, a)
 	if a.err != nil {
 		return errors.New(a.text)
@@ -64,6 +66,10 @@ func (c *Client) NewKey() string {
 	c.keys++
 	return "idem-" + strconv.FormatUint(uint64(u*(1<<32)), 16)
 }
+
+// Said returns the words of the last answer Call heard ("" before any,
+// and unchanged by a call that timed out): what the page showed.
+func (c *Client) Said() string { return c.said }
 
 // callOnce sends payment pay once from node from to node to, which serves
 // it, and waits for the answer. It is Client.Call written as callbacks
