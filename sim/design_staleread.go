@@ -62,28 +62,21 @@ func payThenCheckThePage(c *Client, pay Payment) {
 	}
 }
 
-// chargeWithKey charges pay once per key: a copy the network delivered
-// twice carries the same key and is answered like the first.
-func chargeWithKey(s *Service, pay Payment) error {
-	tx := s.DB.Begin()
-	err := tx.Exec(insertKeyedCharge, pay.Key, pay.ID, pay.Account, pay.AmountCents)
-	if errors.Is(err, ErrDuplicate) {
-		tx.Rollback()
-		return nil
-	}
-	if err != nil {
-		tx.Rollback()
-		return err
-	}
-	return tx.Commit()
-}
-
 // chargeThenConfirmFromReplica charges, then renders the confirmation page
 // from the replica, as every other page is, to spare the primary. The
 // replica has not applied the charge yet: the page says no payment was
 // found, and the customer pays again.
 func chargeThenConfirmFromReplica(s *Service, pay Payment) error {
-	if err := chargeWithKey(s, pay); err != nil {
+	tx := s.DB.Begin()
+	// A copy the network delivered twice carries the same key: charged once.
+	err := tx.Exec(insertKeyedCharge, pay.Key, pay.ID, pay.Account, pay.AmountCents)
+	if err != nil && !errors.Is(err, ErrDuplicate) {
+		tx.Rollback()
+		return err
+	}
+	if err != nil {
+		tx.Rollback()
+	} else if err := tx.Commit(); err != nil {
 		return err
 	}
 	// snippet:confirm-from-replica
@@ -106,7 +99,16 @@ func chargeThenConfirmFromReplica(s *Service, pay Payment) error {
 // write went. Other pages (history, statements) may still read the
 // replica; this one decides whether a customer pays again.
 func chargeThenConfirmFromPrimary(s *Service, pay Payment) error {
-	if err := chargeWithKey(s, pay); err != nil {
+	tx := s.DB.Begin()
+	// A copy the network delivered twice carries the same key: charged once.
+	err := tx.Exec(insertKeyedCharge, pay.Key, pay.ID, pay.Account, pay.AmountCents)
+	if err != nil && !errors.Is(err, ErrDuplicate) {
+		tx.Rollback()
+		return err
+	}
+	if err != nil {
+		tx.Rollback()
+	} else if err := tx.Commit(); err != nil {
 		return err
 	}
 	// snippet:read-your-writes

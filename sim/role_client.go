@@ -12,6 +12,9 @@ type Client struct {
 	calls int
 	keys  int    // keys NewKey has made
 	said  string // the last answer's words
+	// payingAgain says a call after the first is the customer paying again
+	// (the confirmation designs), not a retry of the same request.
+	payingAgain bool
 	// to and serve are where calls go: the node that serves them, and
 	// how it serves one.
 	to    *node
@@ -29,7 +32,7 @@ func (c *Client) Call(pay Payment) error {
 	p.step()
 	w := p.w
 	var moves []string
-	if c.calls++; c.calls > 1 {
+	if c.calls++; c.calls > 1 && !c.payingAgain {
 		moves = movesRetries
 	}
 	if c.sent != nil {
