@@ -464,6 +464,36 @@ if !acct.Frozen {
 			"is the other way to refuse a slow reader's fill, and is not simulated.",
 	},
 	{
+		ID:    "read-your-writes",
+		Title: "A customer reads their own writes",
+		Question: "After a customer's write (a payment, a transfer), does every page that shows it back to them read " +
+			"where it was written, or wait until the copy it reads has applied that write?",
+		Why: "A confirmation page served from a lagging replica does not show the payment just made. To the customer " +
+			"that is a payment that failed, so they pay again, and paying again is a new attempt with a new " +
+			"idempotency key: no key can recognise it, and the card is charged twice. Idempotency keys stop a client's " +
+			"retries; they cannot stop a person who was told the first payment did not happen. The refund, the " +
+			"complaint and the chargeback follow.",
+		Bad: `// every page reads the replica, to spare the primary
+n := replica.QueryRow("SELECT COUNT(*) FROM charges" +
+	" WHERE account = $1 AND payment = $2", account, payment)
+if n == 0 {
+	page.Show("no payment found") // the customer pays again, with a new key
+}`,
+		GoodFrom:   "read-your-writes",
+		Invariants: []string{"double_payments"},
+		Situation:  "a confirmation page was read while the replica lacked the charge the primary had just committed",
+		Exercise:   []string{"confirm_lagged"},
+		Rerun:      Rerun{Seed: 42, Payments: 200},
+		Tip:        "Raise replica-lag above the round trip, so that a copy can trail the customer.",
+		Demos: []Demo{
+			{Bad: "confirm-from-replica", Good: "confirm-read-your-writes", Seed: 42, Payments: 200},
+		},
+		Gap: "Runs show the primary read. Where the customer's reads must stay on replicas, the same guarantee " +
+			"comes from waiting, which runs do not show: keep the commit's log position (PostgreSQL's " +
+			"pg_current_wal_lsn() after the commit) in the customer's session, and read a replica only once its " +
+			"pg_last_wal_replay_lsn() has passed it, else read the primary.",
+	},
+	{
 		ID:    "partition-choice",
 		Title: "The partition choice is made per operation, and written down",
 		Question: "For each operation, is it decided and written down what happens when the parts of the system " +

@@ -43,6 +43,112 @@ var staleDesigns = []*Design{
 	},
 }
 
+// The confirmation designs: the payment is charged, then shown back to the
+// customer on a confirmation page. Where the page reads decides whether the
+// customer believes it.
+var confirmDesigns = []*Design{
+	{
+		Name:    "confirm-from-replica",
+		Summary: "the confirmation page reads a lagging replica: it misses the payment just made, and the customer pays again with a fresh key",
+		Client:  payThenCheckThePage, Handle: chargeThenConfirmFromReplica,
+	},
+	{
+		Name:    "confirm-read-your-writes",
+		Summary: "the confirmation page reads the customer's own just-made payment where it was written, the primary: the customer sees it and does not pay again",
+		Client:  payThenCheckThePage, Handle: chargeThenConfirmFromPrimary,
+	},
+}
+
+// The confirmation page's two answers.
+const (
+	pageConfirmed = "confirmation: payment received"
+	pageNotFound  = "confirmation: no payment found"
+)
+
+// insertKeyedCharge records a charge under the key of the attempt that
+// made it: a charge is money taken, and one key is one charge.
+const insertKeyedCharge = `INSERT INTO charges (key, payment, account, amount_cents) VALUES (?, ?, ?, ?)`
+
+// payThenCheckThePage is a customer: one idempotency key per attempt,
+// sent with the charge, then a look at the confirmation page. A page that
+// shows no payment reads to the customer as a payment that failed, so they
+// pay again, and paying again is a new attempt with a new key: no key can
+// recognise it as the first payment's copy.
+func payThenCheckThePage(c *Client, pay Payment) {
+	for attempt := 1; attempt <= 2; attempt++ {
+		pay.Key = c.NewKey()
+		if err := c.Call(pay); err != nil || c.Said() != pageNotFound {
+			return // confirmed, declined, or unknown: not this item's story
+		}
+	}
+}
+
+// chargeThenConfirmFromReplica charges, then renders the confirmation page
+// from the replica, as every other page is, to spare the primary. The
+// replica has not applied the charge yet: the page says no payment was
+// found, and the customer pays again.
+func chargeThenConfirmFromReplica(s *Service, pay Payment) error {
+	tx := s.DB.Begin()
+	// A copy the network delivered twice carries the same key: charged once.
+	err := tx.Exec(insertKeyedCharge, pay.Key, pay.ID, pay.Account, pay.AmountCents)
+	if err != nil && !errors.Is(err, ErrDuplicate) {
+		tx.Rollback()
+		return err
+	}
+	if err != nil {
+		tx.Rollback()
+	} else if err := tx.Commit(); err != nil {
+		return err
+	}
+	// snippet:confirm-from-replica
+	// Every page reads the replica, to spare the primary.
+	var n int
+	rows := s.Replica.Query(`SELECT COUNT(*) FROM charges WHERE account = ? AND payment = ?`, pay.Account, pay.ID)
+	rows.Next()
+	rows.Scan(&n)
+	if n == 0 {
+		s.Reply(pageNotFound)
+		return nil
+	}
+	s.Reply(pageConfirmed)
+	// end snippet
+	return nil
+}
+
+// chargeThenConfirmFromPrimary renders the confirmation page from the
+// primary: a customer's read of their own just-made write goes where the
+// write went. Other pages (history, statements) may still read the
+// replica; this one decides whether a customer pays again.
+func chargeThenConfirmFromPrimary(s *Service, pay Payment) error {
+	tx := s.DB.Begin()
+	// A copy the network delivered twice carries the same key: charged once.
+	err := tx.Exec(insertKeyedCharge, pay.Key, pay.ID, pay.Account, pay.AmountCents)
+	if err != nil && !errors.Is(err, ErrDuplicate) {
+		tx.Rollback()
+		return err
+	}
+	if err != nil {
+		tx.Rollback()
+	} else if err := tx.Commit(); err != nil {
+		return err
+	}
+	// snippet:read-your-writes
+	// The customer's own just-made payment: read it where it was written.
+	// A replica may not have applied it yet, and a page that shows no
+	// payment makes the customer pay again, with a new key.
+	var n int
+	rows := s.DB.Query(`SELECT COUNT(*) FROM charges WHERE account = ? AND payment = ?`, pay.Account, pay.ID)
+	rows.Next()
+	rows.Scan(&n)
+	if n == 0 {
+		s.Reply(pageNotFound)
+		return nil
+	}
+	s.Reply(pageConfirmed)
+	// end snippet
+	return nil
+}
+
 // errOverLimit declines a payment that would take the customer over it.
 var errOverLimit = fmt.Errorf("%w: over the customer's limit", ErrDeclined)
 

@@ -1,6 +1,9 @@
 package sim
 
 import (
+	"context"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -93,4 +96,146 @@ func notedPayment(note string) (int, bool) {
 	}
 	n, err := strconv.Atoi(after[:end])
 	return n, err == nil
+}
+
+// A duplicate ledger entry is marked on what put the second copy on its
+// way (a request or publish the network duplicated, a lost ack, a
+// redelivery, a crash, or when none is known the delivery that reached the
+// consumer again), or on the entry itself, whose note then names its
+// payment; never on an event about another payment unless it is a crash.
+// A run that keeps its evidence hands back the same first duplicate.
+func TestDuplicateEvidenceIsWhatMadeTheCopy(t *testing.T) {
+	causes := 0
+	copyKinds := []string{KindDeliver, KindDuplicate, KindRedeliver, KindPublish, KindAckLost, KindTimeout, KindCrash, KindDown, KindDrop}
+	for seed := uint64(1); seed <= 10; seed++ {
+		for _, design := range []string{"dual-write", "outbox", "dual-write-retry"} {
+			sc := scenario(design, seed, 60, randomMix(seed, 0.15))
+			events, rep, err := Record(sc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ev := range events {
+				if ev.Violation != ViolationDuplicate {
+					continue
+				}
+				id, ok := notedPayment(ev.Note)
+				if !ok || !strings.Contains(ev.Note, "(duplicate_effects)") {
+					t.Errorf("%s seed %d: event %d's note %q does not name its payment", design, seed, ev.ID, ev.Note)
+					continue
+				}
+				switch {
+				case ev.Kind == KindEffect && ev.Payment == id:
+				case slices.Contains(copyKinds, ev.Kind) && (ev.Payment == id || ev.Kind == KindCrash):
+					causes++
+				default:
+					t.Errorf("%s seed %d: payment %d's duplicate is marked on event %d (%s, payment %d)", design, seed, id, ev.ID, ev.Kind, ev.Payment)
+				}
+			}
+			res, err := RunContext(context.Background(), sc, nil, Options{KeepEvidence: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if id, ok := rep.FirstViolation[ViolationDuplicate]; ok {
+				if got := res.FirstEvents[ViolationDuplicate]; !reflect.DeepEqual(got, events[id-1]) {
+					t.Errorf("%s seed %d: first duplicate kept as\n%+v\nrecorded as\n%+v", design, seed, got, events[id-1])
+				}
+			}
+		}
+	}
+	if causes < 20 {
+		t.Errorf("only %d duplicates were marked on their cause", causes)
+	}
+}
+
+// The outbox under lost broker acks: the relay publishes a payment again
+// because the broker's ack of its first publish was lost, and the ledger
+// posts it twice. The first duplicate is marked on that lost ack, an event
+// before the second ledger entry, and the note says so.
+func TestDuplicateIsMarkedOnTheLostAck(t *testing.T) {
+	sc := scenario("outbox", 1, 100, Faults{}.Set(BusAckLost, 0.2))
+	events, rep, err := Record(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, ok := rep.FirstViolation[ViolationDuplicate]
+	if !ok {
+		t.Fatalf("no duplicate under bus.ack.lost=0.2: %+v", rep)
+	}
+	ev := events[id-1]
+	if ev.Kind != KindAckLost || ev.Violation != ViolationDuplicate {
+		t.Fatalf("the first duplicate is marked on event %d (%s, %q), want a lost ack", id, ev.Kind, ev.Violation)
+	}
+	if !strings.Contains(ev.Note, "another copy of payment "+strconv.Itoa(ev.Payment)+"'s event") {
+		t.Errorf("event %d's note %q does not say it sent another copy", id, ev.Note)
+	}
+	entries := 0
+	for _, e := range events {
+		if e.Kind == KindEffect && e.Payment == ev.Payment {
+			if entries++; entries == 2 && e.ID < id {
+				t.Errorf("payment %d's second entry, event %d, comes before its cause %d", ev.Payment, e.ID, id)
+			}
+		}
+	}
+	if entries < 2 {
+		t.Errorf("payment %d was posted %d times, want a duplicate", ev.Payment, entries)
+	}
+	res, err := RunContext(context.Background(), sc, nil, Options{KeepEvidence: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.FirstEvents[ViolationDuplicate]; !reflect.DeepEqual(got, ev) {
+		t.Errorf("first duplicate kept as\n%+v\nrecorded as\n%+v", got, ev)
+	}
+}
+
+// A double charge is marked on what made the request reach the service
+// again (the request duplicated by the network, the answer lost, a crash,
+// or the timeout of a slow answer), an event before the second charge,
+// or on the second charge when that event is another payment's evidence.
+// A run that keeps its evidence hands back the same first double charge.
+func TestDoubleChargeEvidenceIsWhatMadeTheRetry(t *testing.T) {
+	causes := 0
+	for seed := uint64(1); seed <= 8; seed++ {
+		sc := scenario("retry-naive", seed, 60, Faults{}.Set(NetDrop, 0.1).Set(NetDup, 0.1).Set(CrashService, 0.02))
+		events, rep, err := Record(sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		charges := map[int][]int{}
+		for _, ev := range events {
+			if ev.Kind == KindEffect {
+				charges[ev.Payment] = append(charges[ev.Payment], ev.ID)
+			}
+		}
+		for _, ev := range events {
+			if ev.Violation != ViolationDoubleCharge {
+				continue
+			}
+			id, ok := notedPayment(ev.Note)
+			if !ok || len(charges[id]) < 2 {
+				t.Errorf("seed %d: event %d's note %q names no payment charged twice", seed, ev.ID, ev.Note)
+				continue
+			}
+			switch {
+			case ev.ID == charges[id][1]:
+			case ev.ID < charges[id][1] && (ev.Kind == KindDuplicate || ev.Kind == KindDrop || ev.Kind == KindTimeout) && ev.Payment == id,
+				ev.ID < charges[id][1] && ev.Kind == KindCrash:
+				causes++
+			default:
+				t.Errorf("seed %d: payment %d's double charge is marked on event %d (%s, payment %d)", seed, id, ev.ID, ev.Kind, ev.Payment)
+			}
+		}
+		res, err := RunContext(context.Background(), sc, nil, Options{KeepEvidence: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id, ok := rep.FirstViolation[ViolationDoubleCharge]; ok {
+			if got := res.FirstEvents[ViolationDoubleCharge]; !reflect.DeepEqual(got, events[id-1]) {
+				t.Errorf("seed %d: first double charge kept as\n%+v\nrecorded as\n%+v", seed, got, events[id-1])
+			}
+		}
+	}
+	if causes < 10 {
+		t.Errorf("only %d double charges were marked on their cause", causes)
+	}
 }

@@ -9,6 +9,7 @@ var designs = slices.Concat(
 	register(paymentsFamily, dualWriteDesigns, outboxDesigns),
 	register(retryFamily, retryDesigns),
 	register(staleFamily, staleDesigns),
+	register(confirmFamily, confirmDesigns),
 	register(partitionFamily, partitionDesigns),
 	register(reorderFamily, reorderDesigns),
 	register(cacheFamily, cacheDesigns),

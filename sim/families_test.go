@@ -13,6 +13,7 @@ import (
 // reordering families.
 var laterDesigns = []string{
 	"retry-naive", "retry-idempotency-key", "decide-from-replica", "decide-from-primary",
+	"confirm-from-replica", "confirm-read-your-writes",
 	"partition-ap", "partition-cp", "consumer-naive", "consumer-versioned",
 	"cache-aside-delete", "cache-versioned", "psp-naive", "psp-atomic-phases",
 }
@@ -128,14 +129,16 @@ func TestReportsCarryTheDesignsOwnKeysAndMarks(t *testing.T) {
 // The UI shows the code a design runs, for every role it has.
 func TestDesignSourceShowsEveryRole(t *testing.T) {
 	want := map[string][]string{
-		"retry-naive":           {"client", "service"},
-		"retry-idempotency-key": {"client", "service"},
-		"decide-from-replica":   {"service"},
-		"decide-from-primary":   {"service"},
-		"partition-ap":          {"service", "consumer"},
-		"partition-cp":          {"service", "consumer"},
-		"consumer-naive":        {"service", "consumer"},
-		"consumer-versioned":    {"service", "consumer"},
+		"retry-naive":              {"client", "service"},
+		"retry-idempotency-key":    {"client", "service"},
+		"decide-from-replica":      {"service"},
+		"decide-from-primary":      {"service"},
+		"confirm-from-replica":     {"client", "service"},
+		"confirm-read-your-writes": {"client", "service"},
+		"partition-ap":             {"service", "consumer"},
+		"partition-cp":             {"service", "consumer"},
+		"consumer-naive":           {"service", "consumer"},
+		"consumer-versioned":       {"service", "consumer"},
 	}
 	for design, roles := range want {
 		src, err := DesignSource(design)

@@ -98,13 +98,36 @@ type paymentsRun struct {
 	// duplicateKept says the first duplicate effect has been kept as
 	// evidence (see world.keep).
 	duplicateKept bool
+	// What made a payment's extra copy, one event id per payment and slot,
+	// so that what a run remembers does not grow with its events: doubt is
+	// the last event that may make it published again (a request or
+	// publish the network duplicated, a lost ack, a timeout, a relay's
+	// crash); ackDoubt the last that kept the consumer's ack from the
+	// broker (a consumer crash, a lost ack), so the broker delivers again;
+	// copyCause the event behind the latest extra copy on its way to the
+	// ledger; arrivedCause the cause of the latest duplicate delivery that
+	// reached the consumer. effectCause holds, per ledger entry beyond a
+	// payment's first, the cause of its delivery (0: none known): it grows
+	// with violations only. storedAt is the publish that first stored each
+	// payment on the bus, and lastRelayCrash the relay's latest crash,
+	// which costs every payment of its batch a second publish.
+	// publishedAt is each payment's latest publish, so that a timeout
+	// does not take the blame from the lost ack or message behind it.
+	doubt, ackDoubt, copyCause, arrivedCause, storedAt, publishedAt []int
+	effectCause                                                     [][]int
+	lastRelayCrash                                                  int
+	// relayCrash is the relay's latest crash as the sink saw it, in a run
+	// that keeps evidence: one event, not one per crash.
+	relayCrash Event
 }
 
 func openPayments(w *world, d *Design) (familyRun, error) {
 	n := w.sc.Payments + 1
 	f := &paymentsRun{w: w, d: d, saved: make([]int, n), effects: make([][]int, n),
 		stored: make([]bool, n), split: make([]bool, n), failedSave: make([]bool, n), timedOut: make([]bool, n),
-		lostCause: make([]int, n), phantomCause: make([]int, n), arrivedAt: make([]int, n)}
+		lostCause: make([]int, n), phantomCause: make([]int, n), arrivedAt: make([]int, n),
+		doubt: make([]int, n), ackDoubt: make([]int, n), copyCause: make([]int, n), arrivedCause: make([]int, n),
+		storedAt: make([]int, n), publishedAt: make([]int, n), effectCause: make([][]int, n)}
 	f.client = &node{w: w, name: NodeClient}
 	f.service = &node{w: w, name: NodeService, crashFault: CrashService, canCrash: true}
 	f.relay = &node{w: w, name: NodeRelay, crashFault: CrashRelay, canCrash: true, onRestart: f.startRelay}
@@ -169,6 +192,9 @@ func (f *paymentsRun) posted(_ *database, payment, _ int) {
 		return
 	}
 	id := f.w.emit(Event{Node: NodeLedger, Kind: KindEffect, Payment: payment, Note: "money moved: ledger entry posted", Moves: movesLedgerEntries})
+	if len(f.effects[payment]) > 0 { // posted again: blame what sent the copy the consumer posted
+		f.effectCause[payment] = append(f.effectCause[payment], f.arrivedCause[payment])
+	}
 	f.effects[payment] = append(f.effects[payment], id)
 	switch {
 	case len(f.effects[payment]) > 1: // a duplicate: the first one posted is the first evidence
@@ -203,6 +229,12 @@ func (f *paymentsRun) observe(ev *Event) {
 			f.consumerCrashes++
 			f.lastConsumerCrash = ev.ID
 		}
+		if ev.Node == NodeRelay && ev.ID != f.lastRelayCrash {
+			f.lastRelayCrash = ev.ID
+			if f.w.kept != nil {
+				f.relayCrash = f.w.current // kept only if a second publish is blamed on it (see setCause)
+			}
+		}
 	}
 	if !f.inWorkload(p) {
 		return
@@ -210,17 +242,68 @@ func (f *paymentsRun) observe(ev *Event) {
 	saved, stored := f.saved[p] > 0, f.stored[p]
 	switch ev.Kind {
 	case KindPublish:
+		switch {
+		case !stored:
+			f.storedAt[p] = ev.ID
+		case f.doubt[p] > 0: // a second copy on the bus, published again because of a doubt
+			f.setCause(p, &f.copyCause[p], f.doubt[p])
+		case ev.Peer == NodeRelay && f.lastRelayCrash > f.storedAt[p]: // the relay crashed before marking it sent
+			f.setCause(p, &f.copyCause[p], f.lastRelayCrash)
+		default:
+			f.setCause(p, &f.copyCause[p], ev.ID)
+		}
 		f.stored[p] = true
+		f.publishedAt[p] = ev.ID
+	case KindRedeliver:
+		switch {
+		case ev.Fault != "": // bus.redeliver: a copy for no reason but the fault
+			f.setCause(p, &f.copyCause[p], ev.ID)
+		case f.copyCause[p] > 0: // the copy it delivers again is there because of an earlier cause
+		case f.ackDoubt[p] > 0: // no ack came: blame what kept it
+			f.setCause(p, &f.copyCause[p], f.ackDoubt[p])
+		default:
+			f.setCause(p, &f.copyCause[p], ev.ID)
+		}
 	case KindDeliver, KindDuplicate:
 		if ev.Node == NodeLedger {
 			if len(f.effects[p]) > 0 || f.arrivedAt[p] == f.consumerCrashes+1 {
 				f.duplicateDeliveries++
+				c := f.copyCause[p]
+				if ev.Kind == KindDuplicate || c == 0 { // the network copied this delivery, or nothing else is known
+					c = ev.ID
+				}
+				f.setCause(p, &f.arrivedCause[p], c)
 			}
 			f.arrivedAt[p] = f.consumerCrashes + 1
+		} else if ev.Kind == KindDuplicate && (ev.Node == NodeBus && ev.Peer != NodeLedger || ev.Node == NodeService && ev.Peer == NodeClient) {
+			f.setCause(p, &f.doubt[p], ev.ID) // the network delivered a publish, or the request, twice
 		}
 	case KindTimeout:
 		if ev.Peer == NodeBus {
 			f.timedOut[p] = true
+			if f.doubt[p] < f.publishedAt[p] { // no lost ack or message since the publish explains it
+				f.setCause(p, &f.doubt[p], ev.ID)
+			}
+		}
+	case KindAckLost:
+		f.setCause(p, &f.doubt[p], ev.ID)
+	case KindDrop:
+		switch {
+		case ev.Peer == NodeBus && ev.Node != NodeLedger: // a publish's ack lost in the network
+			f.setCause(p, &f.doubt[p], ev.ID)
+		case ev.Node == NodeBus && ev.Peer == NodeLedger: // the consumer's ack lost
+			f.setCause(p, &f.ackDoubt[p], ev.ID)
+		}
+	case KindCrash:
+		switch ev.Node {
+		case NodeRelay:
+			f.setCause(p, &f.doubt[p], ev.ID)
+		case NodeLedger:
+			f.setCause(p, &f.ackDoubt[p], ev.ID)
+		}
+	case KindDown:
+		if ev.Node == NodeLedger && f.ackDoubt[p] == 0 { // a delivery met the crashed consumer
+			f.setCause(p, &f.ackDoubt[p], ev.ID)
 		}
 	}
 	if ev.Fault == "" {
@@ -255,6 +338,35 @@ func (f *paymentsRun) observe(ev *Event) {
 		f.phantomCause[p] = ev.ID
 		f.w.keep(ev.ID)
 	}
+}
+
+// setCause sets one of payment p's cause slots to event ev. While no
+// payment has been posted twice, the event is kept as evidence if it is
+// the one being emitted (an event after the first second entry can never
+// be the first duplicate's evidence), and the event the slot held before
+// is forgotten unless something else of p's still names it or it is a
+// crash, which may be the cause for several payments: so a run keeps at
+// most a few events per payment for its duplicates.
+func (f *paymentsRun) setCause(p int, slot *int, ev int) {
+	old := *slot
+	*slot = ev
+	if f.w.kept == nil || f.duplicateKept || old == ev {
+		return
+	}
+	f.w.keep(ev)
+	if ev == f.relayCrash.ID && ev > 0 {
+		f.w.kept[ev] = f.relayCrash
+	}
+	if old == 0 || f.w.kept[old].Kind == KindCrash || old == f.lostCause[p] || old == f.phantomCause[p] ||
+		old == f.doubt[p] || old == f.ackDoubt[p] || old == f.copyCause[p] || old == f.arrivedCause[p] {
+		return
+	}
+	for _, c := range f.effectCause[p] {
+		if c == old {
+			return
+		}
+	}
+	f.w.forget(old)
 }
 
 // checkPayments compares the payments database with the ledger: which
@@ -335,9 +447,10 @@ func (f *paymentsRun) check(r *Report, mark func(ev int, key, note string)) erro
 		}
 		if n > 1 {
 			r.DuplicateEffects += n - 1
-			for _, ev := range f.effects[id][min(1, len(f.effects[id])):] {
-				used[ev] = true
-				mark(ev, ViolationDuplicate, "payment "+strconv.Itoa(id)+" was posted again: a copy of its event reached the consumer, which had posted it already (duplicate_effects)")
+			for i, ev := range f.effects[id][min(1, len(f.effects[id])):] {
+				c := f.effectCause[id][i]
+				ev = cause(c, ev)
+				mark(ev, ViolationDuplicate, f.duplicateNote(id, ev, c))
 			}
 		}
 	}
@@ -402,6 +515,21 @@ func (f *paymentsRun) phantomNote(id, ev int) string {
 			" stopped its save after its event was published (phantom)"
 	}
 	return "money moved for payment " + pid + ", which was never committed (phantom)"
+}
+
+// duplicateNote says how event ev led to a second ledger entry for
+// payment id; c is the cause the checker found, if any.
+func (f *paymentsRun) duplicateNote(id, ev, c int) string {
+	pid := strconv.Itoa(id)
+	switch {
+	case ev == c:
+		return "this put another copy of payment " + pid + "'s event on its way to the ledger, which posted it again: " +
+			"money moved twice (duplicate_effects)"
+	case c > 0: // the cause is the evidence of another violation
+		return "payment " + pid + " was posted again here: event " + strconv.Itoa(c) +
+			" put another copy of its event on its way to the ledger (duplicate_effects)"
+	}
+	return "payment " + pid + " was posted again: a copy of its event reached the consumer, which had posted it already (duplicate_effects)"
 }
 
 func countTrue(xs []bool) int {

@@ -1,6 +1,9 @@
 package sim
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+)
 
 // The retry family: a client that runs the design's own code
 // (Design.Client, design_retry.go) against the payment service and its
@@ -51,11 +54,21 @@ type retryRun struct {
 	// asked for again after its charge committed; requests sent with a key.
 	timedOut, retriedAfterCharge []bool
 	keyed                        int
+	// What made a second charge, one event id per payment: askedAt is the
+	// client's latest request; again the latest event that may make the
+	// service charge it again (the request duplicated by the network, the
+	// answer lost in the network, a crash of the service, a timeout with
+	// none of those behind it); doubleCause what again held when the
+	// second charge committed. doubled says a payment has been charged
+	// twice: from then on no event is kept as evidence (see setAgain).
+	askedAt, again, doubleCause []int
+	doubled                     bool
 }
 
 func openRetry(w *world, d *Design) (familyRun, error) {
 	n := w.sc.Payments + 1
-	f := &retryRun{w: w, d: d, charges: make([][]int, n), timedOut: make([]bool, n), retriedAfterCharge: make([]bool, n)}
+	f := &retryRun{w: w, d: d, charges: make([][]int, n), timedOut: make([]bool, n), retriedAfterCharge: make([]bool, n),
+		askedAt: make([]int, n), again: make([]int, n), doubleCause: make([]int, n)}
 	w.onEvent = f.observe
 	f.client = &node{w: w, name: NodeClient}
 	f.service = &node{w: w, name: NodeService, crashFault: CrashService, canCrash: true}
@@ -86,16 +99,47 @@ func (f *retryRun) sent(pay Payment) {
 // were charged already.
 func (f *retryRun) observe(ev *Event) {
 	p := ev.Payment
-	if p <= 0 || p >= len(f.charges) || ev.Node != NodeClient {
+	if p <= 0 || p >= len(f.charges) {
+		return
+	}
+	switch {
+	case ev.Kind == KindDuplicate && ev.Node == NodeService && ev.Peer == NodeClient: // the request, twice
+		f.setAgain(p, ev.ID)
+	case ev.Kind == KindDrop && ev.Node == NodeClient && ev.Peer == NodeService: // the answer lost
+		f.setAgain(p, ev.ID)
+	case ev.Kind == KindCrash && ev.Node == NodeService:
+		f.setAgain(p, ev.ID)
+	}
+	if ev.Node != NodeClient {
 		return
 	}
 	switch ev.Kind {
 	case KindTimeout:
 		f.timedOut[p] = true
+		if f.again[p] < f.askedAt[p] { // nothing since the request explains it: the answer was slow
+			f.setAgain(p, ev.ID)
+		}
 	case KindRequest:
+		f.askedAt[p] = ev.ID
 		if len(ev.Moves) > 0 && len(f.charges[p]) > 0 { // a retry (it moves retries) of a charged payment
 			f.retriedAfterCharge[p] = true
 		}
+	}
+}
+
+// setAgain makes ev payment p's latest reason to be charged again. Until
+// some payment is charged twice, ev is kept as evidence and the reason it
+// replaces forgotten, unless that is a crash (it may be several payments'
+// reason) or p's recorded cause: a run keeps about one event per payment.
+func (f *retryRun) setAgain(p, ev int) {
+	old := f.again[p]
+	f.again[p] = ev
+	if f.w.kept == nil || f.doubled || old == ev {
+		return
+	}
+	f.w.keep(ev)
+	if old != 0 && old != f.doubleCause[p] && f.w.kept[old].Kind != KindCrash {
+		f.w.forget(old)
 	}
 }
 
@@ -111,7 +155,11 @@ func (f *retryRun) charged(d *database, payment, _ int) {
 		Note: "money moved: " + pay.Account + " charged " + cents(pay.AmountCents)})
 	f.charges[payment] = append(f.charges[payment], id)
 	if len(f.charges[payment]) == 2 {
-		f.w.keep(id) // the second charge is the double charge's evidence
+		f.doubleCause[payment] = f.again[payment]
+		if !f.doubled {
+			f.doubled = true
+			f.w.keep(id) // the second charge is the evidence when its cause is another's
+		}
 	}
 }
 
@@ -123,11 +171,21 @@ func (f *retryRun) check(r *Report, mark func(ev int, key, note string)) error {
 		return fmt.Errorf("check charges: %w", err)
 	}
 	double, tracked := 0, 0
-	for _, events := range f.charges {
+	used := map[int]bool{} // a crash may be the cause of several; it is evidence for the first
+	for id, events := range f.charges {
 		tracked += len(events)
 		if len(events) > 1 {
 			double++
-			mark(events[1], ViolationDoubleCharge, "a second charge for one client request: the client asked again and the service charged again (double_charges)")
+			pid := strconv.Itoa(id)
+			switch c := f.doubleCause[id]; {
+			case c > 0 && !used[c]:
+				used[c] = true
+				mark(c, ViolationDoubleCharge, "this made the client's request for payment "+pid+" reach the service again, which charged it a second time (double_charges)")
+			case c > 0:
+				mark(events[1], ViolationDoubleCharge, "a second charge for payment "+pid+": event "+strconv.Itoa(c)+" made its request reach the service again (double_charges)")
+			default:
+				mark(events[1], ViolationDoubleCharge, "a second charge for payment "+pid+": the client asked again and the service charged again (double_charges)")
+			}
 		}
 	}
 	if tracked != total {

@@ -32,7 +32,8 @@ func TestIdempotencyKeyNeverDoubleCharges(t *testing.T) {
 }
 
 // A lost answer makes the naive client retry a charge that happened, and
-// the naive service charges it again; the first double charge is marked.
+// the naive service charges it again; the first double charge is marked
+// on the lost answer that made the client ask again.
 func TestNaiveRetriesDoubleChargeWhenAnswersAreLost(t *testing.T) {
 	events, r, err := Record(retryScenario("retry-naive", 42, 300, Faults{}.Set(NetDrop, 0.1), 0))
 	if err != nil {
@@ -42,8 +43,8 @@ func TestNaiveRetriesDoubleChargeWhenAnswersAreLost(t *testing.T) {
 		t.Fatalf("seed 42 net.drop=0.1: double_charges %v converged %v, want some and not converged", measured(t, r, ViolationDoubleCharge), r.Converged)
 	}
 	first := events[r.FirstViolation[ViolationDoubleCharge]-1]
-	if first.Kind != KindEffect || first.Violation != ViolationDoubleCharge {
-		t.Errorf("seed 42: first double charge is event %d %s %q marked %q, want a charge marked double_charges",
+	if first.Kind != KindDrop || first.Violation != ViolationDoubleCharge {
+		t.Errorf("seed 42: first double charge is event %d %s %q marked %q, want the lost answer marked double_charges",
 			first.ID, first.Kind, first.Note, first.Violation)
 	}
 	marked := 0

@@ -93,3 +93,89 @@ func TestReplicaLagIsWhatMakesDecisionsStale(t *testing.T) {
 		t.Errorf("lag 1m: stale_decisions %d, want %d (every accepted payment but each customer's first)", measured(t, r, ViolationStale), wantStale)
 	}
 }
+
+// A confirmation page that reads the customer's own payment where it was
+// written never makes a customer pay twice, whatever the faults and the
+// lag; one that reads the replica does so readily, whenever the replica
+// lags behind the round trip.
+func TestConfirmationPageReadsYourWrites(t *testing.T) {
+	lags := []time.Duration{5 * time.Millisecond, DefaultReplicaLag, time.Second}
+	badFailed, exercised := 0, 0
+	const seeds = 30
+	for seed := uint64(1); seed <= seeds; seed++ {
+		mix := randomMix(seed, 0.15)
+		lag := lags[seed%uint64(len(lags))]
+		good := runReport(t, staleScenario("confirm-read-your-writes", seed, 200, mix, lag))
+		if n := measured(t, good, ViolationDoublePayment); n != 0 {
+			t.Errorf("confirm-read-your-writes seed %d faults %s lag %v: double_payments %d, want 0", seed, mix, lag, n)
+		}
+		if measured(t, good, "confirm_lagged") > 0 {
+			exercised++
+		}
+		if !good.Converged && good.Stopped == "quiet" {
+			t.Errorf("confirm-read-your-writes seed %d faults %s lag %v: not converged", seed, mix, lag)
+		}
+		bad := runReport(t, staleScenario("confirm-from-replica", seed, 200, mix, lag))
+		if measured(t, bad, ViolationDoublePayment) > 0 {
+			badFailed++
+			if bad.Converged {
+				t.Errorf("confirm-from-replica seed %d: double payments, yet converged", seed)
+			}
+		}
+	}
+	if exercised < seeds*2/3 {
+		t.Errorf("the good design's page read missed its own write in only %d of %d runs: hardly tested", exercised, seeds)
+	}
+	if badFailed < seeds*9/10 {
+		t.Errorf("confirm-from-replica paid twice in only %d of %d runs, want nearly all", badFailed, seeds)
+	}
+}
+
+// The evidence of a double payment is the commit of its second charge,
+// and the report counts exactly the payments the database holds twice.
+func TestConfirmFromReplicaMarksTheSecondCharge(t *testing.T) {
+	events, r, err := Record(staleScenario("confirm-from-replica", 42, 100, Faults{}, DefaultReplicaLag))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Counted independently: the inserts of a charge whose commit followed,
+	// per payment.
+	inserted := map[int]int{}
+	for _, ev := range events {
+		if ev.Kind == KindExec && ev.Node == NodeServiceDB && ev.SQL == insertKeyedCharge {
+			inserted[ev.Payment]++
+		}
+	}
+	twice := 0
+	for _, n := range inserted {
+		if n > 1 {
+			twice++
+		}
+	}
+	marked := 0
+	for _, ev := range events {
+		if ev.Violation == ViolationDoublePayment {
+			marked++
+			if ev.Node != NodeServiceDB || ev.Kind != KindCommit {
+				t.Errorf("event %d marked double_payments is %s on %s, want the second charge's commit", ev.ID, ev.Kind, ev.Node)
+			}
+		}
+	}
+	if got := measured(t, r, ViolationDoublePayment); got == 0 || got != twice || marked != got {
+		t.Errorf("double_payments %d, payments inserted twice %d, marked %d: want equal and positive", got, twice, marked)
+	}
+	if measured(t, r, "confirm_lagged") < twice {
+		t.Errorf("confirm_lagged %d below double_payments %d: each double payment began with a page read that missed its charge", measured(t, r, "confirm_lagged"), twice)
+	}
+}
+
+// With a replica that keeps up within the round trip, the page finds the
+// charge and nobody pays twice, even reading the replica: the lag is the
+// cause, not the replica.
+func TestConfirmFromReplicaHoldsWithoutLag(t *testing.T) {
+	r := runReport(t, staleScenario("confirm-from-replica", 42, 100, Faults{}, 0))
+	if measured(t, r, ViolationDoublePayment) != 0 || measured(t, r, "confirm_lagged") != 0 {
+		t.Errorf("lag 0: double_payments %d confirm_lagged %d, want 0 and 0",
+			measured(t, r, ViolationDoublePayment), measured(t, r, "confirm_lagged"))
+	}
+}

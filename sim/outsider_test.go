@@ -186,6 +186,15 @@ func (rp replay) violations() map[string]int {
 		for _, w := range rp.writes {
 			commitWrites[w.commit] = append(commitWrites[w.commit], w)
 		}
+		// The confirmation designs: a payment charged under two keys.
+		charged := map[int]int{}
+		for _, w := range rp.writes {
+			if w.db == "service.db" && strings.HasPrefix(w.sql, "INSERT INTO charges") {
+				if charged[w.payment]++; charged[w.payment] == 2 {
+					out["double_payments"]++
+				}
+			}
+		}
 		for _, ev := range rp.events {
 			switch {
 			case ev.Kind == "query" && onCopy[ev.Node] != nil && len(ev.Args) > 0:

@@ -27,6 +27,7 @@ func TestFamilyReportKeysKeepTheirOrder(t *testing.T) {
 	want := []string{"split_writes", "failed_saves", "relay_polls", "duplicate_deliveries", "timeouts",
 		"charges", "retries", "double_charges", "retries_after_charge", "keyed_requests",
 		"accepted", "declined", "stale_decisions", "limit_breaches", "lagged_decisions", "limit_hidden_by_lag",
+		"double_payments", "confirm_lagged",
 		"rejected", "overdrafts", "debits_in_partition",
 		"applied", "ignored", "out_of_order_applied", "out_of_order_deliveries", "versioned_statuses",
 		"cache_hits", "stale_cache_writes", "stale_payouts", "stale_cache_reads", "psp_charges"}

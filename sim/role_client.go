@@ -10,7 +10,11 @@ import (
 type Client struct {
 	p     *proc
 	calls int
-	keys  int // keys NewKey has made
+	keys  int    // keys NewKey has made
+	said  string // the last answer's words
+	// payingAgain says a call after the first is the customer paying again
+	// (the confirmation designs), not a retry of the same request.
+	payingAgain bool
 	// to and serve are where calls go: the node that serves them, and
 	// how it serves one.
 	to    *node
@@ -28,7 +32,7 @@ func (c *Client) Call(pay Payment) error {
 	p.step()
 	w := p.w
 	var moves []string
-	if c.calls++; c.calls > 1 {
+	if c.calls++; c.calls > 1 && !c.payingAgain {
 		moves = movesRetries
 	}
 	if c.sent != nil {
@@ -45,6 +49,7 @@ func (c *Client) Call(pay Payment) error {
 		return ErrTimeout
 	}
 	a := v.(answer)
+	c.said = a.text
 	w.clientAnswered(p.node, c.to, pay, a)
 	if a.err != nil {
 		return errors.New(a.text)
@@ -64,6 +69,10 @@ func (c *Client) NewKey() string {
 	c.keys++
 	return "idem-" + strconv.FormatUint(uint64(u*(1<<32)), 16)
 }
+
+// Said returns the words of the last answer Call heard ("" before any,
+// and unchanged by a call that timed out): what the page showed.
+func (c *Client) Said() string { return c.said }
 
 // callOnce sends payment pay once from node from to node to, which serves
 // it, and waits for the answer. It is Client.Call written as callbacks
