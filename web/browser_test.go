@@ -483,7 +483,10 @@ func (b *browser) measureLoad(t *testing.T, what string) {
 // the socket but asks for no static file it already has.
 func TestBrowserReloadAsksForNoStaticFileAgain(t *testing.T) {
 	b := newBrowser(t)
-	b.do(t, "open the playground", chromedp.Navigate(b.base+"/play?design=dual-write&payments=5"), waitState("paused"))
+	// story.js is imported once the page is idle after its first run:
+	// wait for that too, so the first load is every file it asks for.
+	b.do(t, "open the playground", chromedp.Navigate(b.base+"/play?design=dual-write&payments=5"), waitState("paused"),
+		until(`performance.getEntriesByType("resource").some((e) => e.name.includes("/static/story."))`))
 	b.mu.Lock()
 	first := slices.Clone(b.requests)
 	b.requests = nil
