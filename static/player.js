@@ -158,7 +158,10 @@ export function mountPlayer(el, opts) {
         if (lastRun && state.sides.length) {
           resume = back;
           source.send({ ...lastRun, speed: speedOf(), autoplay: false });
-          if (back.atUs > 0) source.send({ type: "seek", at_us: back.atUs });
+          // The selection is the playhead: go back to the selected event
+          // itself, not only to its time, which other events share.
+          if (back.sel) source.send({ type: "seek", side: back.sel.side, event: back.sel.id });
+          else if (back.atUs > 0) source.send({ type: "seek", at_us: back.atUs });
           if (back.playing) source.send({ type: "play" });
         }
         ui.conn.textContent = `Connected again at ${clock(Date.now())}${state.sides.length ? `, back at ${ms(back.atUs)}` : ""}.`;
