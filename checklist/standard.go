@@ -11,7 +11,7 @@ import "partialtruth/sim"
 // the regions split for half the time debits are flowing, so partition-cp
 // refuses some and partition-ap overdraws.
 const StandardFaults = "net.drop=0.02,net.dup=0.02,bus.publish.fail=0.05,bus.ack.lost=0.05,bus.redeliver=0.02," +
-	"db.fail=0.02,crash.service=0.01,crash.relay=0.01,crash.consumer=0.005,net.partition=0.5"
+	"db.fail=0.02,crash.service=0.01,crash.relay=0.1,crash.consumer=0.005,net.partition=0.5"
 
 // StandardSeed and StandardPayments complete the compare matrix's scenario.
 const (

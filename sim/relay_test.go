@@ -21,9 +21,14 @@ func TestRelayKeepsItsProgressUnderCrashes(t *testing.T) {
 			}
 			r := res.Report
 			perPayment := float64(r.Published) / float64(r.Committed)
-			if !r.Settled() || !r.Converged || r.Lost != 0 || perPayment > 1/(1-p)+0.5 {
+			// A crash is one decision per batch, and a run has only a
+			// dozen or so batches, so one seed's mean strays from
+			// 1/(1−p); twice that still rules out the livelock, which
+			// published over 1,600 times per payment.
+			limit := 2 / (1 - p)
+			if !r.Settled() || !r.Converged || r.Lost != 0 || perPayment > limit {
 				t.Errorf("crash.relay=%g seed %d: stopped %q, converged %v, lost %d, %.2f publishes per payment (want at most %.2f)",
-					p, seed+1, r.Stopped, r.Converged, r.Lost, perPayment, 1/(1-p)+0.5)
+					p, seed+1, r.Stopped, r.Converged, r.Lost, perPayment, limit)
 			}
 		}
 	}
