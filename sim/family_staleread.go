@@ -183,7 +183,7 @@ func burstOf(id int) int { return (id-1)/checkoutBurst*checkoutBurst + 1 }
 // confirmation designs send the workload's payments as they are.
 func (f *staleRun) payment(id int) Payment {
 	pay := f.w.nthPayment(id)
-	if first := burstOf(id); first != id && f.d.Client == nil {
+	if first := burstOf(id); first != id && !f.confirm {
 		pay.Account = f.w.nthPayment(first).Account
 	}
 	return pay
@@ -193,7 +193,7 @@ func (f *staleRun) payment(id int) Payment {
 // payment of the burst at once; the others were sent with it. The
 // confirmation designs' customers pay one at a time.
 func (f *staleRun) request(pay Payment) {
-	if f.d.Client != nil {
+	if f.confirm {
 		// The confirmation designs' customer runs the design's own code,
 		// one payment at a time.
 		f.w.spawn(f.client, pay.ID, func(p *proc) {
