@@ -165,6 +165,9 @@ func writeSummary(w io.Writer, sc sim.Scenario, r sim.Report, first map[string]s
 	if slices.Equal(d.Invariants, sim.Violations) {
 		held, broken = "the payments database and the ledger agree", "the payments database and the ledger disagree"
 	}
+	if n := r.Count("dead_lettered"); n > 0 {
+		held += fmt.Sprintf(", %d dead-lettered payments waiting for a person", n)
+	}
 	switch {
 	case !r.Settled():
 		notSent := ""

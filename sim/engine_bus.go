@@ -109,6 +109,11 @@ type broker struct {
 	// onConsume, if set, sees every message a delivery brings to the
 	// consumer while it is up, before the consumer's code runs.
 	onConsume func(m Message)
+	// poison, if set, decides as the broker stores m whether it is a
+	// message its consumer can never process (bus.poison), and if so
+	// rewrites it into that form and says why ("" when it is not). Only a family whose
+	// consumer can meet such a message sets it.
+	poison func(m *Message) (why string)
 }
 
 // openBus adds the broker, on a node of its own with its log in bus.db, to
@@ -147,6 +152,10 @@ const maxRedeliveriesAfterAck = 8
 func (b *broker) store(from *node, m Message, ack func()) {
 	w := b.w
 	ackLost := w.roll(BusAckLost, 0, m.Payment)
+	var poisoned string // why m is poison; "" when it is not
+	if b.poison != nil {
+		poisoned = b.poison(&m)
+	}
 	const q = "INSERT INTO messages (event_id, payment_id, account, amount_cents) VALUES (?, ?, ?, ?)"
 	res, err := b.db.prepare(q).stmt.Exec(m.ID, m.Payment, m.Account, m.AmountCents)
 	if err != nil {
@@ -164,7 +173,12 @@ func (b *broker) store(from *node, m Message, ack func()) {
 	if w.sink != nil {
 		note = "stored " + m.ID + " at offset " + strconv.FormatInt(off, 10)
 	}
-	w.emit(Event{Node: b.node.name, Kind: KindPublish, Payment: m.Payment, Peer: from.name, SQL: q, Args: args, Note: note, Moves: movesPublished})
+	stored := Event{Node: b.node.name, Kind: KindPublish, Payment: m.Payment, Peer: from.name, SQL: q, Args: args, Note: note, Moves: movesPublished}
+	if poisoned != "" {
+		stored.Fault = BusPoison.String()
+		stored.Note = w.note3(note, "; poison: ", poisoned)
+	}
+	w.emit(stored)
 	if ackLost {
 		w.emit(Event{Node: b.node.name, Kind: KindAckLost, Payment: m.Payment, Peer: from.name, Fault: BusAckLost.String(),
 			Note: "stored " + m.ID + " but the ack never left: the publisher cannot know"})

@@ -44,6 +44,7 @@ const (
 	KindPartition = "partition"  // the link between two regions broke
 	KindHeal      = "heal"       // the link between two regions works again
 	KindIgnore    = "ignore"     // a consumer ignored an event older than its state
+	KindAlert     = "alert"      // a person was paged (a message dead-lettered)
 )
 
 // Event is one step of a run. Field names are part of the JSON contract:

@@ -14,6 +14,7 @@ var designs = slices.Concat(
 	register(reorderFamily, reorderDesigns),
 	register(cacheFamily, cacheDesigns),
 	register(pspFamily, pspDesigns),
+	register(poisonFamily, poisonDesigns),
 )
 
 // register gives each of the family's designs what the family decides for

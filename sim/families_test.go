@@ -9,13 +9,14 @@ import (
 	"time"
 )
 
-// laterDesigns are the designs of the retry, stale-read, partition and
-// reordering families.
+// laterDesigns are the designs of the families after dual write and the
+// outbox.
 var laterDesigns = []string{
 	"retry-naive", "retry-idempotency-key", "decide-from-replica", "decide-from-primary",
 	"confirm-from-replica", "confirm-read-your-writes",
 	"partition-ap", "partition-cp", "consumer-naive", "consumer-versioned",
 	"cache-aside-delete", "cache-versioned", "psp-naive", "psp-atomic-phases",
+	"consumer-ack-drop", "consumer-dead-letter",
 }
 
 // familyScenario turns on what each family's parameters control: a tight

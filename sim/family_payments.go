@@ -408,7 +408,7 @@ func (f *paymentsRun) check(r *Report, mark func(ev int, key, note string)) erro
 
 	if f.w.workLeft != nil {
 		// A cut run: an outbox row not yet published is still coming.
-		if err := f.unsentRows(); err != nil {
+		if err := unsentOutboxRows(f.w, f.serviceDB); err != nil {
 			return err
 		}
 	}
@@ -470,10 +470,11 @@ func (f *paymentsRun) check(r *Report, mark func(ev int, key, note string)) erro
 	return nil
 }
 
-// unsentRows notes, in a cut run, every payment with an outbox row the
-// relay has not yet had acknowledged: work left that no process shows.
-func (f *paymentsRun) unsentRows() error {
-	rows, err := f.serviceDB.conn.QueryContext(bg, "SELECT payment_id FROM outbox WHERE sent_us IS NULL")
+// unsentOutboxRows notes, in a cut run, every payment with an outbox row
+// in db that the relay has not yet had acknowledged: work left that no
+// process shows.
+func unsentOutboxRows(w *world, db *database) error {
+	rows, err := db.conn.QueryContext(bg, "SELECT payment_id FROM outbox WHERE sent_us IS NULL")
 	if err != nil {
 		return fmt.Errorf("check outbox: %w", err)
 	}
@@ -483,7 +484,7 @@ func (f *paymentsRun) unsentRows() error {
 		if err := rows.Scan(&id); err != nil {
 			return err
 		}
-		f.w.stillComing(id)
+		w.stillComing(id)
 	}
 	return rows.Err()
 }

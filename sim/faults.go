@@ -45,13 +45,19 @@ const (
 	// (payments × 1 ms) during which the link is down, in outages of at
 	// most partition-duration; 1 keeps the link broken.
 	NetPartition
+	// BusPoison makes a payment's event one its consumer can never
+	// process: the broker stores it in a newer schema than the ledger's
+	// consumer reads. It is decided once per payment (every copy of a
+	// poisoned event is poisoned), so two designs meet the same poison
+	// messages; only the poison-message designs' broker applies it.
+	BusPoison
 	numFaults
 )
 
 var faultNames = [numFaults]string{
 	"net.drop", "net.dup", "bus.publish.fail", "bus.ack.lost", "bus.redeliver",
 	"db.fail", "crash.service", "crash.relay", "crash.consumer",
-	"net.partition",
+	"net.partition", "bus.poison",
 }
 
 var faultSummaries = [numFaults]string{
@@ -65,6 +71,7 @@ var faultSummaries = [numFaults]string{
 	"the outbox relay's node crashes before the commit that marks published rows sent (p per row) or right after it, and restarts 10ms later; batches form by timing, so only designs with the same relay crash alike",
 	"the ledger's node crashes before its commit, right after it, or before its ack (p per such moment) and restarts 10ms later; a delivery a consumer skips (a duplicate, an old event) commits nothing, so there consumers that skip part from those that do not",
 	"the link between the two regions is down for this fraction of the workload (payments × 1 ms: at 0.3 and 200 payments, 60 ms), in outages of at most partition-duration placed by the seed; 1 keeps it down",
+	"a payment's event reaches the ledger's consumer in a form it can never process (a schema newer than it reads); p per payment, and every copy of that event is poisoned",
 }
 
 // String is the fault's name as used in flags, URLs and JSON ("net.drop").

@@ -25,7 +25,8 @@ type Report struct {
 	Delivered int `json:"delivered"`
 	// LedgerEntries counts rows in the ledger: money that moved.
 	LedgerEntries int `json:"ledger_entries"`
-	// Lost counts committed payments with no ledger entry.
+	// Lost counts committed payments with no ledger entry (in the
+	// poison-message designs, with no dead letter either).
 	Lost int `json:"lost"`
 	// Phantom counts payments with a ledger entry that were never committed.
 	Phantom int `json:"phantom"`
@@ -77,6 +78,7 @@ type Report struct {
 	//   stale-read:  lagged_decisions, limit_hidden_by_lag
 	//   partition:   debits_in_partition
 	//   reordering:  out_of_order_deliveries, versioned_statuses
+	//   poison:      poison_messages (after its counters dead_lettered, alerts)
 	Counts []KeyCount `json:"-"`
 }
 

@@ -30,7 +30,8 @@ func TestFamilyReportKeysKeepTheirOrder(t *testing.T) {
 		"double_payments", "confirm_lagged",
 		"rejected", "overdrafts", "debits_in_partition",
 		"applied", "ignored", "out_of_order_applied", "out_of_order_deliveries", "versioned_statuses",
-		"cache_hits", "stale_cache_writes", "stale_payouts", "stale_cache_reads", "psp_charges"}
+		"cache_hits", "stale_cache_writes", "stale_payouts", "stale_cache_reads", "psp_charges",
+		"dead_lettered", "alerts", "poison_messages"}
 	if got := FamilyReportKeys(); !slices.Equal(got, want) {
 		t.Errorf("FamilyReportKeys() = %v, want %v", got, want)
 	}

@@ -7,7 +7,14 @@ package sim
 type Consumer struct {
 	DB DB
 	p  *proc
+	// state is what the consumer's family keeps for it, for the calls
+	// that family adds (the poison-message family's Log).
+	state any
 }
+
+// Backoff waits before retry number attempt (1, 2, …) of the delivery in
+// hand: an exponential delay from base with keyed jitter of ±50%.
+func (c *Consumer) Backoff(attempt int, base Duration) { c.p.backoff(attempt, base) }
 
 // Skip records that the consumer ignored a delivery it had already
 // processed.

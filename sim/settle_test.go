@@ -13,7 +13,7 @@ func TestGoodDesignsSettleOrSayWhyUnderExtremeFaults(t *testing.T) {
 	runs, settled := 0, 0
 	// The designs whose guarantees hold under every fault.
 	for _, design := range []string{"outbox-idempotent", "retry-idempotency-key", "decide-from-primary", "partition-cp", "consumer-versioned",
-		"cache-versioned", "psp-atomic-phases"} {
+		"cache-versioned", "psp-atomic-phases", "consumer-dead-letter"} {
 		for seed := uint64(1); seed <= 6; seed++ {
 			mix := randomMix(seed*7919, 0.99)
 			if seed%3 == 0 {

@@ -29,6 +29,11 @@ type Message struct {
 	// life, 1 for the first. Zero for a plain payment event.
 	Status  string
 	Version int
+	// Schema is the version of the format the message is written in: 0
+	// for the one every consumer reads. bus.poison writes a payment's
+	// event in a newer one (see poisonSchema), which the ledger's
+	// consumer can never parse.
+	Schema int
 }
 
 // Event is the message this payment produces for the ledger.
