@@ -172,6 +172,16 @@ func (it Item) evaluate(f facts) Verdict {
 			v.Exposure += n
 		}
 	}
+	if !exposedMeasured {
+		// The run cannot tell whether the item's situation arose, so its
+		// violations are not the item's: a poison-message design that
+		// loses a payment to its consumer counts lost, yet says nothing
+		// about whether its payments and outbox commit together.
+		v.Verdict = NotDemonstrable
+		v.Situation = ""
+		v.Evidence = fmt.Sprintf("Not measured: this run does not count whether %s.", it.Situation)
+		return v
+	}
 	if n, ok := f.numbers[it.Part]; ok && it.Part != "" && n == 0 {
 		v.Lacks = it.PartName
 	}
@@ -205,12 +215,6 @@ func (it Item) evaluate(f facts) Verdict {
 			v.Evidence += fmt.Sprintf("; %s, and this run happened not to need it", exposureSentence(it, v.Exposure))
 		}
 		v.Evidence += "."
-		return v
-	}
-	if !exposedMeasured {
-		v.Verdict = NotDemonstrable
-		v.Situation = ""
-		v.Evidence = fmt.Sprintf("Not measured: this run does not count whether %s.", it.Situation)
 		return v
 	}
 	if v.Exposure == 0 {

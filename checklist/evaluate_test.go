@@ -186,7 +186,8 @@ func TestEvaluateReadsTheReportsKeys(t *testing.T) {
 	r := sim.Report{Committed: 1000, Lost: 97, DuplicateEffects: 2,
 		Injected:       map[string]int{"bus.publish.fail": 12, "db.fail": 4},
 		FirstViolation: map[string]int{"lost": 117, "duplicate_effects": 300},
-		Counts:         []sim.KeyCount{{Key: "split_writes", N: 12}, {Key: "failed_saves", N: 0}, {Key: "relay_polls", N: 30}}}
+		Counts: []sim.KeyCount{{Key: "split_writes", N: 12}, {Key: "failed_saves", N: 0}, {Key: "relay_polls", N: 30},
+			{Key: "duplicate_deliveries", N: 2}}}
 	got := verdictsByID(Evaluate(r))
 	if len(got) != len(items) {
 		t.Fatalf("got %d verdicts, want one per item (%d)", len(got), len(items))
@@ -219,7 +220,8 @@ func TestEvaluateReadsTheReportsKeys(t *testing.T) {
 // with no payments database or ledger (the retry family's) does not pass
 // the outbox items on zeros it never measured.
 func TestEvaluateLeavesTheLedgerUnjudgedInRunsWithoutOne(t *testing.T) {
-	r := sim.Report{Counts: []sim.KeyCount{{Key: "double_charges", N: 2}, {Key: "keyed_requests", N: 5}},
+	r := sim.Report{Counts: []sim.KeyCount{{Key: "double_charges", N: 2}, {Key: "keyed_requests", N: 5},
+		{Key: "timeouts", N: 3}, {Key: "retries_after_charge", N: 2}},
 		Injected: map[string]int{"net.drop": 9, "db.fail": 3}, FirstViolation: map[string]int{"double_charges": 40}}
 	got := verdictsByID(Evaluate(r))
 	for _, id := range []string{"atomic-publish", "source-of-truth", "idempotent-consumer", "reconcile-and-alert"} {

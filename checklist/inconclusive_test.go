@@ -43,7 +43,7 @@ func TestCutRunIsInconclusive(t *testing.T) {
 func TestCutRunStillFailsWhatItBroke(t *testing.T) {
 	r := sim.Report{Design: "dual-write", Stopped: "event-limit", Committed: 10, Lost: 2,
 		FirstViolation: map[string]int{sim.ViolationLost: 7}, InFlight: map[string]int{sim.InFlightPayments: 3},
-		Injected: map[string]int{"bus.publish.fail": 2}}
+		Injected: map[string]int{"bus.publish.fail": 2}, Counts: []sim.KeyCount{{Key: "split_writes", N: 2}}}
 	for _, v := range Evaluate(r) {
 		if v.ID == "atomic-publish" && (v.Verdict != Fail || v.Event != 7) {
 			t.Errorf("atomic-publish: %s at event %d, want fail at 7", v.Verdict, v.Event)

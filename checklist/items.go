@@ -184,6 +184,46 @@ consumer.OnMessage(func(ev Event) error { return postOnce(ev) })`,
 		},
 	},
 	{
+		ID:    "poison-messages",
+		Title: "A message that can never be processed is parked with its reason, not dropped or retried forever",
+		Question: "When a consumer meets a message it can never process (a schema it cannot parse, a value it " +
+			"rejects), does it tell that apart from a failure that passes, retry only what can pass, with backoff " +
+			"and a bound, and park the rest in a dead-letter queue with the reason and the content, in the " +
+			"transaction that marks it handled, acknowledging only after that commit; and does that queue alert " +
+			"a person who owns it and can replay it?",
+		Why: "A consumer that logs an error and acknowledges has dropped the payment: the broker forgets it, the " +
+			"ledger never posts it, and the only trace is a log line nobody reads until reconciliation finds the " +
+			"gap at month-end. It drops more than poison: a commit that failed once and would have passed on the " +
+			"next try is lost the same way. Retrying everything forever is no better: on an ordered partition one " +
+			"unreadable message holds up every payment behind it, and settlement deadlines pass while it retries. " +
+			"A dead-letter queue nobody watches, or one with no way back into the ledger, only moves the loss " +
+			"somewhere quieter.",
+		Bad: `func onPayment(msg Message) error {
+	if err := post(msg); err != nil {
+		log.Printf("skipping %s: %v", msg.ID, err) // and nothing else
+	}
+	return nil // acknowledged: the broker forgets it, the payment is lost
+}`,
+		GoodFrom: "dead-letter",
+		Follows: "Amazon SQS Developer Guide, Using dead-letter queues: a redrive policy's maxReceiveCount moves a " +
+			"message that keeps failing to the dead-letter queue, which needs an alarm and a redrive back to the " +
+			"source once the cause is fixed; Hohpe and Woolf, Enterprise Integration Patterns, Dead Letter Channel.",
+		Invariants: []string{"lost"},
+		Situation:  "a message the consumer can never process reached it",
+		Exercise:   []string{"poison_messages"},
+		TurnOn:     []string{"bus.poison"},
+		Rerun:      Rerun{Faults: "bus.poison=0.05", Seed: 42, Payments: 200},
+		Demos: []Demo{
+			{Bad: "consumer-ack-drop", Good: "consumer-dead-letter", Faults: "bus.poison=0.05", Seed: 42, Payments: 200},
+			{Bad: "consumer-ack-drop", Good: "consumer-dead-letter", Faults: "db.fail=0.1,bus.poison=0.05", Seed: 42, Payments: 200},
+		},
+		Gap: "Runs do not show the consumer that blocks: the simulated broker delivers each message on its own, " +
+			"with no ordered partition, so a poison message retried forever holds up nothing behind it here. Nor " +
+			"do they show a message that crashes the consumer itself, which only a bound the broker keeps (SQS's " +
+			"maxReceiveCount, a retry topic's attempt header) can catch, or the replay: post from the " +
+			"dead_letters row and delete it in one transaction, the event id staying recorded as handled.",
+	},
+	{
 		ID:    "timeout-is-unknown",
 		Title: "A timeout means the outcome is unknown",
 		Question: "Does every caller treat a timeout as \"outcome unknown\" and resolve it, by retrying an idempotent " +

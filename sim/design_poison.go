@@ -92,7 +92,7 @@ func postOrDeadLetter(c *Consumer, m Message) error {
 			} else if err = tx.Commit(); err == nil {
 				return nil // posted: acknowledge
 			}
-			if !errors.Is(err, ErrCommitFailed) {
+			if !errors.Is(err, ErrCommitFailed) { // on PostgreSQL also 40001, 40P01, a lost connection
 				break // not a failure that passes: park it below
 			}
 			if attempt == consumeAttempts {
@@ -123,7 +123,9 @@ func postOrDeadLetter(c *Consumer, m Message) error {
 	if err := tx.Commit(); err != nil {
 		return err // nothing parked: no ack, so the broker delivers it again
 	}
-	c.Alert(m, reason) // the dead_letters table has an owner, who replays it once it can be read
-	return nil         // acknowledged only now, after the commit
+	// The table has an owner, who replays a row once it can be read: post
+	// from the row and delete it in one transaction.
+	c.Alert(m, reason)
+	return nil // acknowledged only now, after the commit
 	// end snippet
 }
