@@ -204,8 +204,12 @@ func (c *Consumer) Decode(m Message) (Message, error) {
 		return m, nil
 	}
 	w := c.p.w
-	err := fmt.Errorf("%w: %s is written in schema v%d and this consumer reads v1", ErrUnreadable, m.ID, m.Schema)
-	w.emit(Event{Node: c.p.node.name, Kind: KindError, Payment: m.Payment, Note: w.note2("cannot parse: ", err.Error())})
+	err := fmt.Errorf("%w: %s is written in schema v%d, and this consumer reads v1", ErrUnreadable, m.ID, m.Schema)
+	var note string
+	if w.sink != nil {
+		note = err.Error()
+	}
+	w.emit(Event{Node: c.p.node.name, Kind: KindError, Payment: m.Payment, Note: note})
 	return m, err
 }
 
