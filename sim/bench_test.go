@@ -25,7 +25,7 @@ func reportRate(b *testing.B, payments int, cpuStart int64) {
 
 // benchFaults is the fault mix the benchmarks run under: every fault on,
 // at rates that leave a run busy but not drowning.
-const benchFaults = "net.drop=0.02,net.dup=0.02,bus.publish.fail=0.02,bus.ack.lost=0.02,bus.redeliver=0.02,db.fail=0.01,crash.service=0.001,crash.relay=0.002,crash.consumer=0.002"
+const benchFaults = "net.drop=0.02,net.dup=0.02,bus.publish.fail=0.02,bus.ack.lost=0.02,bus.redeliver=0.02,db.fail=0.01,crash.service=0.001,crash.relay=0.002,crash.consumer=0.002,bus.poison=0.02"
 
 func benchScenario(b *testing.B, design string) Scenario {
 	fs, err := ParseFaults(benchFaults)

@@ -36,6 +36,7 @@ const TAGS = {
   crash: "crash",
   restart: "restart",
   "dedup-skip": "duplicate skipped",
+  alert: "alert",
 };
 
 const FAULTY = new Set(["publish-fail", "ack-lost", "error", "timeout", "rollback", "commit-err"]);
