@@ -44,7 +44,8 @@ func TestBuiltinLessonsFollowTheIssuesOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"calls-take-time", "two-writes", "publish-first", "retry-the-publish", "outbox",
-		"idempotent-consumer", "idempotency-keys", "stale-reads", "partitions", "reordering", "reconcile", "review", "caches", "third-party"}
+		"idempotent-consumer", "idempotency-keys", "stale-reads", "partitions", "reordering", "reconcile", "review", "caches", "third-party",
+		"poison-messages"}
 	var got []string
 	for _, l := range ls {
 		got = append(got, l.ID)
