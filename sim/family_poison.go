@@ -234,7 +234,7 @@ func (c *Consumer) Log(m Message, err error) {
 func (c *Consumer) Alert(m Message, reason error) {
 	w := c.p.w
 	w.emit(Event{Node: c.p.node.name, Kind: KindAlert, Payment: m.Payment, Moves: movesAlerts,
-		Note: w.note3("alert: "+m.ID, " dead-lettered (", reason.Error()+"); a person must look at it and replay it")})
+		Note: w.note3("paged a person: "+m.ID, " dead-lettered (", reason.Error()+"); they replay it once it can be read")})
 }
 
 // check compares the payments database with the ledger and its dead
