@@ -107,8 +107,12 @@ func TestBrowserRoomTrainerAndParticipant(t *testing.T) {
 	if !strings.Contains(end, "dual-write/lost=") || strings.Contains(end, "dual-write/lost=0\n") {
 		t.Errorf("at the end dual-write should have lost payments:\n%s", end)
 	}
+	endAt := tr.eval(t, playheadJS)
 	tr.do(t, "seek to the middle", chromedp.Evaluate[chromedp.Void](`{const t = document.getElementById("timeline");
-		t.value = String(Math.floor(Number(t.max) / 2)); t.dispatchEvent(new Event("input"));}`), waitState("paused"))
+		t.value = String(Math.floor(Number(t.max) / 2)); t.dispatchEvent(new Event("input"));}`), waitState("paused"),
+		// the state can read paused before the seek's answer arrives: wait
+		// for the trainer's own playhead to leave the end, then compare
+		until(fmt.Sprintf(`%s !== %q`, playheadJS, endAt)))
 	mid := sameRunShown(t, tr, pa, "in the middle")
 	if mid == end {
 		t.Errorf("the counters in the middle equal those at the end:\n%s", mid)
