@@ -77,9 +77,9 @@ func chargeInPhases(s *Service, pay Payment) error {
 	err := tx.Exec(`INSERT INTO attempts (key, payment_id, status) VALUES (?, ?, 'pending')`, pay.Key, pay.ID)
 	if errors.Is(err, ErrDuplicate) {
 		tx.Rollback() // on PostgreSQL the failed insert has ended the transaction
-		rows := s.DB.Query(`SELECT status FROM attempts WHERE key = ?`, pay.Key)
-		rows.Next()
-		rows.Scan(&status)
+		if err := s.DB.QueryRow(`SELECT status FROM attempts WHERE key = ?`, pay.Key).Scan(&status); err != nil {
+			return err
+		}
 	} else if err != nil {
 		tx.Rollback()
 		return err
