@@ -132,10 +132,6 @@ func applyPeerDebit(c *Consumer, m Message) error {
 	return tx.Commit()
 }
 
-// spendShare takes a debit off this region's share of the account's
-// balance, if the share still covers it, in one statement.
-const spendShare = `UPDATE offline_budget SET left_cents = left_cents - ? WHERE account = ? AND left_cents >= ?`
-
 // debitFromBudget is the escrow method: each account's balance is split
 // between the regions ahead of time (half each here), the shares adding up
 // to the balance, and a region debits only what its own share covers, in
@@ -160,7 +156,9 @@ func debitFromBudget(s *Service, pay Payment) error {
 		tx.Rollback()
 		return err
 	}
-	spent, err := tx.ExecRows(spendShare, pay.AmountCents, pay.Account, pay.AmountCents)
+	// This region's share, if it still covers the debit, in one statement.
+	spent, err := tx.ExecRows("UPDATE offline_budget SET left_cents = left_cents - ?"+
+		" WHERE account = ? AND left_cents >= ?", pay.AmountCents, pay.Account, pay.AmountCents)
 	if err != nil {
 		tx.Rollback()
 		return err
