@@ -429,8 +429,9 @@ if total+amount > limit {
 primary.Save(payment)`,
 		GoodFrom: "conditional-update",
 		Follows: "PostgreSQL documentation, Transaction Isolation: under READ COMMITTED an UPDATE that finds its row " +
-			"locked waits, then re-checks its WHERE against the committed row; under REPEATABLE READ or SERIALIZABLE " +
-			"it fails with 40001 instead, and the transaction must be retried.",
+			"locked waits, then re-checks its WHERE against the committed row; under REPEATABLE READ or SERIALIZABLE, " +
+			"if the lock holder commits a change to the row, it fails with SQLSTATE 40001 instead, and the transaction " +
+			"must be retried.",
 		Invariants: []string{"limit_breaches"},
 		Situation:  "a payment was decided while the replica's total would let it through and the primary's would refuse it",
 		Exercise:   []string{"limit_hidden_by_lag"},
@@ -469,7 +470,8 @@ if n, err := res.RowsAffected(); err != nil {
 } else if n == 0 {
 	return Declined // not enough money (or no such account)
 }
-release(funds) // only after the debit committed`,
+release(funds) // only after the debit committed (a release that can fail
+               // belongs in an outbox row written with the debit)`,
 		Invariants: []string{"stale_decisions"},
 		Situation:  "a payment was decided while the replica lacked a payment of its customer that the primary held",
 		Exercise:   []string{"lagged_decisions"},
@@ -585,8 +587,8 @@ region.Debit(account, amount)`,
 --    ledger:   SELECT payment_id, sum(amount_cents) AS amount_cents,
 --                     count(*) AS entries, min(posted_at) AS first_posted
 --              FROM ledger_entries GROUP BY payment_id;
---    s: the provider's and the bank's statements (payment_id,
---       amount_cents, settled_at), loaded from their files.
+--    s: the provider's settlement file (payment_id, amount_cents,
+--       settled_at); join the bank's statement the same way.
 -- 2. In the reconciliation store: payments past the grace window
 --    (longer than the slowest source takes to settle) that disagree.
 SELECT coalesce(p.id, l.payment_id, s.payment_id) AS payment

@@ -177,7 +177,7 @@ func debitFromBudget(s *Service, pay Payment) error {
 	if err := tx.Commit(); err != nil {
 		return err
 	}
-	// end snippet
 	s.Replicate(pay.Event()) // the other region's copy of the balance, for reads
 	return nil
+	// end snippet
 }
