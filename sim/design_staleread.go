@@ -244,9 +244,9 @@ func decideByConditionalUpdate(s *Service, pay Payment) error {
 		tx.Rollback()
 		return err
 	}
-	if reserved == 0 {
-		tx.Rollback()       // the payment row goes too
-		return errOverLimit // no room under the cap, or no limits row: fail closed
+	if reserved == 0 { // no room under the cap, or no limits row: fail closed
+		tx.Rollback() // the payment row goes too
+		return errOverLimit
 	}
 	return tx.Commit()
 	// end snippet
