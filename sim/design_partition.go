@@ -157,8 +157,8 @@ func debitFromBudget(s *Service, pay Payment) error {
 		return err
 	}
 	// This region's share, if it still covers the debit, in one statement.
-	spent, err := tx.ExecRows("UPDATE offline_budget SET left_cents = left_cents - ?"+
-		" WHERE account = ? AND left_cents >= ?", pay.AmountCents, pay.Account, pay.AmountCents)
+	spent, err := tx.ExecRows(`UPDATE offline_budget SET left_cents = left_cents - ? WHERE account = ? AND left_cents >= ?`,
+		pay.AmountCents, pay.Account, pay.AmountCents)
 	if err != nil {
 		tx.Rollback()
 		return err

@@ -238,8 +238,8 @@ func decideByConditionalUpdate(s *Service, pay Payment) error {
 	// The check and the reservation are one statement: a concurrent payment
 	// of the customer waits for this row's lock, then evaluates the WHERE
 	// again on the committed row (READ COMMITTED, PostgreSQL's default).
-	reserved, err := tx.ExecRows("UPDATE limits SET used_cents = used_cents + ?"+
-		" WHERE account = ? AND used_cents + ? <= cap_cents", pay.AmountCents, pay.Account, pay.AmountCents)
+	reserved, err := tx.ExecRows(`UPDATE limits SET used_cents = used_cents + ? WHERE account = ? AND used_cents + ? <= cap_cents`,
+		pay.AmountCents, pay.Account, pay.AmountCents)
 	if err != nil {
 		tx.Rollback()
 		return err
