@@ -14,11 +14,20 @@ type Demo struct {
 	// Seed and Payments complete the scenario; the rest is the default.
 	Seed     uint64
 	Payments int
+	// Isolation is the limit-check designs' isolation level, as the
+	// scenario and the playground's isolation parameter spell it; empty
+	// is the default, serializable.
+	Isolation string
 }
 
 // Scenario is the demo's scenario for design, which is Bad or Good.
 func (d Demo) Scenario(design string) (sim.Scenario, error) {
-	return scenarioFor(design, d.Seed, d.Payments, d.Faults)
+	sc, err := scenarioFor(design, d.Seed, d.Payments, d.Faults)
+	if err != nil || d.Isolation == "" {
+		return sc, err
+	}
+	sc.Isolation = d.Isolation
+	return sc, sc.Validate()
 }
 
 // URL is the playground link that runs Bad and Good side by side.

@@ -52,11 +52,16 @@ for _, e := range ledger.EntriesSince(yesterday) {
 }`,
 		Good: `// payments owns the payment; the ledger, the cache and the replica
 // derive from its events and are rebuilt from them, never the reverse
-for _, d := range reconcile.Differences() {
+diffs, err := reconcile.Differences(ctx)
+if err != nil {
+	return err // and the job's own failure alerts: silence is not "no differences"
+}
+for _, d := range diffs {
 	alerts.Raise(d) // a person corrects the owner with a new fact (a
 	                // refund, a reversal), which flows out like any event
 }`,
-		Follows:    "Kleppmann, Designing Data-Intensive Applications, chapters 11 and 12: systems of record and derived data.",
+		Follows: "Kleppmann, Designing Data-Intensive Applications: the introduction to Part III (Systems of Record and " +
+			"Derived Data) and chapters 11 and 12.",
 		Invariants: []string{"phantom"},
 		Situation:  "a payment's save in the payments database failed",
 		Exercise:   []string{"failed_saves"},
@@ -82,18 +87,24 @@ outbox.MarkSent(row) // marked before the broker has it
 bus.Publish(row.Event)`,
 		Good: `// what is still unsent, never "id > last cursor": sequence order is
 // not commit order, and a late commit behind the cursor would be skipped
-rows := db.Query("SELECT id, event FROM outbox" +
-	" WHERE sent_at IS NULL ORDER BY id LIMIT 32")
-for _, row := range rows {
-	if err := bus.Publish(ctx, row.Event); err != nil {
+batch, err := unsent(ctx, db, "SELECT id, event_id, payload FROM outbox" +
+	" WHERE sent_at IS NULL ORDER BY id LIMIT 32") // rows read, closed, rows.Err checked
+if err != nil {
+	return err // the next poll tries again
+}
+for _, row := range batch {
+	if err := bus.Publish(ctx, row.EventID, row.Payload); err != nil {
 		break // still unsent: the next poll publishes it again, no give-up
 	}
-	db.Exec("UPDATE outbox SET sent_at = now() WHERE id = $1", row.ID)
+	if _, err := db.ExecContext(ctx, "UPDATE outbox SET sent_at = now() WHERE id = $1", row.ID); err != nil {
+		return err // published, not marked: published again, and deduplicated
+	}
 }
 // alert on the age of the oldest unsent row, not on errors alone:
 // SELECT now() - min(created_at) FROM outbox WHERE sent_at IS NULL`,
 		Follows: "microservices.io, Transactional outbox; PostgreSQL documentation, Sequence Manipulation Functions " +
-			"(a sequence value is handed out at insert, never rolled back, and says nothing about commit order).",
+			"(nextval is never rolled back, and values are handed out as rows are inserted, so they say nothing of the order " +
+			"in which those rows commit).",
 		Invariants: []string{"lost"},
 		Situation:  "a fault struck a payment between its commit and the bus",
 		Exercise:   []string{"split_writes"},
@@ -141,15 +152,31 @@ for _, row := range rows {
 		Bad: `seen := map[string]bool{}   // empty after a restart
 key := sha256(ev.Payload)    // equal for two real €50 payments
 if seen[key] { return }`,
-		Good: `// minted once, where the payment and its outbox row commit;
-// every publish attempt of the row carries the same id
-tx.Insert("outbox", ev.ID, ev)
+		Good: `// the producer mints ev.ID once, in the transaction that writes the
+// payment and its outbox row; every publish of the row carries it.
 
 // the consumer: that id under a unique key, committed with the effect
 // (not the broker's offset: a copy published again gets a new offset)
-tx.Insert("processed_events", ev.ID)
-tx.Insert("ledger_entries", ev.Account, ev.Amount)
-tx.Commit()`,
+tx, err := db.BeginTx(ctx, nil)
+if err != nil {
+	return err
+}
+defer tx.Rollback() // a no-op once committed
+res, err := tx.ExecContext(ctx, "INSERT INTO processed_events (event_id)" +
+	" VALUES ($1) ON CONFLICT DO NOTHING", ev.ID)
+if err != nil {
+	return err
+}
+if n, err := res.RowsAffected(); err != nil {
+	return err
+} else if n == 0 {
+	return nil // a copy: posted already, acknowledge it
+}
+if _, err := tx.ExecContext(ctx, "INSERT INTO ledger_entries (event_id, account, amount_cents)" +
+	" VALUES ($1, $2, $3)", ev.ID, ev.Account, ev.AmountCents); err != nil {
+	return err
+}
+return tx.Commit()`,
 		Follows:    "microservices.io, Idempotent consumer; the outbox and outbox-idempotent designs mint the id in saveWithOutbox.",
 		Invariants: []string{"duplicate_effects"},
 		Situation:  "a delivery reached the consumer for a payment it had posted or was posting already",
@@ -235,15 +262,26 @@ consumer.OnMessage(func(ev Event) error { return postOnce(ev) })`,
 		Bad: `if err := bus.Publish(ev); errors.Is(err, ErrTimeout) {
 	bus.Publish(ev) // it may be stored already: now it is there twice
 }`,
-		Good: `// unknown is not failed: resolve it, never assume it, never give up on it
-resp, err := psp.Charge(ctx, req.Key, req.Card, req.Amount) // the key rides along
-for isUnknown(err) { // a timeout, a reset, a 5xx
-	backoff(ctx)
-	resp, err = psp.Lookup(ctx, req.Key) // ask what the first call did
+		Good: `// unknown is not failed: resolve it by asking, never by assuming
+resp, err := psp.Charge(ctx, attempt.Key, card, amount) // the key rides along
+for i := 1; isUnknown(err) && i <= 3; i++ { // a timeout, a reset, a 5xx
+	if err := backoff(ctx, i); err != nil {
+		break
+	}
+	resp, err = psp.Lookup(ctx, attempt.Key) // what did the first call do?
+}
+if errors.Is(err, psp.ErrNoSuchCharge) {
+	resp, err = psp.Charge(ctx, attempt.Key, card, amount) // never made: same key
+}
+if isUnknown(err) {
+	return ErrPending // still unknown: the attempt stays pending, and the
+	                  // client's retry or the recovery job asks again
 }
 // an event: leave its outbox row unsent; the relay publishes it again
 // with the same id until acknowledged, and the consumer deduplicates`,
-		Follows:    "Stripe's API reference, Idempotent requests: a request whose outcome is unknown is retried with the same key or looked up.",
+		Follows: "Stripe's API reference, Idempotent requests (a request whose outcome is unknown is retried with the same key, " +
+			"which returns the first result); Brandur Leach, Implementing Stripe-like Idempotency Keys in Postgres (pending " +
+			"attempts finished by a completer).",
 		Invariants: []string{"duplicate_effects", "double_charges"},
 		Situation:  "a call timed out, and its caller could not know whether it had happened",
 		Exercise:   []string{"timeouts"},
@@ -282,6 +320,11 @@ for isUnknown(err) { // a timeout, a reset, a 5xx
 			{Bad: "retry-naive", Good: "retry-idempotency-key", Faults: "net.drop=0.1", Seed: 42, Payments: 200},
 			{Bad: "psp-naive", Good: "psp-atomic-phases", Faults: "db.fail=0.1", Seed: 42, Payments: 200},
 		},
+		Gap: "Runs resume a pending attempt only when the client tries again with its key. A client may never " +
+			"return, so production needs a recovery job that finds attempts pending for longer than a request lasts " +
+			"and finishes them: look the key up at the provider and record what it says (Brandur Leach's completer). " +
+			"Store the request's parameters with the key too, and refuse a key sent again with different ones, as " +
+			"Stripe does; the simulator's clients never reuse a key for another payment.",
 	},
 	{
 		ID:    "third-party-calls",
@@ -308,6 +351,10 @@ if err != nil {
 		Demos: []Demo{
 			{Bad: "psp-naive", Good: "psp-atomic-phases", Faults: "net.drop=0.1", Seed: 42, Payments: 200},
 		},
+		Gap: "An attempt left pending (the provider still unknown after the look-ups, or a crash between the phases) " +
+			"is finished in runs only by the client's next try. In production a recovery job must look up every attempt " +
+			"pending past a few minutes and record the provider's answer, or the customer is charged and the payment " +
+			"never shows as paid.",
 	},
 	{
 		ID:    "no-call-assumed",
@@ -325,9 +372,13 @@ return OK`,
 defer cancel()
 // one remote call on the request path: the payment and its outbox row
 // in one transaction (atomic-publish), never a save and then a publish
-if err := saveWithOutbox(ctx, payment, ev); err != nil {
+err := saveWithOutbox(ctx, payment, ev)
+if isUniqueViolation(err) { // SQLSTATE 23505 on the payment's id
+	return Accepted // a retry of a payment saved already: the same answer
+}
+if err != nil {
 	return err // nothing committed, or (on a timeout) unknown: the
-	           // client's retry with the same key settles which
+	           // client's retry with the same id finds it saved (above)
 }
 return Accepted // the relay publishes, with its own timeouts and retries`,
 		Invariants: []string{"lost", "phantom"},
@@ -362,9 +413,11 @@ return Accepted // the relay publishes, with its own timeouts and retries`,
 		break
 	}
 	ceiling := min(maxBackoff, base<<attempt)
-	sleep(ctx, rand.N(ceiling)) // full jitter: anywhere in [0, ceiling)
+	if err := sleep(ctx, rand.N(ceiling)); err != nil { // full jitter: [0, ceiling)
+		return err // the caller gave up: its deadline, not ours
+	}
 }
-deadLetters.Put(req, err) // alerted and owned, not just logged`,
+return errors.Join(err, deadLetters.Put(ctx, req, err)) // alerted and owned, not just logged`,
 		Follows: "AWS Builders' Library, Timeouts, retries, and backoff with jitter; Google SRE book, Handling Overload (retry budgets).",
 		Gap: "The simulator does not model load, so retry amplification and retries that arrive in lockstep " +
 			"cannot show in a run; a design that gives up silently shows as lost payments under relay-until-acked.",
@@ -414,22 +467,11 @@ if total+amount > limit {
 	return Reject
 }
 primary.Save(payment)`,
-		Good: `// one row per customer holds the running total; the check and the
-// booking are one statement, so concurrent payments queue on the row
-res, err := tx.Exec("UPDATE limits SET used_cents = used_cents + $1" +
-	" WHERE customer = $2 AND used_cents + $1 <= cap_cents", amount, customer)
-if err != nil {
-	return err
-}
-if n, _ := res.RowsAffected(); n == 0 {
-	tx.Rollback()
-	return Reject // over the limit (or no limits row: refuse, never guess)
-}
-tx.Exec(insertPayment, payment.ID, customer, amount)
-return tx.Commit()`,
+		GoodFrom: "conditional-update",
 		Follows: "PostgreSQL documentation, Transaction Isolation: under READ COMMITTED an UPDATE that finds its row " +
-			"locked waits, then re-checks its WHERE against the committed row; under REPEATABLE READ or SERIALIZABLE " +
-			"it fails with 40001 instead, and the transaction must be retried.",
+			"locked waits, then re-checks its WHERE against the committed row; under REPEATABLE READ or SERIALIZABLE, " +
+			"if the lock holder commits a change to the row, it fails with SQLSTATE 40001 instead, and the transaction " +
+			"must be retried.",
 		Invariants: []string{"limit_breaches"},
 		Situation:  "a payment was decided while the replica's total would let it through and the primary's would refuse it",
 		Exercise:   []string{"limit_hidden_by_lag"},
@@ -437,6 +479,7 @@ return tx.Commit()`,
 		Tip:        "Send more payments, so that customers reach their limits.",
 		Demos: []Demo{
 			{Bad: "decide-from-replica", Good: "decide-from-primary", Seed: 42, Payments: 200},
+			{Bad: "decide-from-primary", Good: "decide-by-conditional-update", Seed: 42, Payments: 200, Isolation: "read-committed"},
 		},
 	},
 	{
@@ -457,12 +500,18 @@ view := replica.Balance(account)
 page.Show(view.Cents, "as of", view.AsOf)
 
 // deciding: the owner checks and debits in one statement
-res, err := primary.Exec("UPDATE balances SET cents = cents - $1" +
+res, err := primary.ExecContext(ctx, "UPDATE balances SET cents = cents - $1" +
 	" WHERE account = $2 AND cents >= $1", amount, account)
-if err != nil || rowsAffected(res) == 0 {
-	return Declined // on a timeout: unknown, see timeout-is-unknown
+if err != nil {
+	return err // not a decline: on a timeout unknown, see timeout-is-unknown
 }
-release(funds) // only after the debit committed`,
+if n, err := res.RowsAffected(); err != nil {
+	return err
+} else if n == 0 {
+	return Declined // not enough money (or no such account)
+}
+release(funds) // only after the debit committed (a release that can fail
+               // belongs in an outbox row written with the debit)`,
 		Invariants: []string{"stale_decisions"},
 		Situation:  "a payment was decided while the replica lacked a payment of its customer that the primary held",
 		Exercise:   []string{"lagged_decisions"},
@@ -545,18 +594,7 @@ if n == 0 {
 			"each region may spend. Not deciding is wrong, because then the answer is whatever the code happened to do.",
 		Bad: `// each region debits its own copy and merges later
 region.Debit(account, amount)`,
-		Good: `// each account's offline budget is split between the regions ahead
-// of time (shares summing to no more than the balance); cut off, a
-// region spends only its own share, whatever the size of each payment
-if !quorum.Reachable() {
-	res := region.Exec("UPDATE offline_budget SET left_cents = left_cents - $1" +
-		" WHERE account = $2 AND left_cents >= $1", amount, account)
-	if rowsAffected(res) == 0 {
-		return Refuse // the documented choice once the share is spent
-	}
-	return Accept // total exposure bounded by the shares
-}
-return debitViaPrimary(account, amount)`,
+		GoodFrom:   "offline-budget",
 		Follows:    "The escrow method (O'Neil, 1986) and bounded counters (Balegas et al., 2015): each replica spends only the share it holds.",
 		Invariants: []string{"overdrafts"},
 		Situation:  "a debit reached a region while the link between the regions was broken",
@@ -565,8 +603,12 @@ return debitViaPrimary(account, amount)`,
 		Rerun:      Rerun{Faults: "net.partition=0.5", Seed: 42, Payments: 500},
 		Costs:      []string{"rejected"},
 		Demos: []Demo{
+			{Bad: "partition-ap", Good: "partition-budget", Faults: "net.partition=0.5", Seed: 42, Payments: 500},
 			{Bad: "partition-ap", Good: "partition-cp", Faults: "net.partition=0.5", Seed: 42, Payments: 500},
 		},
+		Gap: "Runs split every balance half and half, for good; a region whose share falls short asks the other to pay " +
+			"from its share while the link works. A production escrow also moves unspent share between the regions " +
+			"ahead of a partition, sized by where each account spends; runs show the bound, not how well the shares are placed.",
 	},
 	{
 		ID:    "reconcile-and-alert",
@@ -579,11 +621,14 @@ return debitViaPrimary(account, amount)`,
 			"regulator. Its output is what this simulator's checker reports after every run: lost, invented and " +
 			"duplicated payments.",
 		Bad: `// none: the outbox makes this impossible`,
-		Good: `-- 1. In each database on its own (they are separate servers):
+		Good: `-- 1. In each database on its own (they are separate servers), loaded
+--    into the reconciliation store as p, l and s:
 --    payments: SELECT id, amount_cents, created_at FROM payments;
---    ledger:   SELECT payment_id, sum(amount_cents), count(*), min(posted_at)
+--    ledger:   SELECT payment_id, sum(amount_cents) AS amount_cents,
+--                     count(*) AS entries, min(posted_at) AS first_posted
 --              FROM ledger_entries GROUP BY payment_id;
---    plus the provider's and the bank's statements, loaded as files.
+--    s: the provider's settlement file (payment_id, amount_cents,
+--       settled_at); join the bank's statement the same way.
 -- 2. In the reconciliation store: payments past the grace window
 --    (longer than the slowest source takes to settle) that disagree.
 SELECT coalesce(p.id, l.payment_id, s.payment_id) AS payment

@@ -25,6 +25,9 @@ func (d Demo) Label() string {
 	} else {
 		s += " with no faults"
 	}
+	if d.Isolation != "" {
+		s += " at " + d.Isolation + " isolation"
+	}
 	return fmt.Sprintf("%s, seed %d", s, d.Seed)
 }
 
@@ -52,7 +55,8 @@ func WriteMarkdown(w io.Writer, base string) error {
 		fmt.Fprintf(&b, "Bad:\n\n```%s\n%s\n```\n\n", CodeLang(it.Bad), it.Bad)
 		fmt.Fprintf(&b, "Good:\n\n```%s\n%s\n```\n\n", CodeLang(it.Good), it.Good)
 		if it.SourceURL() != "" {
-			fmt.Fprintf(&b, "Cut from [`%s`](%s%s), the code the design `%s` runs.\n\n", it.GoodFunc, base, it.SourceURL(), it.GoodDesign)
+			fmt.Fprintf(&b, "Cut from [`%s`](%s%s), the code the design `%s` runs, on SQLite: on PostgreSQL write `$1`, `$2`… for its `?` placeholders.\n\n",
+				it.GoodFunc, base, it.SourceURL(), it.GoodDesign)
 		}
 		if it.Follows != "" {
 			fmt.Fprintf(&b, "**Follows.** %s\n\n", it.Follows)

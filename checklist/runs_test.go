@@ -101,7 +101,7 @@ func TestStandardMixShowsTheContrast(t *testing.T) {
 	if v := verdicts["dual-write"]["atomic-publish"]; v.Verdict != Fail {
 		t.Errorf("dual-write under the standard mix: atomic-publish got %+v, want fail", v)
 	}
-	for _, good := range []string{"outbox-idempotent", "retry-idempotency-key", "decide-from-primary", "decide-by-conditional-update", "confirm-read-your-writes", "partition-cp", "consumer-versioned", "cache-versioned", "psp-atomic-phases", "consumer-dead-letter"} {
+	for _, good := range []string{"outbox-idempotent", "retry-idempotency-key", "decide-from-primary", "decide-by-conditional-update", "confirm-read-your-writes", "partition-cp", "partition-budget", "consumer-versioned", "cache-versioned", "psp-atomic-phases", "consumer-dead-letter"} {
 		vs, ok := verdicts[good]
 		if !ok {
 			continue // a family the simulator does not have

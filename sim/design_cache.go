@@ -42,9 +42,9 @@ func payoutFromCache(s *Service, pay Payment) error {
 	// snippet:cache-aside-read
 	acct, hit := s.CacheGet(pay.Account)
 	if !hit {
-		rows := s.DB.Query(selectAccount, pay.Account)
-		rows.Next()
-		rows.Scan(&acct.Frozen, &acct.Version)
+		if err := s.DB.QueryRow(selectAccount, pay.Account).Scan(&acct.Frozen, &acct.Version); err != nil {
+			return err
+		}
 		s.CacheSet(pay.Account, acct) // may land after a freeze's delete
 	}
 	if acct.Frozen == 1 {
@@ -91,9 +91,10 @@ func payoutApprovedByOwner(s *Service, pay Payment) error {
 	}
 	var acct AccountState
 	tx := s.DB.Begin()
-	rows := tx.Query(selectAccount, pay.Account)
-	rows.Next()
-	rows.Scan(&acct.Frozen, &acct.Version)
+	if err := tx.QueryRow(selectAccount, pay.Account).Scan(&acct.Frozen, &acct.Version); err != nil {
+		tx.Rollback()
+		return err // no such account: refuse, never guess
+	}
 	if acct.Frozen == 1 {
 		tx.Rollback()
 		s.CacheSetIfNewer(pay.Account, acct)

@@ -8,7 +8,9 @@ import (
 // The partition family: two regions each hold a copy of every balance and
 // take debits. When the link between them breaks, each region must choose:
 // keep answering from its own copy (available), or refuse what it cannot
-// decide safely (consistent). It cannot have both.
+// decide safely (consistent). It cannot have both. Or it can bound the
+// risk: split each account's balance between the regions ahead of time,
+// and let each spend only its share (available within a stated bound).
 
 var partitionDesigns = []*Design{
 	{
@@ -20,6 +22,12 @@ var partitionDesigns = []*Design{
 		Name:    "partition-cp",
 		Summary: "one primary region decides every debit; the other refuses what it cannot forward: consistent, and some requests are rejected",
 		Handle:  debitCP, Consume: applyPeerDebit,
+	},
+	{
+		Name: "partition-budget",
+		Summary: "each account's balance is split between the regions; a region spends only its own share, and asks the other's only while the link works: " +
+			"available up to the share, and no account can go below zero",
+		Handle: debitFromBudget, Consume: applyPeerDebit,
 	},
 }
 
@@ -122,4 +130,54 @@ func applyPeerDebit(c *Consumer, m Message) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// debitFromBudget is the escrow method: each account's balance is split
+// between the regions ahead of time (half each here), the shares adding up
+// to the balance, and a region debits only what its own share covers, in
+// the transaction that records the debit. Cut off or not, the two regions
+// together can spend no more than the balance, however many payments
+// arrive and however small each is. When its share falls short, a region
+// asks the other to debit from its share; with the link broken it refuses
+// (rejected): the stated price. Production systems also move unspent
+// share between the regions while the link works; here the split is fixed.
+func debitFromBudget(s *Service, pay Payment) error {
+	// snippet:offline-budget
+	// Each account's balance is split between the regions ahead of time
+	// (shares adding up to no more than the balance). A region spends only
+	// its own share, so even cut off from the other, the two together
+	// cannot spend more than the balance, whatever the size of each payment.
+	tx := s.DB.Begin()
+	// The payment's id is its key: a copy sent again is answered like the first.
+	if err := tx.Exec(insertDebit, pay.ID, pay.Account, pay.AmountCents); errors.Is(err, ErrDuplicate) {
+		tx.Rollback()
+		return nil
+	} else if err != nil {
+		tx.Rollback()
+		return err
+	}
+	// This region's share, if it still covers the debit, in one statement.
+	spent, err := tx.ExecRows(`UPDATE offline_budget SET left_cents = left_cents - ? WHERE account = ? AND left_cents >= ?`,
+		pay.AmountCents, pay.Account, pay.AmountCents)
+	if err != nil {
+		tx.Rollback()
+		return err
+	}
+	if spent == 0 { // this region's share does not cover it
+		tx.Rollback() // the debit row goes too
+		if s.Forwarded() {
+			return errInsufficientFunds // neither region's share covers it
+		}
+		return s.Forward(pay) // the other region's share; refused while the link is broken
+	}
+	if err := tx.Exec(debitBalance, pay.AmountCents, pay.Account); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.Replicate(pay.Event()) // the other region's copy of the balance, for reads
+	return nil
+	// end snippet
 }

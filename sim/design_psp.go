@@ -69,6 +69,10 @@ const lookupAttempts = 3
 // a timeout is resolved by looking the key up, never by assuming. Phase 3
 // records the outcome. A crash or a failed commit anywhere leaves a
 // pending attempt that the client's next try, with the same key, resumes.
+// A client may never try again, so in production a recovery job must also
+// pick up attempts left pending for longer than a request lasts and finish
+// them the same way (Brandur Leach's "completer"): look the key up at the
+// provider, record what it says. The simulation leaves that to the client.
 func chargeInPhases(s *Service, pay Payment) error {
 	// snippet:atomic-phases
 	// Phase 1: claim the key and record a pending attempt, and commit.
@@ -77,9 +81,9 @@ func chargeInPhases(s *Service, pay Payment) error {
 	err := tx.Exec(`INSERT INTO attempts (key, payment_id, status) VALUES (?, ?, 'pending')`, pay.Key, pay.ID)
 	if errors.Is(err, ErrDuplicate) {
 		tx.Rollback() // on PostgreSQL the failed insert has ended the transaction
-		rows := s.DB.Query(`SELECT status FROM attempts WHERE key = ?`, pay.Key)
-		rows.Next()
-		rows.Scan(&status)
+		if err := s.DB.QueryRow(`SELECT status FROM attempts WHERE key = ?`, pay.Key).Scan(&status); err != nil {
+			return err
+		}
 	} else if err != nil {
 		tx.Rollback()
 		return err
@@ -100,7 +104,7 @@ func chargeInPhases(s *Service, pay Payment) error {
 		ref, err = s.PSPCharge(pay.Key, pay) // it never charged: the same key again
 	}
 	if err != nil {
-		return err // still unknown: the attempt stays pending for the next try
+		return err // still unknown: pending, for the client's next try or the recovery job
 	}
 	// Phase 3: record the outcome.
 	tx = s.DB.Begin()

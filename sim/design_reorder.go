@@ -65,9 +65,10 @@ func applyNewerStatus(c *Consumer, m Message) error {
 	// DO UPDATE SET ... WHERE payment_status.version < excluded.version.
 	have := 0
 	tx := c.DB.Begin()
-	rows := tx.Query(`SELECT version FROM payment_status WHERE payment_id = ?`, m.Payment)
-	if rows.Next() {
-		rows.Scan(&have)
+	err := tx.QueryRow(`SELECT version FROM payment_status WHERE payment_id = ?`, m.Payment).Scan(&have)
+	if err != nil && !errors.Is(err, ErrNoRows) { // no row yet: version 0
+		tx.Rollback()
+		return err
 	}
 	if have >= m.Version {
 		tx.Rollback()

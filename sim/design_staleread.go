@@ -103,9 +103,10 @@ func chargeThenConfirmFromReplica(s *Service, pay Payment) error {
 	// snippet:confirm-from-replica
 	// Every page reads the replica, to spare the primary.
 	var n int
-	rows := s.Replica.Query(`SELECT COUNT(*) FROM charges WHERE account = ? AND payment = ?`, pay.Account, pay.ID)
-	rows.Next()
-	rows.Scan(&n)
+	if err := s.Replica.QueryRow(`SELECT COUNT(*) FROM charges WHERE account = ? AND payment = ?`,
+		pay.Account, pay.ID).Scan(&n); err != nil {
+		return err
+	}
 	if n == 0 {
 		s.Reply(pageNotFound)
 		return nil
@@ -137,9 +138,10 @@ func chargeThenConfirmFromPrimary(s *Service, pay Payment) error {
 	// A replica may not have applied it yet, and a page that shows no
 	// payment makes the customer pay again, with a new key.
 	var n int
-	rows := s.DB.Query(`SELECT COUNT(*) FROM charges WHERE account = ? AND payment = ?`, pay.Account, pay.ID)
-	rows.Next()
-	rows.Scan(&n)
+	if err := s.DB.QueryRow(`SELECT COUNT(*) FROM charges WHERE account = ? AND payment = ?`,
+		pay.Account, pay.ID).Scan(&n); err != nil {
+		return err
+	}
 	if n == 0 {
 		s.Reply(pageNotFound)
 		return nil
@@ -203,11 +205,6 @@ func decideFromPrimary(s *Service, pay Payment) error {
 	return tx.Commit()
 }
 
-// reserveLimit checks and reserves the amount in one statement: it
-// changes the customer's limits row only if the amount still fits under
-// the cap.
-const reserveLimit = `UPDATE limits SET used_cents = used_cents + ? WHERE account = ? AND used_cents + ? <= cap_cents`
-
 // decideByConditionalUpdate is the check that holds at read committed,
 // the default of PostgreSQL: each customer has a limits row (cap_cents,
 // used_cents), and one conditional UPDATE both checks the limit and
@@ -225,6 +222,8 @@ const reserveLimit = `UPDATE limits SET used_cents = used_cents + ? WHERE accoun
 // row with SELECT ... FOR UPDATE and then updating it is equally safe;
 // this is one round trip fewer.
 func decideByConditionalUpdate(s *Service, pay Payment) error {
+	// snippet:conditional-update
+	// Each customer has one limits row (cap_cents, used_cents).
 	tx := s.DB.Begin()
 	// The payment's id is its key: a request the network delivered twice
 	// waits for the first copy's transaction, finds its payment recorded,
@@ -236,14 +235,19 @@ func decideByConditionalUpdate(s *Service, pay Payment) error {
 		tx.Rollback()
 		return err
 	}
-	reserved, err := tx.ExecRows(reserveLimit, pay.AmountCents, pay.Account, pay.AmountCents)
+	// The check and the reservation are one statement: a concurrent payment
+	// of the customer waits for this row's lock, then evaluates the WHERE
+	// again on the committed row (READ COMMITTED, PostgreSQL's default).
+	reserved, err := tx.ExecRows(`UPDATE limits SET used_cents = used_cents + ? WHERE account = ? AND used_cents + ? <= cap_cents`,
+		pay.AmountCents, pay.Account, pay.AmountCents)
 	if err != nil {
 		tx.Rollback()
 		return err
 	}
-	if reserved == 0 {
+	if reserved == 0 { // no room under the cap, or no limits row: fail closed
 		tx.Rollback() // the payment row goes too
 		return errOverLimit
 	}
 	return tx.Commit()
+	// end snippet
 }

@@ -536,6 +536,31 @@ func (tx *Tx) Query(q string, args ...any) *Rows {
 	return DB{tx.d, tx.p}.Query(q, args...)
 }
 
+// ErrNoRows is returned by Row.Scan when the query found no row, as
+// database/sql's sql.ErrNoRows is.
+var ErrNoRows = errors.New("no rows in result set")
+
+// Row is the result of QueryRow, read with Scan like database/sql's, so
+// that code a reader copies checks for the missing row as it must there.
+type Row struct{ rows *Rows }
+
+// QueryRow runs a read expected to find at most one row: the same step
+// and the same event as Query.
+func (db DB) QueryRow(q string, args ...any) *Row { return &Row{db.Query(q, args...)} }
+
+// QueryRow is DB.QueryRow inside the transaction.
+func (tx *Tx) QueryRow(q string, args ...any) *Row { return &Row{tx.Query(q, args...)} }
+
+// Scan copies the first row into dest, or returns ErrNoRows when the
+// query found none.
+func (r *Row) Scan(dest ...any) error {
+	if !r.rows.Next() {
+		return ErrNoRows
+	}
+	r.rows.Scan(dest...)
+	return nil
+}
+
 // Rows holds the result of a Query, read with Next and Scan like
 // database/sql's.
 type Rows struct {

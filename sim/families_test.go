@@ -14,7 +14,7 @@ import (
 var laterDesigns = []string{
 	"retry-naive", "retry-idempotency-key", "decide-from-replica", "decide-from-primary",
 	"confirm-from-replica", "confirm-read-your-writes",
-	"partition-ap", "partition-cp", "consumer-naive", "consumer-versioned",
+	"partition-ap", "partition-cp", "partition-budget", "consumer-naive", "consumer-versioned",
 	"cache-aside-delete", "cache-versioned", "psp-naive", "psp-atomic-phases",
 	"consumer-ack-drop", "consumer-dead-letter",
 }
@@ -138,6 +138,7 @@ func TestDesignSourceShowsEveryRole(t *testing.T) {
 		"confirm-read-your-writes": {"client", "service"},
 		"partition-ap":             {"service", "consumer"},
 		"partition-cp":             {"service", "consumer"},
+		"partition-budget":         {"service", "consumer"},
 		"consumer-naive":           {"service", "consumer"},
 		"consumer-versioned":       {"service", "consumer"},
 	}

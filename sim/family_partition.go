@@ -15,13 +15,17 @@ import (
 
 const partitionSchema = `
 CREATE TABLE balances (account TEXT PRIMARY KEY, balance_cents INTEGER NOT NULL);
-CREATE TABLE debits (payment_id INTEGER PRIMARY KEY, account TEXT NOT NULL, amount_cents INTEGER NOT NULL);`
+CREATE TABLE debits (payment_id INTEGER PRIMARY KEY, account TEXT NOT NULL, amount_cents INTEGER NOT NULL);
+CREATE TABLE offline_budget (account TEXT PRIMARY KEY, left_cents INTEGER NOT NULL);`
 
 // Every account opens with the same balance in both regions; the workload
 // asks for more than that, so balances run low and the choice matters.
 const (
 	accounts            = 20
 	openingBalanceCents = 300_000
+	// regionShareCents is each region's share of an account's balance in
+	// partition-budget: half, so that the shares add up to the balance.
+	regionShareCents = openingBalanceCents / 2
 )
 
 // Node names of the partition designs' two regions.
@@ -117,6 +121,11 @@ func openPartition(w *world, d *Design) (familyRun, error) {
 		}
 		for a := 1; a <= accounts; a++ {
 			if err := db.exec("INSERT INTO balances (account, balance_cents) VALUES (?, ?)", "A-"+strconv.Itoa(a), openingBalanceCents); err != nil {
+				return nil, err
+			}
+			// This region's share of the balance, which partition-budget
+			// spends; the shares of both regions add up to the balance.
+			if err := db.exec("INSERT INTO offline_budget (account, left_cents) VALUES (?, ?)", "A-"+strconv.Itoa(a), regionShareCents); err != nil {
 				return nil, err
 			}
 		}

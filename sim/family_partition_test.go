@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -95,26 +97,49 @@ func TestPartitionAPOverdrawsUnderAPartition(t *testing.T) {
 	}
 }
 
-// The partition schedule is keyed on the seed alone: both designs meet
-// the same partitions at the same virtual times.
-func TestBothPartitionDesignsMeetTheSamePartitions(t *testing.T) {
+// The partition schedule is keyed on the seed alone, and the region each
+// payment's request goes to on the payment: every design of the family
+// meets the same partitions at the same virtual times, and the same
+// debits in the same regions.
+func TestPartitionDesignsMeetTheSamePartitionsAndRequests(t *testing.T) {
 	sc := partitionScenario("partition-ap", 8, 300, Faults{}.Set(NetPartition, 0.9), 50*time.Millisecond)
 	ap, _, err := Record(sc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc.Design = "partition-cp"
-	cp, _, err := Record(sc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, c := partitionWindows(ap), partitionWindows(cp)
+	a := partitionWindows(ap)
 	if len(a) == 0 {
 		t.Fatal("seed 8: no partition at net.partition=0.9")
 	}
-	for i := 0; i < min(len(a), len(c)); i++ {
-		if a[i] != c[i] {
-			t.Errorf("seed 8: partition %d is %v in partition-ap but %v in partition-cp", i, a[i], c[i])
+	requests := func(events []Event) map[int]string {
+		out := map[int]string{}
+		for _, ev := range events {
+			if ev.Kind == KindRequest && ev.Node == NodeClient {
+				out[ev.Payment] = ev.Peer
+			}
+		}
+		return out
+	}
+	apRequests := requests(ap)
+	for _, design := range []string{"partition-cp", "partition-budget"} {
+		sc.Design = design
+		other, _, err := Record(sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := partitionWindows(other)
+		if len(c) != len(a) {
+			t.Errorf("seed 8: %d partitions in partition-ap, %d in %s", len(a), len(c), design)
+		}
+		for i := 0; i < min(len(a), len(c)); i++ {
+			if a[i] != c[i] {
+				t.Errorf("seed 8: partition %d is %v in partition-ap but %v in %s", i, a[i], c[i], design)
+			}
+		}
+		for pay, region := range requests(other) {
+			if apRequests[pay] != region {
+				t.Errorf("seed 8: payment %d goes to %s in %s, to %s in partition-ap", pay, region, design, apRequests[pay])
+			}
 		}
 	}
 }
@@ -194,5 +219,132 @@ func TestAModeratePartitionShowsAtTheDefaultLength(t *testing.T) {
 	if refused < seeds*9/10 || overdrew < seeds*3/4 {
 		t.Errorf("net.partition=0.3, %d payments: partition-cp refused on %d of %d seeds, partition-ap overdrew more on %d; want most",
 			DefaultPayments, refused, seeds, overdrew)
+	}
+}
+
+// perPaymentCapCents is the offline cap of the old partition-choice
+// snippet: a region cut off accepts a payment only up to this amount.
+const perPaymentCapCents = 25_000
+
+var errOverOfflineCap = fmt.Errorf("%w: over the per-payment cap", ErrDeclined)
+
+// debitAPCapped is partition-ap with a cap on each payment, applied
+// always (stricter than applying it only while cut off, so whatever it
+// lets through, the cut-off-only cap lets through too). It bounds each
+// payment, not what the payments add up to.
+func debitAPCapped(s *Service, pay Payment) error {
+	if pay.AmountCents > perPaymentCapCents {
+		return errOverOfflineCap
+	}
+	return debitAP(s, pay)
+}
+
+// withCappedDesign registers partition-capped, the old snippet's form, in
+// the partition family for the length of the test. It is not a design of
+// the simulator: no page offers it.
+func withCappedDesign(t *testing.T) {
+	t.Helper()
+	saved := designs
+	designs = slices.Concat(designs, register(partitionFamily, []*Design{{
+		Name: "partition-capped", Summary: "partition-ap with a cap on each payment",
+		Handle: debitAPCapped, Consume: applyPeerDebit,
+	}}))
+	t.Cleanup(func() { designs = saved })
+}
+
+// commitsDuringPartitions counts, per region, the debits it committed
+// while the link between the regions was broken.
+func commitsDuringPartitions(events []Event) map[string]int {
+	windows := partitionWindows(events)
+	out := map[string]int{}
+	for _, ev := range events {
+		if ev.Kind != KindCommit || !strings.HasPrefix(ev.Node, "region-") {
+			continue
+		}
+		for _, win := range windows {
+			if win[0] <= ev.AtUs && ev.AtUs < win[1] {
+				out[ev.Node]++
+			}
+		}
+	}
+	return out
+}
+
+// Many small payments in both regions during a partition: the
+// partition-choice item's test. partition-ap overdraws; a cap on each
+// payment overdraws too, since many payments under the cap add up to
+// more than the balance; partition-budget, where each region spends only
+// its share of the balance, never overdraws and still accepts payments in
+// both regions while they are cut off; partition-cp refuses instead.
+func TestManySmallPaymentsInBothRegionsDuringAPartition(t *testing.T) {
+	withCappedDesign(t)
+	// 3,000 payments: 150 per account, a quarter of them under the cap,
+	// adding up to some €4,700 per account against a balance of €3,000.
+	const seeds, payments = 8, 3000
+	overdrawn := map[string]int{}
+	for seed := uint64(1); seed <= seeds; seed++ {
+		faults := Faults{}.Set(NetPartition, 0.5)
+		for _, design := range []string{"partition-ap", "partition-capped", "partition-budget", "partition-cp"} {
+			sc := partitionScenario(design, seed, payments, faults, DefaultPartitionDuration)
+			var events []Event
+			var r Report
+			if design == "partition-budget" {
+				var err error
+				if events, r, err = Record(sc); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				r = runReport(t, sc)
+			}
+			if measured(t, r, ViolationOverdraft) > 0 {
+				overdrawn[design]++
+			}
+			switch design {
+			case "partition-budget":
+				during := commitsDuringPartitions(events)
+				if measured(t, r, ViolationOverdraft) != 0 || !r.Converged {
+					t.Errorf("partition-budget seed %d: overdrafts %d converged %v, want none", seed, measured(t, r, ViolationOverdraft), r.Converged)
+				}
+				if during[NodeRegionADB] == 0 || during[NodeRegionBDB] == 0 {
+					t.Errorf("partition-budget seed %d: commits while cut off %v, want debits accepted in both regions", seed, during)
+				}
+			case "partition-cp":
+				if measured(t, r, ViolationOverdraft) != 0 || measured(t, r, "rejected") == 0 {
+					t.Errorf("partition-cp seed %d: overdrafts %d rejected %d, want none and some", seed, measured(t, r, ViolationOverdraft), measured(t, r, "rejected"))
+				}
+			case "partition-capped":
+				if measured(t, r, "declined") == 0 {
+					t.Errorf("partition-capped seed %d: nothing declined: the cap was never met", seed)
+				}
+			}
+		}
+	}
+	t.Logf("%d payments, net.partition=0.5, %d seeds: runs that overdrew %v", payments, seeds, overdrawn)
+	for _, bad := range []string{"partition-ap", "partition-capped"} {
+		if overdrawn[bad] < seeds*3/4 {
+			t.Errorf("%s overdrew on %d of %d seeds, want most", bad, overdrawn[bad], seeds)
+		}
+	}
+}
+
+// partition-budget never overdraws, whatever the faults, the partitions'
+// lengths or the seed: each debit is taken off one region's share in the
+// transaction that records it, and the shares add up to the balance.
+func TestPartitionBudgetNeverOverdrawsOverManySeeds(t *testing.T) {
+	durations := []time.Duration{20 * time.Millisecond, DefaultPartitionDuration, 300 * time.Millisecond}
+	accepted, rejected := 0, 0
+	for seed := uint64(1); seed <= 40; seed++ {
+		mix := randomMix(seed, 0.1)
+		mix[NetPartition] = []float64{0.5, 0.9, 0.99}[seed%3]
+		dur := durations[seed%uint64(len(durations))]
+		r := runReport(t, partitionScenario("partition-budget", seed, 300, mix, dur))
+		if measured(t, r, ViolationOverdraft) != 0 || !r.Converged {
+			t.Errorf("seed %d faults %s duration %v: overdrafts %d converged %v, want a measured 0", seed, mix, dur, measured(t, r, ViolationOverdraft), r.Converged)
+		}
+		accepted += measured(t, r, "accepted")
+		rejected += measured(t, r, "rejected")
+	}
+	if accepted == 0 || rejected == 0 {
+		t.Errorf("over 40 seeds: accepted %d, rejected %d; want both: the shares were hardly tested", accepted, rejected)
 	}
 }

@@ -53,17 +53,49 @@ func TestNaiveProviderCallsChargeTwice(t *testing.T) {
 // transaction that claims the key: a commit that fails after the charge
 // rolls the key back, and the retry charges again. Under db.fail alone,
 // psp-naive (whose record of the charge commits after the call) charges
-// twice, and the atomic phases, which commit the key first, never do.
+// twice, each time for a payment whose commit failed after the provider
+// had charged it; the atomic phases, which commit the key first, meet the
+// same failed commits after a charge and never charge twice.
 func TestCommitFailureAfterAProviderCharge(t *testing.T) {
-	naive, phased := 0, 0
+	// afterCharge lists the payments whose service commit failed after the
+	// provider had charged their card.
+	afterCharge := func(events []Event) map[int]bool {
+		charged, out := map[int]bool{}, map[int]bool{}
+		for _, ev := range events {
+			switch {
+			case ev.Node == NodePSP && ev.Kind == KindEffect:
+				charged[ev.Payment] = true
+			case ev.Node == NodeServiceDB && ev.Kind == KindCommitErr && charged[ev.Payment]:
+				out[ev.Payment] = true
+			}
+		}
+		return out
+	}
+	naive, phased, phasedMet := 0, 0, 0
 	for seed := uint64(1); seed <= 10; seed++ {
 		sc := scenario("psp-naive", seed, 200, Faults{}.Set(DBFail, 0.1))
-		naive += measured(t, runReport(t, sc), ViolationDoubleCharge)
+		events, r, err := Record(sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		naive += measured(t, r, ViolationDoubleCharge)
+		failed := afterCharge(events)
+		for _, ev := range events {
+			if ev.Violation == ViolationDoubleCharge && !failed[ev.Payment] {
+				t.Errorf("psp-naive seed %d: payment %d charged twice without a failed commit after its charge", seed, ev.Payment)
+			}
+		}
 		sc.Design = "psp-atomic-phases"
-		phased += measured(t, runReport(t, sc), ViolationDoubleCharge)
+		events, r, err = Record(sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		phased += measured(t, r, ViolationDoubleCharge)
+		phasedMet += len(afterCharge(events))
 	}
-	if naive == 0 || phased != 0 {
-		t.Errorf("under db.fail=0.1 over 10 seeds: psp-naive charged %d payments twice, psp-atomic-phases %d; want some and none", naive, phased)
+	if naive == 0 || phased != 0 || phasedMet == 0 {
+		t.Errorf("under db.fail=0.1 over 10 seeds: psp-naive charged %d payments twice, psp-atomic-phases %d after %d failed commits after a charge; want some, none and some",
+			naive, phased, phasedMet)
 	}
 }
 

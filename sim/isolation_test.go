@@ -159,3 +159,29 @@ func TestReadCommittedRunsAreDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// Concurrent limit checks under read committed, the strong-reads item's
+// test: on the same seeds, with no fault, the old good form (the total
+// read from the primary in the transaction that records the payment)
+// breaches a limit, and the conditional update of the customer's limits
+// row never does, while declining payments, so the limit was reached.
+func TestConcurrentLimitChecksUnderReadCommitted(t *testing.T) {
+	const seeds = 10
+	breached, declined := 0, 0
+	for seed := uint64(1); seed <= seeds; seed++ {
+		old := runReport(t, isolationScenario("decide-from-primary", seed, 200, Faults{}, IsolationReadCommitted))
+		if old.Count(ViolationLimitBreach) > 0 {
+			breached++
+		}
+		r, agree := limitsAgree(t, isolationScenario("decide-by-conditional-update", seed, 200, Faults{}, IsolationReadCommitted))
+		if measured(t, r, ViolationLimitBreach) != 0 || !agree {
+			t.Errorf("seed %d read committed: decide-by-conditional-update breached %d limits (limits rows agree: %v), want none",
+				seed, measured(t, r, ViolationLimitBreach), agree)
+		}
+		declined += r.Count("declined")
+	}
+	if breached < seeds/2 || declined == 0 {
+		t.Errorf("read committed, 200 payments: decide-from-primary breached on %d of %d seeds, the conditional update declined %d; want most and some",
+			breached, seeds, declined)
+	}
+}

@@ -17,10 +17,17 @@ type Service struct {
 	Region string
 	p      *proc
 	reply  string
+	// forwarded marks a request another region forwarded to this one.
+	forwarded bool
 	// state is what the service's family keeps for it (the partition
 	// family's region), for the calls that family adds.
 	state any
 }
+
+// Forwarded says whether the request came from the other region rather
+// than from the client (the partition designs): a region that cannot
+// decide a forwarded request answers, it does not forward it back.
+func (s *Service) Forwarded() bool { return s.forwarded }
 
 // Reply sets the answer the client gets when the handler returns nil; the
 // default is "ok".
@@ -61,6 +68,7 @@ var ErrUnavailable = errors.New("rejected: the primary cannot be reached")
 func (w *world) serveRequest(n, from *node, pay Payment, handle func(*Service, Payment) error, open func(p *proc) *Service, forwarded bool, answer func(result string, err error)) {
 	w.spawn(n, pay.ID, func(p *proc) {
 		s := open(p)
+		s.forwarded = forwarded
 		result := "ok"
 		err := handle(s, pay)
 		if err != nil {
