@@ -513,8 +513,8 @@ export function mountPlayer(el, opts) {
       }
       showError("");
       if (!state.sides.length && opts.start) {
-        wantStory = n; // opened once the run is on the page
-        opts.start(false);
+        wantStory = n; // opened once the run is on the page, which plays
+        opts.start(true);
         return;
       }
       openStory(n, true);

@@ -136,7 +136,7 @@ func webHelp(p sim.Param) string {
 	case "payments":
 		// Short: it sits in a half-width column. Why the web stops there is
 		// said by the error and by the deadline's help.
-		return fmt.Sprintf("how many the client sends: %d to %d here; the command line allows more", sim.MinPayments, MaxWebPayments)
+		return fmt.Sprintf("how many the client sends: %d to %d on the web (the command line allows more)", sim.MinPayments, MaxWebPayments)
 	case "deadline":
 		return fmt.Sprintf("virtual time after which the run stops (Go duration, up to %s on the web; %s)", fmtDuration(MaxWebDeadline), webLimitsText)
 	}
