@@ -714,8 +714,9 @@ export function mountPlayer(el, opts) {
       state.note = `The run is over and no invariant was violated in ${who}: nothing was lost, doubled or contradicted.`;
     }
     state.pinned = true;
-    // With a story open, the story is what the reader came for.
-    if (state.story) story.el.scrollIntoView({ block: "start" });
+    // With a story open, the story is what the reader came for: scrolled
+    // to once this frame has drawn the details above it at their new height.
+    if (state.story) requestAnimationFrame(() => story.el.scrollIntoView({ block: "start" }));
     else reveal();
   }
 
