@@ -102,13 +102,17 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 // invalid scenario is still rendered, with a 400 and the message beside
 // the field at fault, so the reader can fix it in place.
 //
-// With no parameters at all it opens on the front page's comparison
-// (paused, at the default speed): a default with every fault off would
-// show two designs that both converge, and teach nothing.
+// With no parameters that say what runs it opens on the front page's
+// comparison (paused, at the default speed, unless the link says how to
+// play): a default with every fault off would show two designs that both
+// converge, and teach nothing.
 func (s *Server) handlePlay(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	if len(q) == 0 {
-		q, _ = url.ParseQuery(exampleScenario)
+	if namesNoScenario(q) {
+		example, _ := url.ParseQuery(exampleScenario)
+		for k, v := range example {
+			q[k] = v
+		}
 	}
 	f := playForm(q)
 	status := http.StatusOK
@@ -116,6 +120,18 @@ func (s *Server) handlePlay(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusBadRequest
 	}
 	s.render(w, r, status, ui.PlayPage(f))
+}
+
+// namesNoScenario says whether q says only how to play (speed, autoplay,
+// a story) and nothing of what runs: /play?story=13 opens payment 13's
+// story in the front page's comparison, not in a run with every fault off.
+func namesNoScenario(q url.Values) bool {
+	for k := range q {
+		if k != "speed" && k != "autoplay" && k != "story" {
+			return false
+		}
+	}
+	return true
 }
 
 // render writes a page. A render error after the header is sent can only

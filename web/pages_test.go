@@ -339,17 +339,27 @@ func TestPlayFormHandsTheBrowserSimsVocabulary(t *testing.T) {
 
 // TestPlayWithNoParametersOpensOnTheFrontPagesComparison: the default
 // teaches: dual write against the outbox under the front page's faults.
+//
+// A link that says only how to play (speed, autoplay, a story) plays it too.
 func TestPlayWithNoParametersOpensOnTheFrontPagesComparison(t *testing.T) {
-	page := body(t, get(t, newTestServer(t).Handler(), "/play"))
+	h := newTestServer(t).Handler()
 	want, _ := url.ParseQuery(exampleScenario)
-	for _, c := range []struct{ what, re string }{
-		{"design", `<option value="` + want.Get("design") + `"[^>]*selected`},
-		{"compare", `<select id="compare"[\s\S]*?<option value="` + want.Get("compare") + `"[^>]*selected`},
-		{"faults", `id="faults"[^>]*value="` + regexp.QuoteMeta(want.Get("faults")) + `"`},
-	} {
-		if !regexp.MustCompile(c.re).MatchString(page) {
-			t.Errorf("/play does not open with the front page's %s (%s)", c.what, c.re)
+	for _, path := range []string{"/play", "/play?story=13&autoplay=1", "/play?speed=0"} {
+		page := body(t, get(t, h, path))
+		for _, c := range []struct{ what, re string }{
+			{"design", `<option value="` + want.Get("design") + `"[^>]*selected`},
+			{"compare", `<select id="compare"[\s\S]*?<option value="` + want.Get("compare") + `"[^>]*selected`},
+			{"faults", `id="faults"[^>]*value="` + regexp.QuoteMeta(want.Get("faults")) + `"`},
+		} {
+			if !regexp.MustCompile(c.re).MatchString(page) {
+				t.Errorf("%s does not open with the front page's %s (%s)", path, c.what, c.re)
+			}
 		}
+	}
+	// A link that names any part of the scenario gets what it names.
+	page := body(t, get(t, h, "/play?design=outbox&story=3"))
+	if regexp.MustCompile(`<select id="compare"[\s\S]*?<option value="` + want.Get("compare") + `"[^>]*selected`).MatchString(page) {
+		t.Errorf("/play?design=outbox&story=3 compares with %s, which it did not ask for", want.Get("compare"))
 	}
 }
 
