@@ -14,6 +14,8 @@ export class ScenarioForm {
     this.param = Object.fromEntries(this.vocabulary.params.map((p) => [p.name, p]));
     // The scenario's parameter names in URL order.
     this.names = this.vocabulary.params.filter((p) => !p.view && this.field(p.name)).map((p) => p.name);
+    /** story is the payment whose story is open on screen (0 for none): links name it. */
+    this.story = 0;
     /** defaultSpeed is where playback starts when nothing says otherwise. */
     this.defaultSpeed = Number(this.param.speed.default);
     this.faultsText = form.elements.namedItem("faults");
@@ -100,6 +102,7 @@ export class ScenarioForm {
     }
     if (snap.compare) q.set("compare", snap.compare);
     q.set("speed", String(this.speed));
+    if (this.story) q.set("story", String(this.story));
     if (autoplay) q.set("autoplay", "1");
     // Keep commas and equals signs readable: faults=bus.publish.fail=0.1,net.drop=0.02.
     return q.toString().replace(/%2C/gi, ",").replace(/%3D/gi, "=");

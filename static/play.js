@@ -31,6 +31,13 @@ const player = mountPlayer($("[data-player]"), {
     form.showError(field, message);
   },
   onSpeed: () => form.syncURL(onScreen || undefined),
+  // The link's story=N opens payment N's story once the run is on the
+  // page; the address bar and "Copy link" name the story open on screen.
+  story: Number(new URLSearchParams(location.search).get("story")) || 0,
+  onStory: (payment) => {
+    form.story = payment;
+    if (onScreen) form.syncURL(onScreen);
+  },
 });
 
 /** changed says whether the form holds a scenario other than the run on screen. */
@@ -76,7 +83,7 @@ $("#copy-link").addEventListener("click", () => {
 // server already found the scenario invalid and shows why beside the field.
 performance.mark("playground-ready");
 if (form.hasServerError) {
-  document.querySelector('#scenario [aria-invalid="true"]')?.focus();
+  document.querySelector('#main [aria-invalid="true"]')?.focus();
 } else {
   run(new URLSearchParams(location.search).get("autoplay") === "1");
 }

@@ -48,6 +48,8 @@
 //   onMeta      (runs) → called when a run starts, with meta.runs
 //   onError     (field, message) → a run the server refused
 //   onSpeed     (speed) → the reader changed the speed
+//   story       the payment whose story the first run opens on (a link's story=N)
+//   onStory     (payment) → a story was opened (0: closed), for the link
 //
 // ## What it returns
 //
@@ -119,6 +121,7 @@ export function mountPlayer(el, opts) {
     run: 0, // counts runs, so views cached per event know a new run from the last
   };
   let lastRun = null; // the last run message sent, for start's default
+  let wantStory = opts.story || 0; // the payment whose story the next run opens on
   let pendingPlay = false; // the last run message sent asked to play
   let seekTo = null; // {atUs, sent}: the reader's seek, until the server's cursor answers it
 
@@ -328,7 +331,9 @@ export function mountPlayer(el, opts) {
     state.sel = null;
     state.pinned = false;
     state.note = "";
-    state.story = 0;
+    state.story = wantStory;
+    wantStory = 0;
+    opts.onStory?.(state.story);
     state.wasPlaying = pendingPlay; // an autoplayed run at full speed is never seen playing
     state.atUs = 0;
     state.endUs = Math.max(1, ...m.runs.map((r) => r.end_us));
@@ -472,7 +477,7 @@ export function mountPlayer(el, opts) {
       v.source.mark(selected >= 0 ? side.events[selected] : null);
       v.foot.textContent = b >= a ? `events ${a + 1}–${b + 1} of ${side.shown} shown (${side.total} in the run)` : "no events yet: press Play or →";
     });
-    renderDetails(ui.details, state, (s, id) => select(s, id - 1), openStory);
+    renderDetails(ui.details, state, (s, id) => select(s, id - 1), (p) => openStory(p, true));
     story.update();
     if (!state.scrubbing) ui.timeline.value = String(seekTo ? seekTo.atUs : state.atUs);
     const time = `${ms(state.atUs)} / ${ms(state.endUs)}`;
@@ -489,30 +494,46 @@ export function mountPlayer(el, opts) {
     if (state.playing || state.done) announceEvidence();
   }
 
+  // storyPanel wires the story's markup (ui.Player's storyPanel).
   function storyPanel() {
-    const input = h("input", { type: "text", inputmode: "numeric", id: `${idPrefix}story-id`, size: "6", "aria-describedby": `${idPrefix}story-help` });
-    const form = h("form", { class: "story-pick" },
-      h("label", { for: `${idPrefix}story-id`, text: "Follow a payment" }), input,
-      h("button", { type: "submit", class: "btn", text: "Show its story" }),
-      h("span", { class: "help", id: `${idPrefix}story-help`, text: "its path through every design, step by step" }));
-    form.addEventListener("submit", (e) => {
+    const el = part("story");
+    const sp = (name) => el.querySelector(`[data-part="${name}"]`);
+    const input = sp("story-input");
+    const title = sp("story-title");
+    const close = sp("story-close");
+    const body = sp("story-body");
+    const error = el.querySelector('[data-error-for="story"]');
+    sp("story-pick").addEventListener("submit", (e) => {
       e.preventDefault();
-      const n = Number(input.value.trim());
-      if (Number.isInteger(n) && n > 0) openStory(n);
+      const v = input.value.trim();
+      const payments = state.sides[0]?.meta.scenario?.payments;
+      const n = Number(v);
+      if (!/^\d+$/.test(v) || n < 1 || (payments && n > payments)) {
+        return showError(payments ? `story ${JSON.stringify(v)} is not a payment of this run; allowed: 1 to ${payments}` : `story ${JSON.stringify(v)} is not a payment number; allowed: a whole number from 1`);
+      }
+      showError("");
+      if (!state.sides.length && opts.start) {
+        wantStory = n; // opened once the run is on the page, which plays
+        opts.start(true);
+        return;
+      }
+      openStory(n, true);
     });
-    const title = h("h2", { class: "story-title" });
-    const close = h("button", { type: "button", class: "btn icon", "aria-label": "Close the story", text: "×" });
     close.addEventListener("click", () => openStory(0));
-    const body = h("div", { class: "story-body" });
-    const el = h("section", { class: "story", hidden: true, "data-part": "story", "aria-label": "A payment's story" },
-      h("header", { class: "story-head" }, title, form, close), body);
+    function showError(msg) {
+      error.textContent = msg;
+      if (msg) input.setAttribute("aria-invalid", "true");
+      else input.removeAttribute("aria-invalid");
+      if (msg) input.focus();
+    }
     let key = "";
     let at = 0;
     return {
       el,
       input,
+      title,
       update() {
-        el.hidden = !state.sides.length;
+        el.hidden = !state.sides.length && !error.textContent;
         body.hidden = close.hidden = !state.story;
         el.dataset.payment = String(state.story || "");
         title.textContent = state.story ? `Payment ${state.story}'s story` : "";
@@ -538,13 +559,17 @@ export function mountPlayer(el, opts) {
     });
   }
 
-  // openStory shows payment's story (0 closes it) and tints its rows.
-  function openStory(payment) {
+  // openStory shows payment's story (0 closes it) and tints its rows;
+  // focus, when the reader asked for it, moves to the story's title, so a
+  // keyboard or a screen reader is where the story is.
+  function openStory(payment, focus = false) {
     state.story = payment;
     story.input.value = payment ? String(payment) : "";
     render();
+    opts.onStory?.(payment);
     if (payment) {
       story.el.scrollIntoView({ block: "start" });
+      if (focus) story.title.focus({ preventScroll: true });
     }
   }
 
@@ -576,7 +601,7 @@ export function mountPlayer(el, opts) {
     ui.summary.replaceChildren(text);
     if (first) {
       const b = h("button", { type: "button", class: "link", "data-story": first.payment, text: `See payment ${first.payment}'s story in ${state.sides.length > 1 ? "both designs" : "this design"}` });
-      b.addEventListener("click", () => openStory(first.payment));
+      b.addEventListener("click", () => openStory(first.payment, true));
       ui.summary.append(` First ${label(first.key)}: payment ${first.payment}. `, b);
     }
   }
@@ -689,7 +714,10 @@ export function mountPlayer(el, opts) {
       state.note = `The run is over and no invariant was violated in ${who}: nothing was lost, doubled or contradicted.`;
     }
     state.pinned = true;
-    reveal();
+    // With a story open, the story is what the reader came for: scrolled
+    // to once this frame has drawn the details above it at their new height.
+    if (state.story) requestAnimationFrame(() => story.el.scrollIntoView({ block: "start" }));
+    else reveal();
   }
 
   function jumpToViolation(s, key) {

@@ -71,11 +71,25 @@ export function storyOf(side, payment) {
     }
     for (const id of step.ids) {
       const v = events[id - 1]?.violation;
-      if (v) step.text += ` → ${label(v)}`;
+      // The simulator's note may already end on the verdict: "… (lost)".
+      if (v && !step.text.endsWith(`(${label(v)})`)) step.text += ` → ${label(v)}`;
     }
     steps.push(step);
   }
-  return { steps, moved, events: mine.length };
+  const failures = steps.filter((st) => st.fault).length;
+  const retries = steps.filter((st) => st.text.startsWith("retried ")).length;
+  const bad = steps.some((st) => st.bad);
+  return { steps, moved, failures, retries, bad, events: mine.length };
+}
+
+// plural says n things: "1 retry", "2 retries".
+function plural(n, one, many) {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+// firstViolation is the key of payment's first violation evidence in side.
+function firstViolation(side, payment) {
+  return side.events.find((e) => e.payment === payment && e.violation)?.violation || "";
 }
 
 // statement is the gist of one SQL statement: "INSERT payments", "SELECT outbox".
@@ -103,7 +117,7 @@ function counted(list) {
  */
 export function renderStory(box, sides, payment, atUs, goTo) {
   const cols = sides.map((side, s) => {
-    const { steps, moved, events } = storyOf(side, payment);
+    const { steps, moved, failures, retries, bad, events } = storyOf(side, payment);
     const list = h("ol", { class: "story-steps" });
     for (const st of steps) {
       const ids = h("span", { class: "story-ids" });
@@ -116,11 +130,15 @@ export function renderStory(box, sides, payment, atUs, goTo) {
       list.append(h("li", { class: cls, "data-ids": st.ids.join(" ") }, h("span", { class: "story-text", text: st.text }), " ", ids));
     }
     const done = side.events.length >= side.total;
+    // The verdict first, so the two sides read against each other before
+    // their steps: lost here, moved once there, and after what.
+    const after = !failures && !retries ? "" : `${plural(failures, "failure", "failures")} and ${retries ? plural(retries, "retry", "retries") : "no retry"}`;
     const end = !events
       ? `No event of payment ${payment}${done ? " in this run" : " yet"}.`
-      : `${done ? "In the end" : "So far"} money moved ${moved === 1 ? "once" : `${moved} times`} for payment ${payment}.`;
+      : `${done ? "In the end" : "So far"} money moved ${moved === 1 ? "once" : `${moved} times`} for payment ${payment}${after ? `, after ${after}` : ""}${bad ? `: ${label(firstViolation(side, payment))}` : ""}.`;
+    const tone = !events || !done ? "" : bad || moved !== 1 ? " bad" : " good";
     return h("section", { class: "story-side", "data-design": side.meta.design, "data-side": s },
-      h("h3", { text: side.meta.design }), list, h("p", { class: "story-end", text: end }));
+      h("h3", { text: side.meta.design }), h("p", { class: "story-end" + tone, text: end }), list);
   });
   box.replaceChildren(...cols);
 }

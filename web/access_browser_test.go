@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -35,7 +36,8 @@ type page struct {
 }
 
 // everyPage is each kind of page the site has: the front page, the
-// playground idle and with a finished comparison, the checklist, the
+// playground idle, with a finished comparison and with a payment's story
+// open, the checklist, the
 // design matrix, the lessons and a lesson.
 func everyPage(t *testing.T) []page {
 	l, _ := twoWrites(t)
@@ -43,6 +45,9 @@ func everyPage(t *testing.T) []page {
 		{"home", "/", "#start"},
 		{"play idle", "/play", `html[data-run-state="paused"]`},
 		{"play finished compare", "/play?" + finishedCompare, `html[data-run-state="done"]`},
+		// The front page's first link: the comparison played through, with
+		// the story of the first payment dual write lost open.
+		{"play with a story", "/play?" + finishedCompare + "&story=" + strconv.Itoa(exampleStory()), `html[data-run-state="done"] .story-side[data-side="1"] .story-step`},
 		{"checklist", "/checklist", "main h1"},
 		{"compare", "/compare", "main h1"},
 		{"lessons", "/lessons", "main h1"},

@@ -61,22 +61,58 @@ var vocabularyJSON = sync.OnceValue(func() string {
 	return string(b)
 })
 
+// exampleStory is the first payment dual write loses in the handbook's
+// example, found by running it once: the front page's link opens on its
+// story, so the reader sees at once why one design lost it and the other
+// did not. 0 if the example lost none (it does: a test holds it to that).
+var exampleStory = sync.OnceValue(func() int {
+	q, _ := url.ParseQuery(exampleScenario)
+	sc, err := sim.FromParams(q.Get)
+	if err != nil {
+		return 0
+	}
+	events, _, err := sim.Record(sc)
+	if err != nil {
+		return 0
+	}
+	for _, ev := range events {
+		if ev.Violation != "" && ev.Payment > 0 {
+			return ev.Payment
+		}
+	}
+	return 0
+})
+
+// exampleURL is the front page's first link: the handbook's example,
+// played through, with the story of the first payment dual write lost.
+func exampleURL() string {
+	u := "/play?" + exampleQuery
+	if p := exampleStory(); p > 0 {
+		u += "&story=" + strconv.Itoa(p)
+	}
+	return u
+}
+
 // handleHome is the front page.
 func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, ui.HomePage(ui.Home{ExampleURL: "/play?" + exampleQuery, Designs: designOptions()}))
+	s.render(w, r, http.StatusOK, ui.HomePage(ui.Home{ExampleURL: exampleURL(), Story: exampleStory(), Designs: designOptions()}))
 }
 
 // handlePlay is the playground. The form is rendered from the URL; an
 // invalid scenario is still rendered, with a 400 and the message beside
 // the field at fault, so the reader can fix it in place.
 //
-// With no parameters at all it opens on the front page's comparison
-// (paused, at the default speed): a default with every fault off would
-// show two designs that both converge, and teach nothing.
+// With no parameters that say what runs it opens on the front page's
+// comparison (paused, at the default speed, unless the link says how to
+// play): a default with every fault off would show two designs that both
+// converge, and teach nothing.
 func (s *Server) handlePlay(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	if len(q) == 0 {
-		q, _ = url.ParseQuery(exampleScenario)
+	if namesNoScenario(q) {
+		example, _ := url.ParseQuery(exampleScenario)
+		for k, v := range example {
+			q[k] = v
+		}
 	}
 	f := playForm(q)
 	status := http.StatusOK
@@ -84,6 +120,18 @@ func (s *Server) handlePlay(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusBadRequest
 	}
 	s.render(w, r, status, ui.PlayPage(f))
+}
+
+// namesNoScenario says whether q says only how to play (speed, autoplay,
+// a story) and nothing of what runs: /play?story=13 opens payment 13's
+// story in the front page's comparison, not in a run with every fault off.
+func namesNoScenario(q url.Values) bool {
+	for k := range q {
+		if k != "speed" && k != "autoplay" && k != "story" {
+			return false
+		}
+	}
+	return true
 }
 
 // render writes a page. A render error after the header is sent can only
@@ -102,7 +150,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 func webHelp(p sim.Param) string {
 	switch p.Name {
 	case "payments":
-		return fmt.Sprintf("payment requests to send (%d to %d on the web; %s)", sim.MinPayments, MaxWebPayments, webLimitsText)
+		// Short: it sits in a half-width column. Why the web stops there is
+		// said by the error and by the deadline's help.
+		return fmt.Sprintf("how many the client sends: %d to %d on the web (the command line allows more)", sim.MinPayments, MaxWebPayments)
 	case "deadline":
 		return fmt.Sprintf("virtual time after which the run stops (Go duration, up to %s on the web; %s)", fmtDuration(MaxWebDeadline), webLimitsText)
 	}
@@ -148,6 +198,14 @@ func playForm(q url.Values) ui.PlayForm {
 			f.ErrField = ie.Field
 		}
 	}
+	// A story names one of the run's payments, whose path the page opens
+	// on; anything else is refused beside the story's field.
+	f.Values["story"] = q.Get("story")
+	if f.ErrField == "" && f.Values["story"] != "" {
+		if msg := storyRefused(f.Values["story"], sc.Payments); msg != "" {
+			f.ErrField, f.ErrMsg = "story", msg
+		}
+	}
 	f.DefaultSpeed = speed.Default
 	for _, c := range speed.Choices {
 		f.Speeds = append(f.Speeds, ui.SpeedOption{Value: c.Value, Label: c.Label})
@@ -174,6 +232,19 @@ func playForm(q url.Values) ui.PlayForm {
 		})
 	}
 	return f
+}
+
+// storyRefused says why v is not a payment of a run of payments
+// payments, or "" when it is one.
+func storyRefused(v string, payments int) string {
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return fmt.Sprintf("story %q is not a payment number; allowed: a whole number from 1 to %d (the run's payments)", v, payments)
+	}
+	if n < 1 || n > payments {
+		return fmt.Sprintf("story %d is out of range; allowed: 1 to %d (the run's payments)", n, payments)
+	}
+	return ""
 }
 
 // speedRefused says that a link's speed is not one the page offers, and

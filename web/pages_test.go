@@ -38,9 +38,31 @@ func TestHomeStartsTheHandbookExampleInOneClick(t *testing.T) {
 		"db.Save(payment)",
 		`href="/play?design=dual-write&amp;compare=outbox-idempotent&amp;faults=bus.publish.fail=0.1&amp;`,
 		"autoplay=1",
+		// It opens on the story of the first payment dual write loses.
+		fmt.Sprintf("&amp;story=%d\"", exampleStory()),
+		fmt.Sprintf("It ends on payment %d, the first one dual write loses", exampleStory()),
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("home page lacks %q", want)
+		}
+	}
+	if exampleStory() == 0 {
+		t.Error("the front page's example loses no payment, so it opens on no story")
+	}
+}
+
+// TestPlayAcceptsAStoryOfTheRun: story names one of the run's payments,
+// and the field shows it.
+func TestPlayAcceptsAStoryOfTheRun(t *testing.T) {
+	h := newTestServer(t).Handler()
+	for _, story := range []string{"1", "13", "50"} {
+		res := get(t, h, "/play?design=dual-write&payments=50&story="+story)
+		page := body(t, res)
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("/play?…&payments=50&story=%s = %d, want 200", story, res.StatusCode)
+		}
+		if !regexp.MustCompile(`<input id="story" name="story"[^>]*value="` + story + `"[^>]*aria-invalid="false"`).MatchString(page) {
+			t.Errorf("story=%s: the story's field does not show it, valid", story)
 		}
 	}
 }
@@ -317,17 +339,27 @@ func TestPlayFormHandsTheBrowserSimsVocabulary(t *testing.T) {
 
 // TestPlayWithNoParametersOpensOnTheFrontPagesComparison: the default
 // teaches: dual write against the outbox under the front page's faults.
+//
+// A link that says only how to play (speed, autoplay, a story) plays it too.
 func TestPlayWithNoParametersOpensOnTheFrontPagesComparison(t *testing.T) {
-	page := body(t, get(t, newTestServer(t).Handler(), "/play"))
+	h := newTestServer(t).Handler()
 	want, _ := url.ParseQuery(exampleScenario)
-	for _, c := range []struct{ what, re string }{
-		{"design", `<option value="` + want.Get("design") + `"[^>]*selected`},
-		{"compare", `<select id="compare"[\s\S]*?<option value="` + want.Get("compare") + `"[^>]*selected`},
-		{"faults", `id="faults"[^>]*value="` + regexp.QuoteMeta(want.Get("faults")) + `"`},
-	} {
-		if !regexp.MustCompile(c.re).MatchString(page) {
-			t.Errorf("/play does not open with the front page's %s (%s)", c.what, c.re)
+	for _, path := range []string{"/play", "/play?story=13&autoplay=1", "/play?speed=0"} {
+		page := body(t, get(t, h, path))
+		for _, c := range []struct{ what, re string }{
+			{"design", `<option value="` + want.Get("design") + `"[^>]*selected`},
+			{"compare", `<select id="compare"[\s\S]*?<option value="` + want.Get("compare") + `"[^>]*selected`},
+			{"faults", `id="faults"[^>]*value="` + regexp.QuoteMeta(want.Get("faults")) + `"`},
+		} {
+			if !regexp.MustCompile(c.re).MatchString(page) {
+				t.Errorf("%s does not open with the front page's %s (%s)", path, c.what, c.re)
+			}
 		}
+	}
+	// A link that names any part of the scenario gets what it names.
+	page := body(t, get(t, h, "/play?design=outbox&story=3"))
+	if regexp.MustCompile(`<select id="compare"[\s\S]*?<option value="` + want.Get("compare") + `"[^>]*selected`).MatchString(page) {
+		t.Errorf("/play?design=outbox&story=3 compares with %s, which it did not ask for", want.Get("compare"))
 	}
 }
 
@@ -341,6 +373,9 @@ func TestPlayMarksEveryBadURLValuesField(t *testing.T) {
 		{"design=bogus", "design", `design &#34;bogus&#34; is unknown`},
 		{"design=dual-write&speed=7", "speed", `speed &#34;7&#34; is not offered; allowed: 1, 4, 16, 64, 256, 1000, 0 (as fast as possible)`},
 		{"design=dual-write&payments=10001", "payments", `allowed: 1 to 10000`},
+		{"design=dual-write&payments=50&story=x13", "story", `story &#34;x13&#34; is not a payment number; allowed: a whole number from 1 to 50`},
+		{"design=dual-write&payments=50&story=51", "story", `story 51 is out of range; allowed: 1 to 50`},
+		{"design=dual-write&payments=50&story=-1", "story", `story -1 is out of range; allowed: 1 to 50`},
 	} {
 		res := get(t, h, "/play?"+c.query)
 		page := body(t, res)
@@ -355,7 +390,7 @@ func TestPlayMarksEveryBadURLValuesField(t *testing.T) {
 		}
 	}
 	page := body(t, get(t, h, "/play?design=dual-write"))
-	if !strings.Contains(page, fmt.Sprintf("payment requests to send (1 to %d on the web", MaxWebPayments)) || strings.Contains(page, fmt.Sprint(sim.MaxPayments)) {
+	if !strings.Contains(page, fmt.Sprintf("sends: 1 to %d on the web", MaxWebPayments)) || strings.Contains(page, fmt.Sprint(sim.MaxPayments)) {
 		t.Errorf("the form's payments help does not say the web's limit %d", MaxWebPayments)
 	}
 }

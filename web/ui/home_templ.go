@@ -9,6 +9,8 @@ package ui
 import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
+import "strconv"
+
 // HomePage says what Partial Truth is, in the handbook's words, and starts
 // the reader on the handbook's example in one click.
 func HomePage(h Home) templ.Component {
@@ -47,13 +49,45 @@ func HomePage(h Home) templ.Component {
 			var templ_7745c5c3_Var3 string
 			templ_7745c5c3_Var3, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(h.ExampleURL)).ResolveURL(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/ui/home.templ`, Line: 18, Col: 78}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/ui/home.templ`, Line: 20, Col: 78}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var3)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "\">Watch dual write lose payments →</a> <a class=\"btn big\" id=\"to-lessons\" href=\"/lessons\">Learn it step by step</a> <a class=\"btn big\" href=\"/play\">Open the playground</a> <span class=\"note\">Dual write against the outbox, same seed, same faults: 10% of publishes fail.</span></div><form class=\"start-room\" method=\"post\" action=\"/rooms\"><input type=\"hidden\" name=\"example\" value=\"1\"> <button class=\"btn\" type=\"submit\" id=\"start-room\">Start a training room</button> <span class=\"note\">Everyone joins with a code and follows your run; ask them what happens next.</span></form></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "\" aria-describedby=\"start-note\">Watch dual write lose payments →</a> <a class=\"btn big\" id=\"to-lessons\" href=\"/lessons\">Learn it step by step</a> <a class=\"btn big\" href=\"/play\">Open the playground</a> <span class=\"note\" id=\"start-note\">Dual write against the outbox, same seed, same faults: 10% of publishes fail. ")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			if h.Story > 0 {
+				var templ_7745c5c3_Var4 string
+				templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(" ")
+				if templ_7745c5c3_Err != nil {
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/ui/home.templ`, Line: 26, Col: 13}
+				}
+				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "It ends on payment ")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				var templ_7745c5c3_Var5 string
+				templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(h.Story))
+				if templ_7745c5c3_Err != nil {
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/ui/home.templ`, Line: 26, Col: 57}
+				}
+				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, ", the first one dual write loses, step by step in both designs.")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "</span></div><form class=\"start-room\" method=\"post\" action=\"/rooms\"><input type=\"hidden\" name=\"example\" value=\"1\"> <button class=\"btn\" type=\"submit\" id=\"start-room\">Start a training room</button> <span class=\"note\">Everyone joins with a code and follows your run; ask them what happens next.</span></form></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -61,82 +95,82 @@ func HomePage(h Home) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "</div><div class=\"versus\"><section class=\"card\" aria-labelledby=\"bad-title\"><span class=\"tag bad\">loses payments</span><h2 id=\"bad-title\">Dual write</h2><p>Two writes, no plan for a failure between them. A blip after the save and the ledger never hears of the payment: the systems disagree forever.</p><pre><code>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "</div><div class=\"versus\"><section class=\"card\" aria-labelledby=\"bad-title\"><span class=\"tag bad\">loses payments</span><h2 id=\"bad-title\">Dual write</h2><p>Two writes, no plan for a failure between them. A blip after the save and the ledger never hears of the payment: the systems disagree forever.</p><pre><code>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			var templ_7745c5c3_Var4 string
-			templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(dualWriteCode)
+			var templ_7745c5c3_Var6 string
+			templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(dualWriteCode)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/ui/home.templ`, Line: 36, Col: 31}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/ui/home.templ`, Line: 43, Col: 31}
 			}
-			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "</code></pre></section><section class=\"card\" aria-labelledby=\"good-title\"><span class=\"tag good\">converges</span><h2 id=\"good-title\">Outbox and an idempotent consumer</h2><p>Save the payment and an outbox event in one transaction; a relay publishes it afterwards. The consumer remembers each event id, so a duplicate moves no money.</p><pre><code>")
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var6))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			var templ_7745c5c3_Var5 string
-			templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(outboxCode)
-			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/ui/home.templ`, Line: 42, Col: 28}
-			}
-			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "</code></pre></section><section class=\"card\" aria-labelledby=\"good-title\"><span class=\"tag good\">converges</span><h2 id=\"good-title\">Outbox and an idempotent consumer</h2><p>Save the payment and an outbox event in one transaction; a relay publishes it afterwards. The consumer remembers each event id, so a duplicate moves no money.</p><pre><code>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "</code></pre></section></div><h2 class=\"section\">Designs you can run</h2><ul class=\"design-list\">")
+			var templ_7745c5c3_Var7 string
+			templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(outboxCode)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/ui/home.templ`, Line: 49, Col: 28}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</code></pre></section></div><h2 class=\"section\">Designs you can run</h2><ul class=\"design-list\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			for _, d := range h.Designs {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<li><a class=\"card\" href=\"")
-				if templ_7745c5c3_Err != nil {
-					return templ_7745c5c3_Err
-				}
-				var templ_7745c5c3_Var6 string
-				templ_7745c5c3_Var6, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL("/play?design=" + d.Name)).ResolveURL(ctx)
-				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/ui/home.templ`, Line: 49, Col: 68}
-				}
-				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var6)
-				if templ_7745c5c3_Err != nil {
-					return templ_7745c5c3_Err
-				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "\"><code>")
-				if templ_7745c5c3_Err != nil {
-					return templ_7745c5c3_Err
-				}
-				var templ_7745c5c3_Var7 string
-				templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(d.Name)
-				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/ui/home.templ`, Line: 50, Col: 21}
-				}
-				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
-				if templ_7745c5c3_Err != nil {
-					return templ_7745c5c3_Err
-				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</code><p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<li><a class=\"card\" href=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var8 string
-				templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinStringErrs(d.Summary)
+				templ_7745c5c3_Var8, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL("/play?design=" + d.Name)).ResolveURL(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/ui/home.templ`, Line: 51, Col: 21}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/ui/home.templ`, Line: 56, Col: 68}
 				}
-				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var8))
+				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var8)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "</p></a></li>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "\"><code>")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				var templ_7745c5c3_Var9 string
+				templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(d.Name)
+				if templ_7745c5c3_Err != nil {
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/ui/home.templ`, Line: 57, Col: 21}
+				}
+				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var9))
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "</code><p>")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				var templ_7745c5c3_Var10 string
+				templ_7745c5c3_Var10, templ_7745c5c3_Err = templ.JoinStringErrs(d.Summary)
+				if templ_7745c5c3_Err != nil {
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/ui/home.templ`, Line: 58, Col: 21}
+				}
+				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var10))
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "</p></a></li>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "</ul><h2 class=\"section\">Why it matters</h2><div class=\"why\"><p>Most outages and data-integrity bugs come from dual writes that diverge, retries that double-charge, and stale reads treated as truth.</p><p>You cannot have consistency, availability and partition tolerance at once; most systems accept eventual consistency. For money and anti-money-laundering decisions, choosing where strong consistency is needed and where eventual is fine is a critical design call.</p><p>The common mistakes: assuming a call always succeeds instantly, that everyone sees the same data at the same moment, that two systems can be updated atomically without a plan.</p><p>Every run here is a deterministic simulation on real SQLite databases. The code you see beside a run is the code that runs, and a link replays the very same run for anyone.</p></div></main>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "</ul><h2 class=\"section\">Why it matters</h2><div class=\"why\"><p>Most outages and data-integrity bugs come from dual writes that diverge, retries that double-charge, and stale reads treated as truth.</p><p>You cannot have consistency, availability and partition tolerance at once; most systems accept eventual consistency. For money and anti-money-laundering decisions, choosing where strong consistency is needed and where eventual is fine is a critical design call.</p><p>The common mistakes: assuming a call always succeeds instantly, that everyone sees the same data at the same moment, that two systems can be updated atomically without a plan.</p><p>Every run here is a deterministic simulation on real SQLite databases. The code you see beside a run is the code that runs, and a link replays the very same run for anyone.</p></div></main>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -182,7 +216,7 @@ func heroDiagram() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<figure class=\"hero-figure\"><svg class=\"diagram hero-diagram\" viewBox=\"0 0 360 250\" role=\"img\" aria-label=\"The payment is saved in the database; the publish to the bus is lost; the ledger never hears of it\"><text class=\"lane-name\" x=\"50\" y=\"20\">service</text> <text class=\"lane-name db\" x=\"140\" y=\"20\">service.db</text> <text class=\"lane-name\" x=\"230\" y=\"20\">bus</text> <text class=\"lane-name\" x=\"310\" y=\"20\">ledger</text> <line class=\"lane\" x1=\"50\" y1=\"30\" x2=\"50\" y2=\"240\"></line> <line class=\"lane\" x1=\"140\" y1=\"30\" x2=\"140\" y2=\"240\"></line> <line class=\"lane\" x1=\"230\" y1=\"30\" x2=\"230\" y2=\"240\"></line> <line class=\"lane\" x1=\"310\" y1=\"30\" x2=\"310\" y2=\"240\"></line> <line class=\"arrow dbcall\" x1=\"50\" y1=\"60\" x2=\"140\" y2=\"60\"></line> <rect class=\"dot db\" x=\"136\" y=\"56\" width=\"8\" height=\"8\" rx=\"1\"></rect> <text class=\"note\" x=\"150\" y=\"64\">INSERT payment</text> <line class=\"arrow dbcall\" x1=\"50\" y1=\"90\" x2=\"140\" y2=\"90\"></line> <rect class=\"dot dbok\" x=\"136\" y=\"86\" width=\"8\" height=\"8\" rx=\"1\"></rect> <text class=\"note\" x=\"150\" y=\"94\">COMMIT</text> <circle class=\"dot msg\" cx=\"50\" cy=\"125\" r=\"4\"></circle> <line class=\"arrow dropped\" x1=\"50\" y1=\"125\" x2=\"230\" y2=\"170\"></line> <line class=\"x\" x1=\"224\" y1=\"164\" x2=\"236\" y2=\"176\"></line> <line class=\"x\" x1=\"224\" y1=\"176\" x2=\"236\" y2=\"164\"></line> <text class=\"note fault\" x=\"60\" y=\"118\">publish: lost</text> <circle class=\"viol\" cx=\"310\" cy=\"215\" r=\"9\"></circle> <text class=\"badge\" x=\"250\" y=\"236\">never hears of it</text></svg><figcaption>Saved in one place, missing in the other: for good.</figcaption></figure>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<figure class=\"hero-figure\"><svg class=\"diagram hero-diagram\" viewBox=\"0 0 360 250\" role=\"img\" aria-label=\"The payment is saved in the database; the publish to the bus is lost; the ledger never hears of it\"><text class=\"lane-name\" x=\"50\" y=\"20\">service</text> <text class=\"lane-name db\" x=\"140\" y=\"20\">service.db</text> <text class=\"lane-name\" x=\"230\" y=\"20\">bus</text> <text class=\"lane-name\" x=\"310\" y=\"20\">ledger</text> <line class=\"lane\" x1=\"50\" y1=\"30\" x2=\"50\" y2=\"240\"></line> <line class=\"lane\" x1=\"140\" y1=\"30\" x2=\"140\" y2=\"240\"></line> <line class=\"lane\" x1=\"230\" y1=\"30\" x2=\"230\" y2=\"240\"></line> <line class=\"lane\" x1=\"310\" y1=\"30\" x2=\"310\" y2=\"240\"></line> <line class=\"arrow dbcall\" x1=\"50\" y1=\"60\" x2=\"140\" y2=\"60\"></line> <rect class=\"dot db\" x=\"136\" y=\"56\" width=\"8\" height=\"8\" rx=\"1\"></rect> <text class=\"note\" x=\"150\" y=\"64\">INSERT payment</text> <line class=\"arrow dbcall\" x1=\"50\" y1=\"90\" x2=\"140\" y2=\"90\"></line> <rect class=\"dot dbok\" x=\"136\" y=\"86\" width=\"8\" height=\"8\" rx=\"1\"></rect> <text class=\"note\" x=\"150\" y=\"94\">COMMIT</text> <circle class=\"dot msg\" cx=\"50\" cy=\"125\" r=\"4\"></circle> <line class=\"arrow dropped\" x1=\"50\" y1=\"125\" x2=\"230\" y2=\"170\"></line> <line class=\"x\" x1=\"224\" y1=\"164\" x2=\"236\" y2=\"176\"></line> <line class=\"x\" x1=\"224\" y1=\"176\" x2=\"236\" y2=\"164\"></line> <text class=\"note fault\" x=\"60\" y=\"118\">publish: lost</text> <circle class=\"viol\" cx=\"310\" cy=\"215\" r=\"9\"></circle> <text class=\"badge\" x=\"250\" y=\"236\">never hears of it</text></svg><figcaption>Saved in one place, missing in the other: for good.</figcaption></figure>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

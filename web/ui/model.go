@@ -95,6 +95,9 @@ type Home struct {
 	// ExampleURL opens the handbook's example: dual write against the
 	// outbox with an idempotent consumer, bus publishes failing 10% of the time.
 	ExampleURL string
+	// Story is the first payment dual write loses in the example, whose
+	// story the example opens on (0 if it loses none).
+	Story int
 	// Designs lists every design with its summary, in teaching order.
 	Designs []DesignOption
 }
