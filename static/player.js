@@ -68,6 +68,9 @@ import { renderDetails } from "./details.js";
 import { checklistPanel, TURN_ON } from "./checklist-panel.js";
 import { tablesPanel } from "./tables.js";
 
+/** SLICE is the most events the player applies in one task (a few ms of work). */
+export const SLICE = 250;
+
 /** mountPlayer draws the runs source sends into el (a ui.Player's [data-player]); see the top of this file. */
 export function mountPlayer(el, opts) {
   const source = opts.source;
@@ -255,22 +258,59 @@ export function mountPlayer(el, opts) {
   }
 
   // ---------- messages from the server ----------
+  // A run at full speed comes faster than a page takes it in, so messages
+  // wait in an inbox, in order; a task applies at most SLICE events, then
+  // yields (a MessageChannel task: input and frames go first). Handling a
+  // message writes nothing to the page; render does, once a frame.
+
+  const inbox = [];
+  const wake = new MessageChannel();
+  let draining = false;
+  let turn = 0; // events applied in this task so far
+  let most = 0; // the most events applied in one task, for a test
 
   function onMessage(m) {
+    inbox.push(m);
+    if (!draining) drain();
+  }
+
+  function drain() {
+    draining = true;
+    if (!turn) queueMicrotask(() => (turn = 0));
+    while (inbox.length && turn < SLICE) {
+      const m = inbox[0];
+      if (m.type !== "events") {
+        inbox.shift();
+        handle(m);
+        continue;
+      }
+      const evs = m.events || [];
+      const from = m.from || 0;
+      const to = Math.min(evs.length, from + SLICE - turn);
+      applyEvents(m.side, from === 0 && to === evs.length ? evs : evs.slice(from, to));
+      turn += to - from;
+      if (to < evs.length) m.from = to;
+      else inbox.shift();
+    }
+    most = Math.max(most, turn);
+    if (inbox.length) wake.port2.postMessage(0);
+    else draining = false;
+  }
+  wake.port1.onmessage = drain;
+
+  function applyEvents(s, evs) {
+    const side = state.sides[s];
+    if (!side) return;
+    const had = side.events.length;
+    side.add(evs);
+    // Events past the cursor show nothing until a cursor message moves it.
+    if (had < side.shown) schedule();
+  }
+
+  function handle(m) {
     switch (m.type) {
       case "meta":
         return onMeta(m);
-      case "events": {
-        const side = state.sides[m.side];
-        if (!side) return;
-        const had = side.events.length;
-        side.add(m.events || []);
-        // Events past the cursor show nothing until it moves (a cursor
-        // message follows): a long run streaming in at full speed costs a
-        // parse per message, not a redraw.
-        if (had >= side.shown) return;
-        return schedule();
-      }
       case "cursor":
         if (seekTo?.sent) seekTo = null;
         state.atUs = m.at_us;
@@ -284,7 +324,6 @@ export function mountPlayer(el, opts) {
           if (!resume?.sel) resume = null;
         }
         if (!state.pinned) followCursor();
-        setRunState(runState());
         return schedule();
       case "report":
         if (state.sides[m.side]) state.sides[m.side].report = m.report;
@@ -297,9 +336,7 @@ export function mountPlayer(el, opts) {
         if (state.wasPlaying) landOnFirstViolation();
         else if (!state.pinned) followCursor();
         state.wasPlaying = false;
-        render();
-        setRunState(runState());
-        return;
+        return schedule();
       case "error":
         // A control message that reached a fresh connection before its
         // run (the server keeps no run for a socket that went away): send
@@ -335,13 +372,27 @@ export function mountPlayer(el, opts) {
     ui.timeline.max = String(state.endUs);
     ui.timeline.disabled = false;
     buildSides(m.runs);
-    setRunState("paused");
     schedule();
   }
 
   // ---------- building and drawing ----------
 
+  // boxSizes keeps the chart and diagram boxes' widths, so render reads no layout.
+  const boxSizes = new ResizeObserver((entries) => {
+    let changed = false;
+    for (const e of entries) {
+      const v = state.views.find((x) => x.chart.parentElement === e.target || x.diagram.parentElement === e.target);
+      const w = Math.round(e.contentRect.width);
+      if (v && v.widths.get(e.target) !== w) {
+        v.widths.set(e.target, w);
+        changed = true;
+      }
+    }
+    if (changed) schedule();
+  });
+
   function buildSides(runs) {
+    boxSizes.disconnect();
     ui.sides.replaceChildren();
     ui.sides.className = runs.length > 1 ? "sides compare" : "sides single";
     state.views = runs.map((r, s) => {
@@ -387,7 +438,10 @@ export function mountPlayer(el, opts) {
         tables.el,
       );
       ui.sides.append(sideEl);
-      return { el: sideEl, values, verdict, chart, diagram, foot, counters, series, checklist, tables, rows, source };
+      const widths = new Map();
+      boxSizes.observe(chart.parentElement);
+      boxSizes.observe(diagram.parentElement);
+      return { el: sideEl, values, verdict, chart, diagram, foot, counters, series, checklist, tables, rows, source, widths };
     });
   }
 
@@ -437,9 +491,13 @@ export function mountPlayer(el, opts) {
       ...state.views[i].series.map((k) => s.counted(k, s.events.length) ?? 0),
     ]));
     const selAt = state.sel ? state.sides[state.sel.side]?.events[state.sel.i]?.at_us : undefined;
-    // Every width is read before anything is written, so a frame lays the
-    // page out once rather than once per chart and diagram.
-    const widths = state.views.map((v) => [v.chart.parentElement.clientWidth, v.diagram.parentElement.clientWidth]);
+    // Layout is read before any write: a scroll due now, on the last frame's layout.
+    if (revealSide !== null) {
+      const side = revealSide;
+      revealSide = null;
+      reveal(side);
+    }
+    const widths = state.views.map((v) => [v.widths.get(v.chart.parentElement) ?? 0, v.widths.get(v.diagram.parentElement) ?? 0]);
     state.sides.forEach((side, s) => {
       const v = state.views[s];
       for (const [key, valueEl] of Object.entries(v.values)) {
@@ -449,9 +507,13 @@ export function mountPlayer(el, opts) {
         // What the events alone say ("" when they cannot tell), kept beside
         // the shown value so a test can check the stream agrees with the report.
         const counted = side.counted(key);
-        valueEl.dataset.counted = counted == null ? "" : String(counted);
+        const c = counted == null ? "" : String(counted);
+        if (valueEl.dataset.counted !== c) valueEl.dataset.counted = c;
       }
-      for (const b of $$(".counter.violation", v.counters)) b.dataset.hot = String((side.value(b.dataset.key) ?? 0) > 0);
+      for (const b of $$(".counter.violation", v.counters)) {
+        const hot = String((side.value(b.dataset.key) ?? 0) > 0);
+        if (b.dataset.hot !== hot) b.dataset.hot = hot;
+      }
       const end = side.finished && side.report;
       // A run cut before it settled (report.settled === false) is neither.
       const cut = end && side.report.settled === false;
@@ -487,6 +549,9 @@ export function mountPlayer(el, opts) {
     if (ui.play.textContent !== playLabel) ui.play.textContent = playLabel;
     renderSummary();
     if (state.playing || state.done) announceEvidence();
+    if (el.dataset.mostEventsPerTask !== String(most)) el.dataset.mostEventsPerTask = most;
+    // Last, so that a page that says "done" has drawn all of the end.
+    setRunState(runState());
   }
 
   function storyPanel() {
@@ -689,7 +754,7 @@ export function mountPlayer(el, opts) {
       state.note = `The run is over and no invariant was violated in ${who}: nothing was lost, doubled or contradicted.`;
     }
     state.pinned = true;
-    reveal();
+    revealSide = state.sel?.side ?? 0;
   }
 
   function jumpToViolation(s, key) {
@@ -710,6 +775,8 @@ export function mountPlayer(el, opts) {
     }
     reveal(s);
   }
+
+  let revealSide = null; // a side render brings into view
 
   // reveal scrolls so that the selected side's diagram is on screen under
   // the sticky playback bar and details.
@@ -919,7 +986,14 @@ export function mountPlayer(el, opts) {
   // The sticky head's height: the root's scroll-padding keeps what is
   // scrolled into view out from under it.
   const head = part("head");
-  const headSize = head && new ResizeObserver(() => document.documentElement.style.setProperty("--head-h", `${head.offsetHeight}px`));
+  // Set only when it changes: it restyles the root.
+  let headH = "";
+  const headSize = head && new ResizeObserver(() => {
+    const px = `${head.offsetHeight}px`;
+    if (px === headH) return;
+    headH = px;
+    document.documentElement.style.setProperty("--head-h", px);
+  });
   headSize?.observe(head);
   offs.push(() => headSize?.disconnect());
 
@@ -936,6 +1010,10 @@ export function mountPlayer(el, opts) {
     },
     destroy() {
       unlisten();
+      inbox.length = 0;
+      wake.port1.onmessage = null;
+      wake.port1.close();
+      boxSizes.disconnect();
       for (const off of offs.splice(0)) off();
       cancelAnimationFrame(frame);
       cancelAnimationFrame(resizeFrame);
