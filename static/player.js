@@ -491,11 +491,10 @@ export function mountPlayer(el, opts) {
       ...state.views[i].series.map((k) => s.counted(k, s.events.length) ?? 0),
     ]));
     const selAt = state.sel ? state.sides[state.sel.side]?.events[state.sel.i]?.at_us : undefined;
-    // Layout is read before any write: a scroll due now, on the last frame's layout.
-    if (revealSide !== null) {
-      const side = revealSide;
+    // Layout is read before any write: the scroll to what the last frame drew.
+    if (revealSide !== null && revealNow) {
+      reveal(revealSide);
       revealSide = null;
-      reveal(side);
     }
     const widths = state.views.map((v) => [v.widths.get(v.chart.parentElement) ?? 0, v.widths.get(v.diagram.parentElement) ?? 0]);
     state.sides.forEach((side, s) => {
@@ -552,6 +551,8 @@ export function mountPlayer(el, opts) {
     if (el.dataset.mostEventsPerTask !== String(most)) el.dataset.mostEventsPerTask = most;
     // Last, so that a page that says "done" has drawn all of the end.
     setRunState(runState());
+    revealNow = revealSide !== null;
+    if (revealNow) schedule();
   }
 
   function storyPanel() {
@@ -776,7 +777,8 @@ export function mountPlayer(el, opts) {
     reveal(s);
   }
 
-  let revealSide = null; // a side render brings into view
+  let revealSide = null; // a side to bring into view once drawn and laid out
+  let revealNow = false;
 
   // reveal scrolls so that the selected side's diagram is on screen under
   // the sticky playback bar and details.
