@@ -68,9 +68,6 @@ import { renderDetails } from "./details.js";
 import { checklistPanel, TURN_ON } from "./checklist-panel.js";
 import { tablesPanel } from "./tables.js";
 
-/** SLICE is the most events the player applies in one task (a few ms of work). */
-export const SLICE = 250;
-
 /** mountPlayer draws the runs source sends into el (a ui.Player's [data-player]); see the top of this file. */
 export function mountPlayer(el, opts) {
   const source = opts.source;
@@ -258,59 +255,25 @@ export function mountPlayer(el, opts) {
   }
 
   // ---------- messages from the server ----------
-  // A run at full speed comes faster than a page takes it in, so messages
-  // wait in an inbox, in order; a task applies at most SLICE events, then
-  // yields (a MessageChannel task: input and frames go first). Handling a
-  // message writes nothing to the page; render does, once a frame.
-
-  const inbox = [];
-  const wake = new MessageChannel();
-  let draining = false;
-  let turn = 0; // events applied in this task so far
-  let most = 0; // the most events applied in one task, for a test
+  //
+  // Handling a message writes nothing to the page: it changes the state
+  // and asks for a frame, and render draws it, once a frame.
 
   function onMessage(m) {
-    inbox.push(m);
-    if (!draining) drain();
-  }
-
-  function drain() {
-    draining = true;
-    if (!turn) queueMicrotask(() => (turn = 0));
-    while (inbox.length && turn < SLICE) {
-      const m = inbox[0];
-      if (m.type !== "events") {
-        inbox.shift();
-        handle(m);
-        continue;
-      }
-      const evs = m.events || [];
-      const from = m.from || 0;
-      const to = Math.min(evs.length, from + SLICE - turn);
-      applyEvents(m.side, from === 0 && to === evs.length ? evs : evs.slice(from, to));
-      turn += to - from;
-      if (to < evs.length) m.from = to;
-      else inbox.shift();
-    }
-    most = Math.max(most, turn);
-    if (inbox.length) wake.port2.postMessage(0);
-    else draining = false;
-  }
-  wake.port1.onmessage = drain;
-
-  function applyEvents(s, evs) {
-    const side = state.sides[s];
-    if (!side) return;
-    const had = side.events.length;
-    side.add(evs);
-    // Events past the cursor show nothing until a cursor message moves it.
-    if (had < side.shown) schedule();
-  }
-
-  function handle(m) {
     switch (m.type) {
       case "meta":
         return onMeta(m);
+      case "events": {
+        const side = state.sides[m.side];
+        if (!side) return;
+        const had = side.events.length;
+        side.add(m.events || []);
+        // Events past the cursor show nothing until it moves (a cursor
+        // message follows): a long run streaming in at full speed costs a
+        // parse per message, not a redraw.
+        if (had >= side.shown) return;
+        return schedule();
+      }
       case "cursor":
         if (seekTo?.sent) seekTo = null;
         state.atUs = m.at_us;
@@ -548,7 +511,6 @@ export function mountPlayer(el, opts) {
     if (ui.play.textContent !== playLabel) ui.play.textContent = playLabel;
     renderSummary();
     if (state.playing || state.done) announceEvidence();
-    if (el.dataset.mostEventsPerTask !== String(most)) el.dataset.mostEventsPerTask = most;
     // Last, so that a page that says "done" has drawn all of the end.
     setRunState(runState());
     revealNow = revealSide !== null;
@@ -1012,9 +974,6 @@ export function mountPlayer(el, opts) {
     },
     destroy() {
       unlisten();
-      inbox.length = 0;
-      wake.port1.onmessage = null;
-      wake.port1.close();
       boxSizes.disconnect();
       for (const off of offs.splice(0)) off();
       cancelAnimationFrame(frame);
