@@ -483,10 +483,6 @@ export function mountPlayer(el, opts) {
       v.verdict.textContent = end ? (cut ? `stopped before it settled: ${side.report.in_flight?.payments ?? 0} in flight`
         : side.report.converged ? "converged" : "diverged") : "";
       drawChart(v.chart, side, v.series, state.endUs, yMax, widths[s][0]);
-      // A side's report comes once its end has been shown: from then on
-      // its verdicts are facts about the whole run, wherever the playhead is.
-      v.checklist.update(side.report, side.shown, side.finished || !!side.report);
-      v.tables.update(state.done); // the final state: it stays open when the reader scrubs back
       let anchor = Math.min(side.shown, side.events.length) - 1;
       if (state.sel && state.sel.side === s) anchor = state.sel.i;
       else if (state.pinned && selAt !== undefined) anchor = side.indexAt(selAt);
@@ -511,10 +507,26 @@ export function mountPlayer(el, opts) {
     if (ui.play.textContent !== playLabel) ui.play.textContent = playLabel;
     renderSummary();
     if (state.playing || state.done) announceEvidence();
-    // Last, so that a page that says "done" has drawn all of the end.
-    setRunState(runState());
     revealNow = revealSide !== null;
     if (revealNow) schedule();
+    panelFrame ||= requestAnimationFrame(renderPanels);
+  }
+
+  // renderPanels draws each side's checklist and tables a frame after the
+  // rest: the end of a run fills them all at once, and one frame laying
+  // out all of the end's changes would be a long task. The run state is
+  // said last, so a page that says "done" has drawn all of the end.
+  let panelFrame = 0;
+  function renderPanels() {
+    panelFrame = 0;
+    state.sides.forEach((side, s) => {
+      const v = state.views[s];
+      // A side's report comes once its end has been shown: from then on
+      // its verdicts are facts about the whole run, wherever the playhead is.
+      v.checklist.update(side.report, side.shown, side.finished || !!side.report);
+      v.tables.update(state.done); // the final state: it stays open when the reader scrubs back
+    });
+    setRunState(runState());
   }
 
   function storyPanel() {
@@ -977,6 +989,7 @@ export function mountPlayer(el, opts) {
       boxSizes.disconnect();
       for (const off of offs.splice(0)) off();
       cancelAnimationFrame(frame);
+      cancelAnimationFrame(panelFrame);
       cancelAnimationFrame(resizeFrame);
       clearTimeout(seekTimer);
     },
