@@ -258,6 +258,9 @@ export function mountPlayer(el, opts) {
   }
 
   // ---------- messages from the server ----------
+  //
+  // Handling a message writes nothing to the page: it changes the state
+  // and asks for a frame, and render draws it, once a frame.
 
   function onMessage(m) {
     switch (m.type) {
@@ -287,7 +290,6 @@ export function mountPlayer(el, opts) {
           if (!resume?.sel) resume = null;
         }
         if (!state.pinned) followCursor();
-        setRunState(runState());
         return schedule();
       case "report":
         if (state.sides[m.side]) state.sides[m.side].report = m.report;
@@ -300,9 +302,7 @@ export function mountPlayer(el, opts) {
         if (state.wasPlaying) landOnFirstViolation();
         else if (!state.pinned) followCursor();
         state.wasPlaying = false;
-        render();
-        setRunState(runState());
-        return;
+        return schedule();
       case "error":
         // A control message that reached a fresh connection before its
         // run (the server keeps no run for a socket that went away): send
@@ -340,13 +340,27 @@ export function mountPlayer(el, opts) {
     ui.timeline.max = String(state.endUs);
     ui.timeline.disabled = false;
     buildSides(m.runs);
-    setRunState("paused");
     schedule();
   }
 
   // ---------- building and drawing ----------
 
+  // boxSizes keeps the chart and diagram boxes' widths, so render reads no layout.
+  const boxSizes = new ResizeObserver((entries) => {
+    let changed = false;
+    for (const e of entries) {
+      const v = state.views.find((x) => x.chart.parentElement === e.target || x.diagram.parentElement === e.target);
+      const w = Math.round(e.contentRect.width);
+      if (v && v.widths.get(e.target) !== w) {
+        v.widths.set(e.target, w);
+        changed = true;
+      }
+    }
+    if (changed) schedule();
+  });
+
   function buildSides(runs) {
+    boxSizes.disconnect();
     ui.sides.replaceChildren();
     ui.sides.className = runs.length > 1 ? "sides compare" : "sides single";
     state.views = runs.map((r, s) => {
@@ -392,7 +406,10 @@ export function mountPlayer(el, opts) {
         tables.el,
       );
       ui.sides.append(sideEl);
-      return { el: sideEl, values, verdict, chart, diagram, foot, counters, series, checklist, tables, rows, source };
+      const widths = new Map();
+      boxSizes.observe(chart.parentElement);
+      boxSizes.observe(diagram.parentElement);
+      return { el: sideEl, values, verdict, chart, diagram, foot, counters, series, checklist, tables, rows, source, widths };
     });
   }
 
@@ -442,9 +459,13 @@ export function mountPlayer(el, opts) {
       ...state.views[i].series.map((k) => s.counted(k, s.events.length) ?? 0),
     ]));
     const selAt = state.sel ? state.sides[state.sel.side]?.events[state.sel.i]?.at_us : undefined;
-    // Every width is read before anything is written, so a frame lays the
-    // page out once rather than once per chart and diagram.
-    const widths = state.views.map((v) => [v.chart.parentElement.clientWidth, v.diagram.parentElement.clientWidth]);
+    // Layout is read before any write: the scroll to what the last frame drew.
+    if (revealSide !== null && revealNow) {
+      if (revealSide === "story") story.el.scrollIntoView({ block: "start" });
+      else reveal(revealSide);
+      revealSide = null;
+    }
+    const widths = state.views.map((v) => [v.widths.get(v.chart.parentElement) ?? 0, v.widths.get(v.diagram.parentElement) ?? 0]);
     state.sides.forEach((side, s) => {
       const v = state.views[s];
       for (const [key, valueEl] of Object.entries(v.values)) {
@@ -454,9 +475,13 @@ export function mountPlayer(el, opts) {
         // What the events alone say ("" when they cannot tell), kept beside
         // the shown value so a test can check the stream agrees with the report.
         const counted = side.counted(key);
-        valueEl.dataset.counted = counted == null ? "" : String(counted);
+        const c = counted == null ? "" : String(counted);
+        if (valueEl.dataset.counted !== c) valueEl.dataset.counted = c;
       }
-      for (const b of $$(".counter.violation", v.counters)) b.dataset.hot = String((side.value(b.dataset.key) ?? 0) > 0);
+      for (const b of $$(".counter.violation", v.counters)) {
+        const hot = String((side.value(b.dataset.key) ?? 0) > 0);
+        if (b.dataset.hot !== hot) b.dataset.hot = hot;
+      }
       const end = side.finished && side.report;
       // A run cut before it settled (report.settled === false) is neither.
       const cut = end && side.report.settled === false;
@@ -464,10 +489,6 @@ export function mountPlayer(el, opts) {
       v.verdict.textContent = end ? (cut ? `stopped before it settled: ${side.report.in_flight?.payments ?? 0} in flight`
         : side.report.converged ? "converged" : "diverged") : "";
       drawChart(v.chart, side, v.series, state.endUs, yMax, widths[s][0]);
-      // A side's report comes once its end has been shown: from then on
-      // its verdicts are facts about the whole run, wherever the playhead is.
-      v.checklist.update(side.report, side.shown, side.finished || !!side.report);
-      v.tables.update(state.done); // the final state: it stays open when the reader scrubs back
       let anchor = Math.min(side.shown, side.events.length) - 1;
       if (state.sel && state.sel.side === s) anchor = state.sel.i;
       else if (state.pinned && selAt !== undefined) anchor = side.indexAt(selAt);
@@ -492,6 +513,26 @@ export function mountPlayer(el, opts) {
     if (ui.play.textContent !== playLabel) ui.play.textContent = playLabel;
     renderSummary();
     if (state.playing || state.done) announceEvidence();
+    revealNow = revealSide !== null;
+    if (revealNow) schedule();
+    panelFrame ||= requestAnimationFrame(renderPanels);
+  }
+
+  // renderPanels draws each side's checklist and tables a frame after the
+  // rest: the end of a run fills them all at once, and one frame laying
+  // out all of the end's changes would be a long task. The run state is
+  // said last, so a page that says "done" has drawn all of the end.
+  let panelFrame = 0;
+  function renderPanels() {
+    panelFrame = 0;
+    state.sides.forEach((side, s) => {
+      const v = state.views[s];
+      // A side's report comes once its end has been shown: from then on
+      // its verdicts are facts about the whole run, wherever the playhead is.
+      v.checklist.update(side.report, side.shown, side.finished || !!side.report);
+      v.tables.update(state.done); // the final state: it stays open when the reader scrubs back
+    });
+    setRunState(runState());
   }
 
   // storyPanel wires the story's markup (ui.Player's storyPanel).
@@ -714,10 +755,9 @@ export function mountPlayer(el, opts) {
       state.note = `The run is over and no invariant was violated in ${who}: nothing was lost, doubled or contradicted.`;
     }
     state.pinned = true;
-    // With a story open, the story is what the reader came for: scrolled
-    // to once this frame has drawn the details above it at their new height.
-    if (state.story) requestAnimationFrame(() => story.el.scrollIntoView({ block: "start" }));
-    else reveal();
+    // With a story open, the story is what the reader came for; either is
+    // scrolled to once a frame has drawn the details above it.
+    revealSide = state.story ? "story" : state.sel?.side ?? 0;
   }
 
   function jumpToViolation(s, key) {
@@ -738,6 +778,9 @@ export function mountPlayer(el, opts) {
     }
     reveal(s);
   }
+
+  let revealSide = null; // a side (or "story") to bring into view once drawn and laid out
+  let revealNow = false;
 
   // reveal scrolls so that the selected side's diagram is on screen under
   // the sticky playback bar and details.
@@ -947,7 +990,14 @@ export function mountPlayer(el, opts) {
   // The sticky head's height: the root's scroll-padding keeps what is
   // scrolled into view out from under it.
   const head = part("head");
-  const headSize = head && new ResizeObserver(() => document.documentElement.style.setProperty("--head-h", `${head.offsetHeight}px`));
+  // Set only when it changes: it restyles the root.
+  let headH = "";
+  const headSize = head && new ResizeObserver(() => {
+    const px = `${head.offsetHeight}px`;
+    if (px === headH) return;
+    headH = px;
+    document.documentElement.style.setProperty("--head-h", px);
+  });
   headSize?.observe(head);
   offs.push(() => headSize?.disconnect());
 
@@ -964,8 +1014,10 @@ export function mountPlayer(el, opts) {
     },
     destroy() {
       unlisten();
+      boxSizes.disconnect();
       for (const off of offs.splice(0)) off();
       cancelAnimationFrame(frame);
+      cancelAnimationFrame(panelFrame);
       cancelAnimationFrame(resizeFrame);
       clearTimeout(seekTimer);
     },

@@ -65,9 +65,24 @@ export function renderSource(meta, open) {
     const lines = found.lines.map((k) => pre?.querySelector(`.ln[data-line="${k}"]`)).filter(Boolean);
     for (const l of lines) l.classList.add("ran");
     said.textContent = `Event #${ev.id} ran ${lines.length > 1 ? "one of the highlighted lines" : "the highlighted line"} of ${found.name}.`;
-    // Scroll the code, never the page.
-    if (lines[0] && pre) pre.scrollTop = Math.max(0, lines[0].offsetTop - pre.offsetTop - pre.clientHeight / 3);
+    scrollTo = lines[0] && pre ? [pre, lines[0]] : null;
+    scrollLater();
   };
+  // Scroll the code, never the page, once open, in the next frame: reading
+  // where the line is now would force a layout in the middle of a render.
+  let scrollTo = null;
+  let scrollFrame = 0;
+  function scrollLater() {
+    if (!details.open || !scrollTo || scrollFrame) return;
+    scrollFrame = requestAnimationFrame(() => {
+      scrollFrame = 0;
+      if (!details.open || !scrollTo) return;
+      const [pre, line] = scrollTo;
+      scrollTo = null;
+      pre.scrollTop = Math.max(0, line.offsetTop - pre.offsetTop - pre.clientHeight / 3);
+    });
+  }
+  details.addEventListener("toggle", scrollLater);
   return details;
 }
 

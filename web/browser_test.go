@@ -43,7 +43,7 @@ type browser struct {
 
 // newBrowser starts a server on an in-memory database and a Chromium tab,
 // both closed with the test. It skips the test when Chromium is absent.
-func newBrowser(t *testing.T) *browser {
+func newBrowser(t testing.TB) *browser {
 	t.Helper()
 	exe := chromiumPath()
 	if exe == "" {
