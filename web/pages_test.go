@@ -156,9 +156,12 @@ func TestPagesNeedNoInlineScriptOrStyle(t *testing.T) {
 // playBudgetBytes is the most HTML, CSS and JS /play may weigh, uncompressed.
 // It was 150 KB until the playground gained a payment's story in both
 // designs, the presenter view, the accessible event list and reconnecting
-// (issue 11), which brought it to about 167 KB (about 45 KB of it as gzip
-// sends the scripts and styles); the budget keeps 8 KB of room above that.
-const playBudgetBytes = 175_000
+// (issue 11), which brought it to about 167 KB. Opening a story from the
+// link (story=N, with its error beside its own field, so the panel is in
+// the page's markup) and drawing once per frame from a ResizeObserver's
+// widths (so a big run never holds the main thread) brought it to about
+// 178 KB, some 56 KB as gzip sends it; the budget keeps 4 KB of room.
+const playBudgetBytes = 182_000
 
 // TestPlayPageFitsItsBudget weighs /play as a browser loads it: the HTML,
 // its stylesheets and scripts, and every module those scripts import.
