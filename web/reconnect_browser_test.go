@@ -104,10 +104,14 @@ func TestBrowserRunCarriesOnAfterTheServerRestarts(t *testing.T) {
 
 	stop = servedOn(t, addr)
 	defer stop()
+	// The playhead, the selection and the counters come back from the
+	// events the server sends again, which may take more than one frame:
+	// wait for all three, not for the first.
 	b.do(t, "the page comes back by itself", waitState("paused"),
 		until(`document.getElementById("conn").textContent.startsWith("Connected again")`))
 	if err := chromedp.Do(b.ctx, until(`document.getElementById("time").textContent.startsWith("`+at+`") &&
-  document.getElementById("details").dataset.selectedEvent === `+"`"+before.Event+"`")); err != nil {
+  document.getElementById("details").dataset.selectedEvent === `+"`"+before.Event+"`"+` &&
+  document.querySelector('[data-design="dual-write"] [data-metric="lost"]').dataset.counted === `+"`"+before.Lost+"`")); err != nil {
 		t.Fatalf("after the restart the page shows %+v, before it %+v (%v)", where(), before, err)
 	}
 	if after := where(); after != before {
