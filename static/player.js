@@ -237,7 +237,9 @@ export function mountPlayer(el, opts) {
   }
 
   function runState() {
-    if (offline) return "reconnecting";
+    // Until the run sent again is back at the reader's place, the page
+    // still shows the old connection's run: not yet paused or playing.
+    if (offline || resume) return "reconnecting";
     if (!state.sides.length) return "idle";
     if (state.done && state.sides.every((x) => x.finished)) return "done";
     return state.playing ? "playing" : "paused";
