@@ -26,6 +26,11 @@ import (
 // CPU time of its busiest task (worst-task-cpu-ms), which the machine's
 // load changes much less. Quote both with the load average.
 //
+// The budget (no task over 100 ms) is measured here and not in a
+// test: a long task is wall-clock time, which a test must not depend on.
+// TestBrowserBigCompareDrawsOncePerFrame holds the mechanism that keeps
+// the tasks short on any machine.
+//
 //	go test ./web -run '^$' -bench BrowserBigCompareLongTasks -benchtime 3x -count 3
 func BenchmarkBrowserBigCompareLongTasks(b *testing.B) {
 	if chromiumPath() == "" {
@@ -63,6 +68,9 @@ func BenchmarkBrowserBigCompareLongTasks(b *testing.B) {
 		if err := chromedp.Do(br.ctx, chromedp.Navigate("about:blank")); err != nil {
 			b.Fatal(err)
 		}
+	}
+	if worst > longTaskBudgetMs {
+		b.Logf("the worst task, %d ms, is over the %d ms budget; quote it with the load average (uptime)", worst, longTaskBudgetMs)
 	}
 	b.ReportMetric(float64(worst), "worst-longtask-ms")
 	b.ReportMetric(float64(total)/float64(b.N), "longtask-total-ms")
