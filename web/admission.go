@@ -155,10 +155,16 @@ func (a *admission) wait(ctx context.Context, t *ticket) error {
 	select {
 	case <-t.granted:
 		a.mu.Lock()
-		shed := t.state == ticketShed
+		shed, closed := t.state == ticketShed, a.closed
 		a.mu.Unlock()
 		if shed {
 			return &busyError{"runs and queries of lighter users took its place in the full queue", retryAfter}
+		}
+		if closed {
+			// Granted and closing may both be ready, and select picks
+			// either: a job granted as the server stops does not start.
+			a.done(t)
+			return errServerClosing
 		}
 		return nil
 	case <-ctx.Done():
@@ -337,6 +343,9 @@ func (a *admission) grantLocked(t *ticket, lane int) {
 // the one whose client runs fewest jobs, then holds fewest, the earliest
 // among equals.
 func (a *admission) grantWaitingLocked() {
+	if a.closed {
+		return // the waiting are turned away, not started, once the server stops
+	}
 	for {
 		best, bestLane := -1, 0
 		for i, q := range a.queue {

@@ -299,12 +299,14 @@ func (c *recordings) release(recs []*recording) {
 // close refuses new work, cancels every simulation running or waiting,
 // and waits for them to stop.
 func (c *recordings) close() {
+	// Admission first: a cancelled run frees its slot, and a slot freed
+	// before admission closes would start a waiting run.
+	c.adm.close()
 	c.mu.Lock()
 	c.closed = true
 	for _, f := range c.flights {
 		f.cancel(errServerClosing)
 	}
 	c.mu.Unlock()
-	c.adm.close()
 	c.wg.Wait()
 }

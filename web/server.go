@@ -220,6 +220,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			viewers = append(viewers, v)
 		}
 		s.mu.Unlock()
+		// No waiting run may take the slot of one cancelled below.
+		s.recs.adm.close()
 		s.cancelBase(errServerClosing)
 		stopped := make(chan struct{})
 		go func() { s.recs.close(); close(stopped) }()
