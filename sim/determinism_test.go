@@ -79,22 +79,27 @@ func TestDifferentSeedsGiveDifferentStreams(t *testing.T) {
 func TestGoldenStreams(t *testing.T) {
 	for _, design := range DesignNames() {
 		t.Run(design, func(t *testing.T) {
-			got := stream(t, scenario(design, 7, 30, allFaults(0.02)))
-			path := filepath.Join("testdata", design+".golden")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("seed 7: stream differs from %s; inspect the diff and rerun with -update if the change is intended\n%s", path, firstDiff(want, got))
-			}
+			matchGolden(t, filepath.Join("testdata", design+".golden"), stream(t, scenario(design, 7, 30, allFaults(0.02))))
 		})
+	}
+}
+
+// matchGolden compares a seed-7 stream with the golden file at path, or
+// writes the file under -update.
+func matchGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("seed 7: stream differs from %s; inspect the diff and rerun with -update if the change is intended\n%s", path, firstDiff(want, got))
 	}
 }
 

@@ -2,7 +2,6 @@ package sim
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -180,20 +179,7 @@ func TestPoisonGoldenStreams(t *testing.T) {
 	for _, design := range []string{"consumer-ack-drop", "consumer-dead-letter"} {
 		t.Run(design, func(t *testing.T) {
 			got := stream(t, scenario(design, 7, 30, Faults{}.Set(BusPoison, 0.1).Set(DBFail, 0.05)))
-			path := filepath.Join("testdata", design+".poison.golden")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("seed 7: stream differs from %s; inspect the diff and rerun with -update if the change is intended\n%s", path, firstDiff(want, got))
-			}
+			matchGolden(t, filepath.Join("testdata", design+".poison.golden"), got)
 		})
 	}
 }
