@@ -16,62 +16,14 @@ const trainer = root.dataset.role === "trainer";
 const RUN_TYPES = new Set(["meta", "events", "cursor", "report", "done"]);
 const CONTROL_TYPES = new Set(["run", "play", "pause", "step", "seek", "speed"]);
 
-// RoomSocket is the room's WebSocket, a source of runs for the player
-// (send and listen, as socket.js describes). It reconnects on its own
-// after a drop (a laptop that slept, a server restart), waiting longer
-// after each failed try, and the server then sends the whole current state.
-class RoomSocket {
-  constructor(path) {
-    this.path = path;
-    this.listeners = new Set();
-    this.queue = [];
-    this.ws = null;
-    this.delay = 250;
-    this.connect();
-  }
-
-  listen(onMessage, onState = () => {}) {
-    const l = { onMessage, onState };
-    this.listeners.add(l);
-    return () => this.listeners.delete(l);
-  }
-
-  connect() {
-    const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${this.path}`);
-    this.ws = ws;
-    ws.addEventListener("open", () => {
-      this.delay = 250;
-      for (const l of this.listeners) l.onState("open");
-      for (const m of this.queue.splice(0)) ws.send(m);
-    });
-    ws.addEventListener("message", (e) => {
-      let msg;
-      try {
-        msg = JSON.parse(e.data);
-      } catch {
-        return;
-      }
-      for (const l of this.listeners) l.onMessage(msg);
-    });
-    ws.addEventListener("close", () => {
-      if (this.ws !== ws) return;
-      this.ws = null;
-      for (const l of this.listeners) l.onState("closed");
-      if (ended) return;
-      setTimeout(() => this.connect(), this.delay);
-      this.delay = Math.min(this.delay * 2, 8000);
-    });
-  }
-
-  send(msg) {
-    const data = JSON.stringify(msg);
-    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(data);
-    else this.queue.push(data);
-  }
-}
-
+// The room's socket is a RunSocket on the room's path: a source of runs
+// for the player, which reconnects on its own after a drop (a laptop that
+// slept, a server restart), waiting longer after each failed try; the
+// server then sends the whole current state. It opens at once, since a
+// participant may never send anything, and is closed when the room ends.
 let ended = false;
-const socket = new RoomSocket(`/r/${code}/ws`);
+const socket = new RunSocket(`/r/${code}/ws`);
+socket.connect();
 
 // The player sees only the run's messages; a participant's player sends
 // nothing (the trainer alone moves the run), so its buttons are inert.
@@ -226,6 +178,7 @@ function distribution(p) {
 
 function renderEnded(m) {
   ended = true;
+  socket.close(); // nothing follows an ended room: no reconnecting
   for (const id of ["#poll", "#poll-form", "#room-scenario", "#follow", "#end-room"]) {
     const el = $(id);
     if (el) el.hidden = true;
