@@ -296,11 +296,11 @@ func (c *recordings) release(recs []*recording) {
 	c.makeRoomLocked(0, c.budget)
 }
 
-// close refuses new work, cancels every simulation running or waiting,
-// and waits for them to stop.
-func (c *recordings) close() {
-	// Admission first: a cancelled run frees its slot, and a slot freed
-	// before admission closes would start a waiting run.
+// stop refuses new work and cancels every simulation running or waiting;
+// wait then waits for them to end. Admission closes first: a cancelled
+// run frees its slot, and a slot freed before admission closes would
+// start a waiting run.
+func (c *recordings) stop() {
 	c.adm.close()
 	c.mu.Lock()
 	c.closed = true
@@ -308,5 +308,13 @@ func (c *recordings) close() {
 		f.cancel(errServerClosing)
 	}
 	c.mu.Unlock()
-	c.wg.Wait()
+}
+
+// wait waits for every simulation to end, once stop has cancelled them.
+func (c *recordings) wait() { c.wg.Wait() }
+
+// close is stop and wait.
+func (c *recordings) close() {
+	c.stop()
+	c.wait()
 }

@@ -220,11 +220,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			viewers = append(viewers, v)
 		}
 		s.mu.Unlock()
-		// No waiting run may take the slot of one cancelled below.
-		s.recs.adm.close()
+		// The simulations stop before the base context is cancelled, so
+		// that no waiting run takes the slot of one cancelled here.
+		s.recs.stop()
 		s.cancelBase(errServerClosing)
 		stopped := make(chan struct{})
-		go func() { s.recs.close(); close(stopped) }()
+		go func() { s.recs.wait(); close(stopped) }()
 		for _, v := range viewers {
 			v.shutdown(websocket.CloseGoingAway, shutdownText, errServerClosing)
 		}
