@@ -150,3 +150,31 @@ func msToString(us int64) string {
 	}
 	return strconv.FormatFloat(float64(us)/1000, 'f', -1, 64) + "ms"
 }
+
+// callPeer sends a call about p's payment from p's node to peer on call,
+// and parks p until the answer is back on answer: serve runs at the peer
+// when the call arrives (once per copy the network delivers) and gives
+// the answer. With no answer within a round trip and 20ms it shows a
+// timeout ("no answer from the <who> within …: <note><unknown>") and returns
+// false: the call may or may not have had its effect.
+func callPeer[T any](p *proc, peer *node, call, answer channel, who, note, unknown string, serve func() T) (T, bool) {
+	p.step()
+	w := p.w
+	token := p.waitFor()
+	w.send(p.node, peer, call, p.payment, KindSend, note, func() {
+		v := serve()
+		w.send(peer, p.node, answer, p.payment, KindSend, who+" answered: "+note, func() {
+			w.wake(p, token, []T{v}, false)
+		})
+	})
+	timeout := w.roundTripUs() + 20_000
+	w.scheduleResume(w.now+timeout, false, p, token, nil)
+	v := p.park()
+	if v == nil {
+		w.emit(Event{Node: p.node.name, Kind: KindTimeout, Payment: p.payment, Peer: peer.name,
+			Note: w.note3("no answer from the "+who+" within ", msToString(timeout), ": "+note+unknown)})
+		var zero T
+		return zero, false
+	}
+	return v.([]T)[0], true
+}

@@ -215,26 +215,11 @@ var errFrozen = fmt.Errorf("%w: the account is frozen", ErrDeclined)
 // answer within a round trip and 20ms returns ErrTimeout: the operation
 // may or may not have happened.
 func (s *Service) cacheCall(note string, serve func() any) (any, error) {
-	p := s.p
-	p.step()
-	w := p.w
-	f := s.state.(*cacheRun)
-	token := p.waitFor()
-	w.send(p.node, f.cacheN, chCacheCall, p.payment, KindSend, note, func() {
-		v := serve()
-		w.send(f.cacheN, p.node, chCacheAnswer, p.payment, KindSend, "cache answered: "+note, func() {
-			w.wake(p, token, []any{v}, false)
-		})
-	})
-	timeout := w.roundTripUs() + 20_000
-	w.scheduleResume(w.now+timeout, false, p, token, nil)
-	v := p.park()
-	if v == nil {
-		w.emit(Event{Node: p.node.name, Kind: KindTimeout, Payment: p.payment, Peer: NodeCache,
-			Note: w.note3("no answer from the cache within ", msToString(timeout), ": "+note)})
+	v, ok := callPeer(s.p, s.state.(*cacheRun).cacheN, chCacheCall, chCacheAnswer, "cache", note, "", serve)
+	if !ok {
 		return nil, ErrTimeout
 	}
-	return v.([]any)[0], nil
+	return v, nil
 }
 
 // The cache's own statements run on its database when a call arrives.

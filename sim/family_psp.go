@@ -139,26 +139,10 @@ var errNoSuchCharge = fmt.Errorf("the provider has no charge under this key")
 // delivers). No answer within a round trip and 20ms is ErrTimeout: the
 // card may or may not have been charged.
 func (s *Service) pspCall(note string, serve func() string) (string, error) {
-	p := s.p
-	p.step()
-	w := p.w
-	f := s.state.(*pspRun)
-	token := p.waitFor()
-	w.send(p.node, f.psp, chPSPCall, p.payment, KindSend, note, func() {
-		ref := serve()
-		w.send(f.psp, p.node, chPSPAnswer, p.payment, KindSend, "provider answered: "+note, func() {
-			w.wake(p, token, []string{ref}, false)
-		})
-	})
-	timeout := w.roundTripUs() + 20_000
-	w.scheduleResume(w.now+timeout, false, p, token, nil)
-	v := p.park()
-	if v == nil {
-		w.emit(Event{Node: p.node.name, Kind: KindTimeout, Payment: p.payment, Peer: NodePSP,
-			Note: w.note3("no answer from the provider within ", msToString(timeout), ": "+note+", outcome unknown")})
+	ref, ok := callPeer(s.p, s.state.(*pspRun).psp, chPSPCall, chPSPAnswer, "provider", note, ", outcome unknown", serve)
+	if !ok {
 		return "", ErrTimeout
 	}
-	ref := v.([]string)[0]
 	if ref == "" {
 		return "", errNoSuchCharge
 	}
