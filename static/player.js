@@ -608,12 +608,10 @@ export function mountPlayer(el, opts) {
   function openStory(payment, focus = false) {
     state.story = payment;
     story.input.value = payment ? String(payment) : "";
+    if (payment) revealSide = "story"; // scrolled to once drawn, as at a run's end
     render();
     opts.onStory?.(payment);
-    if (payment) {
-      story.el.scrollIntoView({ block: "start" });
-      if (focus) story.title.focus({ preventScroll: true });
-    }
+    if (payment && focus) story.title.focus({ preventScroll: true });
   }
 
   // firstLost is the payment of a side's earliest violation evidence, and
